@@ -1,0 +1,94 @@
+// Package storage defines what every place that keeps originals must do, and the
+// errors callers decide by. It knows nothing of images or HTTP; backends live in
+// sub-packages (disk, s3) and all pass the one suite in storagetest.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// MaxKeyLen matches S3's limit on object key length (1024 bytes).
+const MaxKeyLen = 1024
+
+var (
+	// ErrNotFound means no object is stored under the key.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrInvalidKey means the key can never name an object (see ValidateKey).
+	ErrInvalidKey = errors.New("storage: invalid key")
+)
+
+// Info describes a stored object.
+type Info struct {
+	Key          string
+	Size         int64
+	ETag         string // opaque and unquoted; changes whenever the bytes do
+	ContentType  string
+	LastModified time.Time
+}
+
+// Object is a stored object being read; the caller closes Body.
+type Object struct {
+	Info
+	Body io.ReadCloser
+}
+
+// Page is one page of a listing. Next is empty on the last page; otherwise it is
+// the cursor to pass as after for the next page.
+type Page struct {
+	Items []Info
+	Next  string
+}
+
+// Store is the contract of every backend. A Put is atomic: readers see the old
+// object or the whole new one, never a part. Deleting a missing key is not an error.
+type Store interface {
+	Get(ctx context.Context, key string) (*Object, error)
+	Head(ctx context.Context, key string) (Info, error)
+	Put(ctx context.Context, key string, data []byte, contentType string) (Info, error)
+	Delete(ctx context.Context, key string) error
+	DeleteMany(ctx context.Context, keys []string) error
+	// List returns up to limit objects whose keys start with prefix and sort
+	// (bytewise) after the cursor after, in key order.
+	List(ctx context.Context, prefix, after string, limit int) (Page, error)
+}
+
+// ValidateKey rejects keys that are unsafe on a filesystem or ambiguous in a URL:
+// empty, too long, a leading or trailing "/", empty or "." or ".." segments,
+// backslashes, and NUL or other control characters.
+func ValidateKey(key string) error {
+	bad := func(why string) error { return fmt.Errorf("%w %q: %s", ErrInvalidKey, truncate(key), why) }
+	switch {
+	case key == "":
+		return bad("empty")
+	case len(key) > MaxKeyLen:
+		return bad(fmt.Sprintf("longer than %d bytes", MaxKeyLen))
+	case strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/"):
+		return bad("leading or trailing /")
+	case strings.ContainsRune(key, '\\'):
+		return bad("backslash")
+	}
+	for _, r := range key {
+		if r == unicode.ReplacementChar || unicode.IsControl(r) {
+			return bad("control character or invalid UTF-8")
+		}
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return bad("empty, . or .. path segment")
+		}
+	}
+	return nil
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
