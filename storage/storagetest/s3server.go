@@ -29,11 +29,22 @@ func S3Endpoint(t testing.TB) string {
 // under prefix. The bucket is removed with its objects when the test ends.
 func NewS3(t testing.TB, prefix string) *s3store.Store {
 	t.Helper()
+	st, err := s3store.New(context.Background(), s3store.Config{Bucket: NewBucket(t), Prefix: prefix, Endpoint: S3Endpoint(t), PathStyle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// NewBucket creates a fresh bucket on the test server, removed with its objects
+// when the test ends, and returns its name.
+func NewBucket(t testing.TB) string {
+	t.Helper()
 	ctx := context.Background()
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	bucket := "test-" + hex.EncodeToString(rnd[:])
-	st, err := s3store.New(ctx, s3store.Config{Bucket: bucket, Prefix: prefix, Endpoint: S3Endpoint(t), PathStyle: true})
+	st, err := s3store.New(ctx, s3store.Config{Bucket: bucket, Endpoint: S3Endpoint(t), PathStyle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +52,7 @@ func NewS3(t testing.TB, prefix string) *s3store.Store {
 		t.Fatalf("create bucket on %s: %v", S3Endpoint(t), err)
 	}
 	t.Cleanup(func() { emptyAndRemove(st, bucket) })
-	return st
+	return bucket
 }
 
 func emptyAndRemove(st *s3store.Store, bucket string) {

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/secrets"
+	"github.com/imgorigin/imgorigin/storage"
+	"github.com/imgorigin/imgorigin/storage/storeurl"
+)
+
+// storeFlags are the flags of every role that reads or writes originals.
+type storeFlags struct {
+	data        string
+	store       string
+	s3Endpoint  string
+	s3Region    string
+	s3PathStyle bool
+	logLevel    string
+	logFormat   string
+}
+
+func (f *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.data, "data", "./data", "data directory: the embedded store, development keys and local state")
+	fs.StringVar(&f.store, "store", "", "where originals live: a path or file:///abs/path (disk), or s3://bucket/prefix; default DATA/originals")
+	fs.StringVar(&f.s3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible servers (default: AWS)")
+	fs.StringVar(&f.s3Region, "s3-region", "us-east-1", "S3 region")
+	fs.BoolVar(&f.s3PathStyle, "s3-path-style", false, "address S3 buckets by path (most S3-compatible servers need it)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "json", "json or text")
+}
+
+func (f *storeFlags) logger() (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch f.logFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be json or text, not %q", f.logFormat)
+}
+
+func (f *storeFlags) openStore(ctx context.Context) (storage.Store, error) {
+	u := f.store
+	if u == "" {
+		u = filepath.Join(f.data, "originals")
+	}
+	return storeurl.Open(ctx, u, storeurl.S3Defaults{Endpoint: f.s3Endpoint, Region: f.s3Region, PathStyle: f.s3PathStyle})
+}
+
+// keySecret is the secret behind object keys: created under --data on first
+// use in development (and said so in the log).
+func (f *storeFlags) keySecret(log *slog.Logger) ([]byte, error) {
+	path := filepath.Join(f.data, "keys", "object-key-secret")
+	s, created, err := secrets.LoadOrCreate(path)
+	if created {
+		log.Warn("created a development object-key secret; keep it safe, keys derive from it", "path", path)
+	}
+	return s, err
+}
+
+func startVips(log *slog.Logger) error {
+	return imaging.Start(imaging.Config{}, log)
+}

@@ -1,0 +1,48 @@
+// Command imgorigin is the image origin: one binary, one subcommand per role.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+)
+
+const usage = `imgorigin: an on-demand image resizing origin for CDNs
+
+Usage: imgorigin COMMAND [flags]
+
+Commands:
+  serve     uploader and resizer in one process, originals on local disk (the embedded default)
+  import    convert image files into stored originals; prints one JSON line per file
+
+Run 'imgorigin COMMAND -h' for a command's flags. Every flag has an
+environment twin: --admin-addr is IMGORIGIN_ADMIN_ADDR.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "serve":
+		err = serve(args)
+	case "import":
+		err = importFiles(args, os.Stdout)
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "imgorigin: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "imgorigin: %v\n", err)
+		os.Exit(1)
+	}
+}

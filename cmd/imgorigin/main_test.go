@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/storage/storagetest"
+	"github.com/imgorigin/imgorigin/storage/storeurl"
+)
+
+func TestMain(m *testing.M) {
+	if err := imaging.Start(imaging.Config{}, slog.Default()); err != nil {
+		slog.Error("libvips", "err", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+type importLine struct {
+	File   string `json:"file"`
+	Key    string `json:"key"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Bytes  int64  `json:"bytes"`
+	Error  string `json:"error"`
+}
+
+// import a JPEG, then read the returned key from the store: the bytes are the
+// stored WebP original, with the size and dimensions import printed.
+func TestImportThenReadBack(t *testing.T) {
+	dir := t.TempDir()
+	photo := testimage.Photo(t, 3000, 2000)
+	jpg := filepath.Join(dir, "photo.jpg")
+	if err := os.WriteFile(jpg, testimage.JPEG(t, photo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	photo.Close()
+	stores := map[string]string{
+		"disk": "file://" + filepath.Join(dir, "originals"),
+		"s3":   "s3://" + storagetest.NewBucket(t) + "/originals?path_style=true&endpoint=" + storagetest.S3Endpoint(t),
+	}
+	for name, storeURL := range stores {
+		t.Run(name, func(t *testing.T) {
+			data := filepath.Join(dir, "data-"+name)
+			var out bytes.Buffer
+			if err := importFiles([]string{"--data", data, "--store", storeURL, "--log-level", "warn", jpg}, &out); err != nil {
+				t.Fatalf("import: %v\n%s", err, out.String())
+			}
+			var line importLine
+			if err := json.Unmarshal(out.Bytes(), &line); err != nil {
+				t.Fatalf("output %q: %v", out.String(), err)
+			}
+			if line.File != jpg || len(line.Key) != 32 || line.Width != 2560 || line.Height != 1707 || line.Bytes <= 0 {
+				t.Fatalf("import line %+v: want a 128-bit hex key and the original capped at 2560 px", line)
+			}
+			st, err := storeurl.Open(context.Background(), storeURL, storeurl.S3Defaults{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			obj, err := st.Get(context.Background(), line.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, _ := io.ReadAll(obj.Body)
+			obj.Body.Close()
+			h, err := imaging.Probe(stored)
+			if err != nil || h.Format != imaging.WebP || h.Width != line.Width || h.Height != line.Height || int64(len(stored)) != line.Bytes || obj.ContentType != "image/webp" {
+				t.Fatalf("stored object: %+v, %d bytes, %q, %v; import said %+v", h, len(stored), obj.ContentType, err, line)
+			}
+			// Importing the same file again is idempotent: same key, same bytes.
+			before := sha256.Sum256(stored)
+			out.Reset()
+			if err := importFiles([]string{"--data", data, "--store", storeURL, "--log-level", "warn", jpg}, &out); err != nil {
+				t.Fatal(err)
+			}
+			var again importLine
+			_ = json.Unmarshal(out.Bytes(), &again)
+			obj, _ = st.Get(context.Background(), line.Key)
+			stored, _ = io.ReadAll(obj.Body)
+			obj.Body.Close()
+			if again.Key != line.Key || sha256.Sum256(stored) != before {
+				t.Fatalf("re-import changed things: key %s -> %s", line.Key, again.Key)
+			}
+		})
+	}
+}
+
+func TestImportReportsBadFilesAndGoesOn(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.png")
+	bad := filepath.Join(dir, "bad.jpg")
+	photo := testimage.Photo(t, 100, 80)
+	os.WriteFile(good, testimage.PNG(t, photo), 0o644)
+	photo.Close()
+	os.WriteFile(bad, []byte("<html>not an image</html>"), 0o644)
+	var out bytes.Buffer
+	err := importFiles([]string{"--data", dir, "--log-level", "warn", bad, good}, &out)
+	if err == nil {
+		t.Fatal("import with a bad file exited successfully")
+	}
+	var lines []importLine
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		var l importLine
+		json.Unmarshal(sc.Bytes(), &l)
+		lines = append(lines, l)
+	}
+	if len(lines) != 2 || lines[0].Error == "" || lines[1].Key == "" || lines[1].Width != 100 {
+		t.Fatalf("lines = %+v", lines)
+	}
+}
+
+func TestFlagsTakeTheirEnvironmentTwin(t *testing.T) {
+	t.Setenv("IMGORIGIN_ADMIN_ADDR", "127.0.0.1:9999")
+	t.Setenv("IMGORIGIN_ADDR", "127.0.0.1:1111")
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "")
+	admin := fs.String("admin-addr", "127.0.0.1:9090", "")
+	if err := parseFlags(fs, []string{"--addr", "127.0.0.1:2222"}); err != nil {
+		t.Fatal(err)
+	}
+	if *addr != "127.0.0.1:2222" || *admin != "127.0.0.1:9999" {
+		t.Fatalf("addr=%s admin=%s: the command line wins, else the environment", *addr, *admin)
+	}
+	t.Setenv("IMGORIGIN_COUNT", "many")
+	fs = flag.NewFlagSet("x", flag.ContinueOnError)
+	fs.Int("count", 1, "")
+	if err := parseFlags(fs, nil); err == nil {
+		t.Fatal("a bad environment value was accepted")
+	}
+}

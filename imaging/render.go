@@ -1,0 +1,299 @@
+package imaging
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/davidbyttow/govips/v2/vips"
+)
+
+// Fit says how a source goes into the requested box (imgix's names).
+type Fit string
+
+const (
+	FitClip  Fit = "clip"  // fit inside the box, keep aspect
+	FitMax   Fit = "max"   // as clip; never upscales (neither does clip here)
+	FitCrop  Fit = "crop"  // cover the box, then crop to it
+	FitFill  Fit = "fill"  // fit inside, then pad to the box with Background
+	FitScale Fit = "scale" // stretch to the box exactly; the only fit that upscales
+)
+
+// Gravity says what a crop keeps.
+type Gravity string
+
+const (
+	GravityCenter    Gravity = "center"
+	GravityEntropy   Gravity = "entropy"
+	GravityAttention Gravity = "attention"
+	GravityFocal     Gravity = "focalpoint" // FocalX, FocalY
+)
+
+// Color is an RGBA colour; A=0 is fully transparent.
+type Color struct{ R, G, B, A uint8 }
+
+// White is what alpha is flattened onto for formats without it, unless asked otherwise.
+var White = Color{255, 255, 255, 255}
+
+// Transform is the geometry of one rendition.
+type Transform struct {
+	// Width and Height of the box in pixels; 0 follows from the other and the
+	// aspect ratio; both 0 keeps the source size.
+	Width, Height  int
+	Fit            Fit
+	Gravity        Gravity
+	FocalX, FocalY float64 // 0..1, for GravityFocal
+	// Background pads FitFill and replaces alpha in formats without it. Nil:
+	// transparent padding where the format has alpha, else white.
+	Background *Color
+}
+
+// Encoding is how a rendition is written.
+type Encoding struct {
+	Format      Format // JPEG, PNG, WebP or AVIF
+	Quality     int    // 1..100
+	Effort      int    // WebP 0..6, AVIF 0..9, PNG compression 0..9; higher is smaller and slower
+	Progressive bool   // JPEG only
+}
+
+// Output is an encoded rendition.
+type Output struct {
+	Bytes         []byte
+	Format        Format
+	Width, Height int // of one frame
+	Frames        int
+}
+
+// maxCoord stands for "unbounded" in a libvips thumbnail box (VIPS_MAX_COORD).
+const maxCoord = 10_000_000
+
+// Render makes one rendition of src, whose header h the caller has probed. It
+// checks lim before decoding, and decodes at most once, shrinking on load.
+func Render(src []byte, h Header, t Transform, e Encoding, lim Limits) (Output, error) {
+	animated := h.Pages > 1 && e.Format == WebP && (h.Format == GIF || h.Format == WebP)
+	frames := 1
+	if animated {
+		frames = h.Pages
+	}
+	if err := lim.Check(h, frames); err != nil {
+		return Output{}, err
+	}
+	img, err := thumbnail(src, h, t, animated)
+	if err != nil {
+		return Output{}, err
+	}
+	defer img.Close()
+	if err := finish(img, t, e); err != nil {
+		return Output{}, err
+	}
+	return encode(img, e)
+}
+
+// thumbnail decodes with shrink-on-load (JPEG DCT scaling, WebP scaled decode,
+// HEIF thumbnails) straight to about the box size, applying EXIF orientation.
+func thumbnail(src []byte, h Header, t Transform, animated bool) (*vips.ImageRef, error) {
+	sw, sh := h.Upright()
+	w, ht := t.Width, t.Height
+	if w == 0 && ht == 0 {
+		w, ht = sw, sh
+	}
+	params := vips.NewImportParams() // fail on truncated or corrupt data
+	if animated {
+		params.NumPages.Set(-1)
+	}
+	size, crop := vips.SizeDown, vips.InterestingNone
+	coverBox := t.Fit == FitCrop && w > 0 && ht > 0
+	switch {
+	case t.Fit == FitScale && w > 0 && ht > 0:
+		size = vips.SizeForce
+	case coverBox:
+		// Never upscale: shrink the requested box to fit in the source, keeping
+		// the box's aspect ratio, so the crop is what was asked for, only smaller.
+		if w > sw || ht > sh {
+			f := math.Min(float64(sw)/float64(w), float64(sh)/float64(ht))
+			w, ht = max(1, int(math.Round(float64(w)*f))), max(1, int(math.Round(float64(ht)*f)))
+		}
+		switch t.Gravity {
+		case GravityEntropy:
+			crop = vips.InterestingEntropy
+		case GravityAttention:
+			crop = vips.InterestingAttention
+		case GravityFocal:
+			return focalCrop(src, sw, sh, w, ht, t.FocalX, t.FocalY, params)
+		default:
+			crop = vips.InterestingCentre
+		}
+	}
+	if w == 0 {
+		w = maxCoord
+	}
+	if ht == 0 {
+		ht = maxCoord
+	}
+	img, err := vips.LoadThumbnailFromBuffer(src, w, ht, crop, size, params)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, h.Format, oneLine(err))
+	}
+	return img, nil
+}
+
+// focalCrop scales the source to just cover w x ht, then cuts the box centred
+// as near the focal point as the edges allow.
+func focalCrop(src []byte, sw, sh, w, ht int, fx, fy float64, params *vips.ImportParams) (*vips.ImageRef, error) {
+	bw, bh := w, maxCoord
+	if float64(w)/float64(sw) < float64(ht)/float64(sh) {
+		bw, bh = maxCoord, ht
+	}
+	img, err := vips.LoadThumbnailFromBuffer(src, bw, bh, vips.InterestingNone, vips.SizeDown, params)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, oneLine(err))
+	}
+	w, ht = min(w, img.Width()), min(ht, img.Height())
+	left := clamp(int(math.Round(fx*float64(img.Width())-float64(w)/2)), 0, img.Width()-w)
+	top := clamp(int(math.Round(fy*float64(img.Height())-float64(ht)/2)), 0, img.Height()-ht)
+	if err := img.ExtractArea(left, top, w, ht); err != nil {
+		img.Close()
+		return nil, err
+	}
+	return img, nil
+}
+
+// finish pads, converts to sRGB, drops metadata and alpha where needed.
+func finish(img *vips.ImageRef, t Transform, e Encoding) error {
+	if err := toSRGB(img); err != nil {
+		return err
+	}
+	if t.Fit == FitFill && t.Width > 0 && t.Height > 0 && (img.Width() < t.Width || img.PageHeight() < t.Height) {
+		if img.Pages() > 1 {
+			return fmt.Errorf("%w: fit=fill on an animation", ErrUnsupported)
+		}
+		bg := Color{}
+		if t.Background != nil {
+			bg = *t.Background
+		} else if e.Format == JPEG {
+			bg = White
+		}
+		if bg.A < 255 && !img.HasAlpha() {
+			if err := img.AddAlpha(); err != nil {
+				return err
+			}
+		}
+		left, top := (t.Width-img.Width())/2, (t.Height-img.Height())/2
+		if err := img.EmbedBackgroundRGBA(left, top, t.Width, t.Height, &vips.ColorRGBA{R: bg.R, G: bg.G, B: bg.B, A: bg.A}); err != nil {
+			return err
+		}
+	}
+	if img.HasAlpha() && e.Format == JPEG {
+		bg := White
+		if t.Background != nil {
+			bg = *t.Background
+		}
+		if err := img.Flatten(&vips.Color{R: bg.R, G: bg.G, B: bg.B}); err != nil {
+			return err
+		}
+	}
+	return strip(img)
+}
+
+// toSRGB converts through the embedded ICC profile (Adobe RGB, Display P3,
+// CMYK...) or libvips' CMYK profile for CMYK without one, then to 8-bit sRGB.
+// Output carries no profile: untagged images are shown as sRGB.
+func toSRGB(img *vips.ImageRef) error {
+	cmyk := img.Interpretation() == vips.InterpretationCMYK
+	if img.HasICCProfile() || cmyk {
+		fallback := vips.SRGBIEC6196621ICCProfilePath
+		if cmyk {
+			fallback = "cmyk"
+		}
+		if err := img.TransformICCProfileWithFallback(vips.SRGBIEC6196621ICCProfilePath, fallback); err != nil {
+			return fmt.Errorf("colour conversion: %w", err)
+		}
+	}
+	switch img.Interpretation() {
+	case vips.InterpretationSRGB, vips.InterpretationBW:
+		if img.BandFormat() == vips.BandFormatUchar {
+			return nil
+		}
+	}
+	return img.ToColorSpace(vips.InterpretationSRGB)
+}
+
+// strip removes every metadata field. libvips 8.14.1 (Debian 12) ignores the
+// savers' strip option for WebP, so EXIF (GPS!), XMP, IPTC and ICC must be gone
+// from the image itself before encoding.
+func strip(img *vips.ImageRef) error {
+	if err := img.RemoveMetadata(); err != nil {
+		return err
+	}
+	if err := img.RemoveICCProfile(); err != nil {
+		return err
+	}
+	return img.RemoveOrientation()
+}
+
+func encode(img *vips.ImageRef, e Encoding) (Output, error) {
+	var (
+		b   []byte
+		err error
+	)
+	switch e.Format {
+	case WebP:
+		b, _, err = img.ExportWebp(&vips.WebpExportParams{
+			StripMetadata: true, Quality: e.Quality, ReductionEffort: e.Effort,
+			// libwebp's defaults for animations (gif2webp): a key frame every 9-17.
+			MinKeyFrames: 9, MaxKeyFrames: 17,
+		})
+		b = stripWebPMetadata(b)
+	case JPEG:
+		b, _, err = img.ExportJpeg(&vips.JpegExportParams{StripMetadata: true, Quality: e.Quality, Interlace: e.Progressive, OptimizeCoding: true})
+	case PNG:
+		b, _, err = img.ExportPng(&vips.PngExportParams{StripMetadata: true, Compression: e.Effort, Filter: vips.PngFilterAll})
+	case AVIF:
+		b, _, err = img.ExportAvif(&vips.AvifExportParams{StripMetadata: true, Quality: e.Quality, Effort: e.Effort, Bitdepth: 8})
+	default:
+		return Output{}, fmt.Errorf("%w: cannot encode %q", ErrUnsupported, e.Format)
+	}
+	if err != nil {
+		// Pixels are decoded lazily, during the encode: a failure here is almost
+		// always the source's fault (truncated, corrupt), not the encoder's.
+		return Output{}, fmt.Errorf("%w: %v", ErrCorrupt, oneLine(err))
+	}
+	// n-pages counts the file's frames, not the decoded ones: derive from heights.
+	ph := img.PageHeight()
+	return Output{Bytes: b, Format: e.Format, Width: img.Width(), Height: ph, Frames: max(1, img.Height()/ph)}, nil
+}
+
+func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
+
+// oneLine keeps the first line of a libvips error, which carries a multi-line
+// log of every message since the last error.
+func oneLine(err error) string {
+	s := strings.TrimSpace(err.Error())
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// OriginalConfig is how uploads become stored originals.
+type OriginalConfig struct {
+	// MaxEdge caps the long edge of a stored original (never upscaled): every
+	// thumbnail later pays for the original's pixels. Default 2560 (about 5 MP).
+	MaxEdge int
+	// Quality and Effort of the WebP encode.
+	Quality int
+	Effort  int
+}
+
+// DefaultOriginal returns the defaults of OriginalConfig.
+func DefaultOriginal() OriginalConfig { return OriginalConfig{MaxEdge: 2560, Quality: 80, Effort: 4} }
+
+// ConvertOriginal turns an upload into a WebP original: orientation applied,
+// sRGB, no metadata, long edge capped, animation kept.
+func ConvertOriginal(src []byte, lim Limits, cfg OriginalConfig) (Output, error) {
+	h, err := Probe(src)
+	if err != nil {
+		return Output{}, err
+	}
+	return Render(src, h, Transform{Width: cfg.MaxEdge, Height: cfg.MaxEdge, Fit: FitMax}, Encoding{Format: WebP, Quality: cfg.Quality, Effort: cfg.Effort}, lim)
+}

@@ -1,0 +1,84 @@
+package imaging
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/davidbyttow/govips/v2/vips"
+)
+
+// Config tunes libvips for a server.
+type Config struct {
+	// Threads is libvips' worker threads per operation. A server runs one
+	// operation per core at once, so 1 (what imgproxy uses) avoids oversubscribing
+	// the cores and keeps malloc arenas, and so resident memory, small.
+	Threads int
+}
+
+var (
+	startOnce sync.Once
+	startErr  error
+)
+
+// Start initialises libvips once per process: untrusted loaders blocked, the
+// operation cache off (a server sees each source once, and the cache only holds
+// memory), libvips' own log routed to log. Later calls return the first result.
+func Start(cfg Config, log *slog.Logger) error {
+	startOnce.Do(func() { startErr = start(cfg, log) })
+	return startErr
+}
+
+func start(cfg Config, log *slog.Logger) error {
+	if cfg.Threads <= 0 {
+		cfg.Threads = 1
+	}
+	// Read by vips_init: blocks ImageMagick, PDF, SVG, JPEG 2000, JPEG XL and
+	// every other loader libvips marks untrusted.
+	if err := os.Setenv("VIPS_BLOCK_UNTRUSTED", "1"); err != nil {
+		return err
+	}
+	vips.LoggingSettings(func(domain string, level vips.LogLevel, msg string) {
+		log.Log(context.Background(), slogLevel(level), msg, "domain", domain)
+	}, vips.LogLevelWarning)
+	if err := vips.Startup(&vips.Config{
+		ConcurrencyLevel: cfg.Threads,
+		MaxCacheFiles:    0,
+		MaxCacheMem:      0,
+		MaxCacheSize:     0,
+	}); err != nil {
+		return fmt.Errorf("libvips: %w", err)
+	}
+	if err := checkUntrustedBlocked(); err != nil {
+		return err
+	}
+	log.Info("libvips started", "version", vips.Version, "threads", cfg.Threads, "untrusted_loaders", "blocked", "operation_cache", "off")
+	return nil
+}
+
+// checkUntrustedBlocked proves the block is on: a valid one-pixel SVG must fail
+// to load. If it loads, some path reached an untrusted loader and we refuse to run.
+func checkUntrustedBlocked() error {
+	svg := []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"><rect width="1" height="1"/></svg>`)
+	img, err := vips.LoadImageFromBuffer(svg, nil)
+	if err == nil {
+		img.Close()
+		return errors.New("libvips self-test: an SVG loaded although VIPS_BLOCK_UNTRUSTED is set; refusing to start")
+	}
+	return nil
+}
+
+func slogLevel(l vips.LogLevel) slog.Level {
+	switch l {
+	case vips.LogLevelError, vips.LogLevelCritical:
+		return slog.LevelError
+	case vips.LogLevelWarning:
+		return slog.LevelWarn
+	case vips.LogLevelDebug:
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
+}

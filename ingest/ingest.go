@@ -1,0 +1,94 @@
+// Package ingest turns an uploaded image into a stored WebP original under an
+// unguessable, idempotent key. Uploads, `imgorigin import` and the migration all
+// go through it, so an original is the same whichever way it arrived.
+package ingest
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/storage"
+)
+
+// Store is what ingest needs of a storage backend.
+type Store interface {
+	Head(ctx context.Context, key string) (storage.Info, error)
+	Put(ctx context.Context, key string, data []byte, contentType string) (storage.Info, error)
+}
+
+// Config of an Ingester.
+type Config struct {
+	Limits   imaging.Limits
+	Original imaging.OriginalConfig
+	// KeySecret makes keys unguessable: without it nobody can derive a photo's
+	// key from its bytes and subject.
+	KeySecret []byte
+}
+
+// Result describes a stored original.
+type Result struct {
+	Key    string `json:"key"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Bytes  int64  `json:"bytes"`
+	Format string `json:"format"`
+	SHA256 string `json:"sha256"` // of the stored original
+	Frames int    `json:"-"`
+	// Data is the stored original (for placeholders); nil when unchanged.
+	Data []byte `json:"-"`
+	// Existed reports that the same upload was already stored: nothing was written.
+	Existed bool `json:"-"`
+}
+
+// Ingester converts and stores originals.
+type Ingester struct {
+	store Store
+	cfg   Config
+}
+
+// New returns an Ingester; cfg.KeySecret must be at least 16 bytes.
+func New(store Store, cfg Config) (*Ingester, error) {
+	if len(cfg.KeySecret) < 16 {
+		return nil, errors.New("ingest: key secret must be at least 16 bytes")
+	}
+	return &Ingester{store: store, cfg: cfg}, nil
+}
+
+// Key is the object key of src uploaded by subject: 128 bits of an HMAC over
+// the subject and the content hash. The same upload retried gets the same key;
+// the same photo from another subject gets another.
+func (in *Ingester) Key(subject string, src []byte) string {
+	sum := sha256.Sum256(src)
+	mac := hmac.New(sha256.New, in.cfg.KeySecret)
+	mac.Write([]byte(subject))
+	mac.Write([]byte{0})
+	mac.Write(sum[:])
+	return hex.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// Ingest converts src and stores it. A retry of an upload already stored
+// converts again (to answer with its dimensions) but writes nothing.
+func (in *Ingester) Ingest(ctx context.Context, subject string, src []byte) (Result, error) {
+	key := in.Key(subject, src)
+	out, err := imaging.ConvertOriginal(src, in.cfg.Limits, in.cfg.Original)
+	if err != nil {
+		return Result{}, err
+	}
+	sum := sha256.Sum256(out.Bytes)
+	res := Result{Key: key, Width: out.Width, Height: out.Height, Bytes: int64(len(out.Bytes)), Format: string(out.Format), SHA256: hex.EncodeToString(sum[:]), Frames: out.Frames, Data: out.Bytes}
+	if info, err := in.store.Head(ctx, key); err == nil && info.Size == res.Bytes {
+		res.Existed = true
+		return res, nil
+	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return Result{}, fmt.Errorf("ingest: %w", err)
+	}
+	if _, err := in.store.Put(ctx, key, out.Bytes, out.Format.ContentType()); err != nil {
+		return Result{}, fmt.Errorf("ingest: %w", err)
+	}
+	return res, nil
+}

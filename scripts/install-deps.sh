@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what imgorigin needs on Debian 12, only where missing.
+#   install-deps.sh run   libvips (runtime and headers for cgo)
+#   install-deps.sh test  the above, plus the servers the tests talk to
+set -euo pipefail
+what=${1:-run}
+VERSITYGW_VERSION=v1.8.0
+
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=
+apt_install() {
+  if [ -z "$apt_updated" ]; then sudo_ apt-get update -qq; apt_updated=1; fi
+  sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+need=()
+pkg-config --exists vips 2>/dev/null || need+=(libvips-dev pkg-config)
+command -v gcc >/dev/null || need+=(gcc libc6-dev)
+if [ "$what" = test ]; then
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  apt_install "${need[@]}"
+fi
+
+if [ "$what" = test ]; then
+  gobin=$(go env GOPATH)/bin
+  if ! go version -m "$gobin/versitygw" 2>/dev/null | grep -q "versitygw[[:space:]]*$VERSITYGW_VERSION"; then
+    echo "installing versitygw $VERSITYGW_VERSION (the S3-compatible test server; about a minute)"
+    GOFLAGS=-buildvcs=false go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+  fi
+fi

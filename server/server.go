@@ -1,0 +1,198 @@
+// Package server runs a role's HTTP listeners: the public one (behind the CDN)
+// and the admin one (metrics and probes, never exposed through the CDN), with
+// readiness, structured access logs and a graceful drain on shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Config of the listeners.
+type Config struct {
+	Addr      string // public listener, e.g. 127.0.0.1:8080
+	AdminAddr string // metrics, /healthz, /readyz; empty disables it
+	// IdleTimeout must outlast the CDN's keep-alive (CloudFront: 5 s) or the
+	// CDN reuses connections we are closing. Default 75 s.
+	IdleTimeout       time.Duration
+	ReadHeaderTimeout time.Duration // default 10 s: slow-loris defence
+	// DrainDelay is how long readiness reports false before the listeners stop
+	// accepting, so load balancers stop sending first. Default 0.
+	DrainDelay time.Duration
+	// DrainTimeout bounds waiting for in-flight requests. Default 25 s, inside
+	// Kubernetes' default 30 s grace period.
+	DrainTimeout time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 75 * time.Second
+	}
+	if c.ReadHeaderTimeout <= 0 {
+		c.ReadHeaderTimeout = 10 * time.Second
+	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = 25 * time.Second
+	}
+}
+
+// Server owns the listeners of one process.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	public   *http.Server
+	admin    *http.Server
+	ready    atomic.Bool
+	lns      []net.Listener
+	Registry *prometheus.Registry
+}
+
+// New wraps handler with probes and an access log. Register metrics on
+// s.Registry before Run.
+func New(cfg Config, handler http.Handler, log *slog.Logger) *Server {
+	cfg.defaults()
+	s := &Server{cfg: cfg, log: log, Registry: prometheus.NewRegistry()}
+	s.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("/", handler)
+	s.public = &http.Server{Addr: cfg.Addr, Handler: accessLog(log, mux), IdleTimeout: cfg.IdleTimeout, ReadHeaderTimeout: cfg.ReadHeaderTimeout}
+	if cfg.AdminAddr != "" {
+		amux := http.NewServeMux()
+		amux.HandleFunc("GET /healthz", s.healthz)
+		amux.HandleFunc("GET /readyz", s.readyz)
+		amux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+		s.admin = &http.Server{Addr: cfg.AdminAddr, Handler: amux, ReadHeaderTimeout: cfg.ReadHeaderTimeout}
+	}
+	return s
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	fmt.Fprintln(w, "ok")
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !s.ready.Load() {
+		http.Error(w, "draining", http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// Listen binds the listeners; Addr and AdminAddr then report where.
+func (s *Server) Listen() error {
+	for _, srv := range s.servers() {
+		ln, err := net.Listen("tcp", srv.Addr)
+		if err != nil {
+			for _, l := range s.lns {
+				l.Close()
+			}
+			return err
+		}
+		s.lns = append(s.lns, ln)
+	}
+	return nil
+}
+
+// Addr is the public listener's address once listening.
+func (s *Server) Addr() string { return s.lns[0].Addr().String() }
+
+// AdminAddr is the admin listener's address once listening, or "".
+func (s *Server) AdminAddr() string {
+	if len(s.lns) > 1 {
+		return s.lns[1].Addr().String()
+	}
+	return ""
+}
+
+func (s *Server) servers() []*http.Server {
+	if s.admin != nil {
+		return []*http.Server{s.public, s.admin}
+	}
+	return []*http.Server{s.public}
+}
+
+// Run listens (unless Listen was called) and serves until ctx is done
+// (SIGTERM), then drains: readiness turns false, after DrainDelay the listeners
+// stop accepting, in-flight requests finish, and Run returns.
+func (s *Server) Run(ctx context.Context) error {
+	if s.lns == nil {
+		if err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	servers := s.servers()
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(s.lns[i]) }()
+	}
+	s.ready.Store(true)
+	s.log.Info("listening", "addr", s.Addr(), "admin_addr", s.AdminAddr())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.ready.Store(false)
+	s.log.Info("draining", "delay", s.cfg.DrainDelay, "timeout", s.cfg.DrainTimeout)
+	time.Sleep(s.cfg.DrainDelay)
+	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
+	defer cancel()
+	var errs []error
+	for _, srv := range servers {
+		if err := srv.Shutdown(dctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.log.Info("drained")
+	return errors.Join(errs...)
+}
+
+// accessLog writes one structured line per request.
+func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("uri", r.RequestURI),
+			slog.Int("status", rec.status),
+			slog.Int64("bytes", rec.bytes),
+			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("remote", r.RemoteAddr),
+		)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,102 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestProbesMetricsAndDrain(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/photo" {
+			http.NotFound(w, r)
+			return
+		}
+		close(started)
+		<-release
+		io.WriteString(w, "finished")
+	})
+	s := New(Config{Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DrainDelay: 300 * time.Millisecond}, slow, slog.New(slog.DiscardHandler))
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+
+	for _, addr := range []string{s.Addr(), s.AdminAddr()} {
+		waitStatus(t, "http://"+addr+"/healthz", 200)
+		waitStatus(t, "http://"+addr+"/readyz", 200)
+	}
+	if body := get(t, "http://"+s.AdminAddr()+"/metrics"); !strings.Contains(body, "go_goroutines") {
+		t.Fatalf("metrics lack Go collector: %.200s", body)
+	}
+	if code, _ := status("http://" + s.Addr() + "/metrics"); code == 200 {
+		t.Fatal("metrics are reachable on the public listener")
+	}
+
+	inflight := make(chan string, 1)
+	go func() { inflight <- get(t, "http://"+s.Addr()+"/photo") }()
+	<-started
+	cancel() // SIGTERM
+	waitStatus(t, "http://"+s.AdminAddr()+"/readyz", 503)
+	if code, _ := status("http://" + s.AdminAddr() + "/healthz"); code != 200 {
+		t.Fatalf("healthz while draining = %d, want 200 (alive, just not ready)", code)
+	}
+	close(release)
+	if body := <-inflight; body != "finished" {
+		t.Fatalf("in-flight request got %q, want it to finish", body)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after drain")
+	}
+	if _, err := status("http://" + s.Addr() + "/healthz"); err == nil {
+		t.Fatal("listener still accepts after drain")
+	}
+}
+
+func status(url string) (int, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+func waitStatus(t *testing.T, url string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, err := status(url)
+		if err == nil && code == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s = %d, %v; want %d", url, code, err, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func get(t *testing.T, url string) string {
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Error(err)
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
