@@ -52,21 +52,24 @@ type Server struct {
 	public   *http.Server
 	admin    *http.Server
 	ready    atomic.Bool
+	mux      *http.ServeMux
 	lns      []net.Listener
 	Registry *prometheus.Registry
 }
 
-// New wraps handler with probes and an access log. Register metrics on
-// s.Registry before Run.
+// New wraps handler (nil: add routes with Handle) with probes and an access
+// log. Register metrics on s.Registry before Run.
 func New(cfg Config, handler http.Handler, log *slog.Logger) *Server {
 	cfg.defaults()
 	s := &Server{cfg: cfg, log: log, Registry: prometheus.NewRegistry()}
 	s.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("/", handler)
-	s.public = &http.Server{Addr: cfg.Addr, Handler: accessLog(log, mux), IdleTimeout: cfg.IdleTimeout, ReadHeaderTimeout: cfg.ReadHeaderTimeout}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	if handler != nil {
+		s.mux.Handle("/", handler)
+	}
+	s.public = &http.Server{Addr: cfg.Addr, Handler: accessLog(log, s.mux), IdleTimeout: cfg.IdleTimeout, ReadHeaderTimeout: cfg.ReadHeaderTimeout}
 	if cfg.AdminAddr != "" {
 		amux := http.NewServeMux()
 		amux.HandleFunc("GET /healthz", s.healthz)
@@ -76,6 +79,9 @@ func New(cfg Config, handler http.Handler, log *slog.Logger) *Server {
 	}
 	return s
 }
+
+// Handle adds a route to the public listener, before Run.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")

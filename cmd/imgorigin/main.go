@@ -14,6 +14,7 @@ Usage: imgorigin COMMAND [flags]
 
 Commands:
   serve     uploader and resizer in one process, originals on local disk (the embedded default)
+  resizer   the resizer alone, for regional fleets (use --store s3://...)
   import    convert image files into stored originals; prints one JSON line per file
 
 Run 'imgorigin COMMAND -h' for a command's flags. Every flag has an
@@ -27,8 +28,8 @@ func main() {
 	}
 	var err error
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
-	case "serve":
-		err = serve(args)
+	case "serve", "resizer":
+		err = serve(cmd, args)
 	case "import":
 		err = importFiles(args, os.Stdout)
 	case "-h", "--help", "help":

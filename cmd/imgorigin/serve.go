@@ -2,17 +2,86 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"flag"
-	"net/http"
+	"fmt"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
+	"github.com/imgorigin/imgorigin/resizer"
 	"github.com/imgorigin/imgorigin/server"
 )
 
+// resizerFlags fill a resizer.Config.
+type resizerFlags struct {
+	cfg      resizer.Config
+	ladder   string
+	signKeys string
+}
+
+func (f *resizerFlags) register(fs *flag.FlagSet) {
+	f.cfg = resizer.DefaultConfig()
+	c := &f.cfg
+	fs.StringVar(&f.ladder, "ladder", joinInts(resizer.DefaultLadder), "comma-separated widths/heights unsigned requests may use; 'any' allows every size (only for origins no stranger can reach)")
+	fs.StringVar(&f.signKeys, "sign-keys", "", "comma-separated hex HMAC keys (>= 16 bytes) for the s parameter; the first signs, all verify")
+	fs.IntVar(&c.MaxOutput, "max-output", c.MaxOutput, "largest output width or height, after dpr")
+	fs.Int64Var(&c.Limits.MaxPixels, "max-source-pixels", c.Limits.MaxPixels, "largest source in pixels (all decoded frames), checked from the header before decoding")
+	fs.IntVar(&c.Limits.MaxFrames, "max-frames", c.Limits.MaxFrames, "most animation frames kept")
+	fs.Int64Var(&c.MaxSourceBytes, "max-source-bytes", c.MaxSourceBytes, "largest original read from the store")
+	fs.Int64Var(&c.OriginalCacheBytes, "original-cache-bytes", c.OriginalCacheBytes, "memory for cached originals")
+	fs.Int64Var(&c.VariantCacheBytes, "variant-cache-bytes", c.VariantCacheBytes, "memory for cached renditions")
+	fs.IntVar(&c.Concurrency, "concurrency", c.Concurrency, "renders at once (default: cores)")
+	fs.IntVar(&c.QueueLength, "queue", c.QueueLength, "renders that may wait for a slot; past that, 503")
+	fs.DurationVar(&c.Deadline, "deadline", c.Deadline, "longest a request may take; past it, 503")
+	fs.StringVar(&c.CacheControl, "cache-control", c.CacheControl, "Cache-Control of 200 answers")
+	fs.DurationVar(&c.StaleWhileRevalidate, "stale-while-revalidate", 0, "add stale-while-revalidate to 200s (0: off)")
+	fs.DurationVar(&c.StaleIfError, "stale-if-error", 0, "add stale-if-error to 200s (0: off)")
+	fs.StringVar(&c.ErrorCacheControl, "error-cache-control", c.ErrorCacheControl, "Cache-Control of 4xx answers (5xx are always no-store)")
+	fs.IntVar(&c.Quality, "quality", c.Quality, "output quality when the request has no q")
+	fs.BoolVar(&c.AutoAVIF, "auto-avif", false, "let auto=format choose AVIF (slow to encode)")
+}
+
+func (f *resizerFlags) config() (resizer.Config, error) {
+	c := f.cfg
+	if f.ladder == "any" {
+		c.AnySizeUnsigned, c.Ladder = true, nil
+	} else {
+		c.Ladder = nil
+		for _, s := range strings.Split(f.ladder, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || n < 1 {
+				return c, fmt.Errorf("--ladder: %q is not a size", s)
+			}
+			c.Ladder = append(c.Ladder, n)
+		}
+	}
+	for _, s := range strings.Split(f.signKeys, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		k, err := hex.DecodeString(s)
+		if err != nil {
+			return c, fmt.Errorf("--sign-keys: not hex: %w", err)
+		}
+		c.SignKeys = append(c.SignKeys, k)
+	}
+	return c, c.Validate()
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
+
 // serve runs the embedded default: every role in one process on one port.
-func serve(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+// role "resizer" runs the resizer alone (for regional fleets).
+func serve(role string, args []string) error {
+	fs := flag.NewFlagSet(role, flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
 	var sc server.Config
@@ -20,7 +89,13 @@ func serve(args []string) error {
 	fs.StringVar(&sc.AdminAddr, "admin-addr", "127.0.0.1:9090", "admin listener: /metrics, /healthz, /readyz; never expose it through the CDN")
 	fs.DurationVar(&sc.DrainDelay, "drain-delay", 0, "after SIGTERM, how long /readyz fails before listeners close (let load balancers notice)")
 	fs.DurationVar(&sc.DrainTimeout, "drain-timeout", 0, "after SIGTERM, how long in-flight requests may take (default 25s)")
+	var rf resizerFlags
+	rf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	rcfg, err := rf.config()
+	if err != nil {
 		return err
 	}
 	log, err := sf.logger()
@@ -32,9 +107,15 @@ func serve(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if _, err := sf.openStore(ctx); err != nil {
+	store, err := sf.openStore(ctx)
+	if err != nil {
 		return err
 	}
-	srv := server.New(sc, http.NotFoundHandler(), log)
+	srv := server.New(sc, nil, log)
+	rz, err := resizer.New(store, rcfg, log, srv.Registry)
+	if err != nil {
+		return err
+	}
+	srv.Handle("/", rz)
 	return srv.Run(ctx)
 }

@@ -1,0 +1,78 @@
+package resizer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/storage"
+)
+
+var (
+	errMethod         = errors.New("only GET and HEAD are allowed")
+	errSourceTooLarge = errors.New("original too large")
+)
+
+// storeError is a store failure other than not-found: our fault, not the client's.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return "store: " + e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
+
+// writeError is the one place where errors become statuses. 4xx answers may be
+// cached briefly (the CDN then absorbs repeats); 5xx never are, and 503 says
+// when to come back.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) int {
+	var optErr *OptionsError
+	var stErr *storeError
+	status := http.StatusInternalServerError
+	msg := "internal error"
+	switch {
+	case errors.As(err, &optErr):
+		status, msg = http.StatusBadRequest, optErr.Msg
+	case errors.Is(err, errMethod):
+		status, msg = http.StatusMethodNotAllowed, err.Error()
+	case errors.Is(err, errBadSignature):
+		status, msg = http.StatusForbidden, err.Error()
+	case errors.Is(err, storage.ErrInvalidKey):
+		status, msg = http.StatusBadRequest, err.Error()
+	case errors.Is(err, storage.ErrNotFound):
+		status, msg = http.StatusNotFound, "no such image"
+	case errors.Is(err, errSourceTooLarge):
+		status, msg = http.StatusRequestEntityTooLarge, err.Error()
+	case errors.Is(err, imaging.ErrUnsupported):
+		status, msg = http.StatusUnsupportedMediaType, err.Error()
+	case errors.Is(err, imaging.ErrTooLarge), errors.Is(err, imaging.ErrCorrupt):
+		status, msg = http.StatusUnprocessableEntity, err.Error()
+	case errors.Is(err, errOverloaded):
+		status, msg = http.StatusServiceUnavailable, err.Error()
+	case errors.Is(err, context.DeadlineExceeded):
+		status, msg = http.StatusServiceUnavailable, "deadline exceeded"
+	case errors.Is(err, context.Canceled):
+		status, msg = 499, "client closed the request" // nginx's code; nobody reads it
+	case errors.As(err, &stErr):
+		status, msg = http.StatusBadGateway, "store unavailable"
+	}
+	if status >= 500 {
+		h.log.Error("resizer", "uri", r.RequestURI, "status", status, "err", err)
+	}
+	hd := w.Header()
+	for _, k := range []string{"Content-Type", "ETag", "Vary", "Last-Modified"} {
+		hd.Del(k)
+	}
+	hd.Set("Content-Type", "text/plain; charset=utf-8")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	if status >= 500 || status == 499 {
+		hd.Set("Cache-Control", "no-store")
+	} else {
+		hd.Set("Cache-Control", h.cfg.ErrorCacheControl)
+	}
+	if status == http.StatusServiceUnavailable {
+		hd.Set("Retry-After", "1")
+	}
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "%d %s: %s\n", status, http.StatusText(status), msg)
+	return status
+}
