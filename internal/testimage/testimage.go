@@ -216,3 +216,71 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// Formats returns one small source per input format the product accepts,
+// named by what it exercises, all drawn from Photo(w, h).
+func Formats(t testing.TB, w, h int) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	img := func() *vips.ImageRef { return Photo(t, w, h) }
+	export := func(name string, f func(*vips.ImageRef) ([]byte, error)) {
+		i := img()
+		defer i.Close()
+		b, err := f(i)
+		if err != nil {
+			t.Fatalf("testimage %s: %v", name, err)
+		}
+		out[name] = b
+	}
+	export("jpeg", func(i *vips.ImageRef) ([]byte, error) { b, _, err := i.ExportJpeg(&vips.JpegExportParams{Quality: 90}); return b, err })
+	export("jpeg-progressive", func(i *vips.ImageRef) ([]byte, error) {
+		b, _, err := i.ExportJpeg(&vips.JpegExportParams{Quality: 90, Interlace: true})
+		return b, err
+	})
+	export("jpeg-cmyk", func(i *vips.ImageRef) ([]byte, error) {
+		if err := i.TransformICCProfileWithFallback("cmyk", vips.SRGBIEC6196621ICCProfilePath); err != nil {
+			return nil, err
+		}
+		b, _, err := i.ExportJpeg(&vips.JpegExportParams{Quality: 90})
+		return b, err
+	})
+	export("png", func(i *vips.ImageRef) ([]byte, error) { b, _, err := i.ExportPng(&vips.PngExportParams{Compression: 1}); return b, err })
+	export("png-16bit", func(i *vips.ImageRef) ([]byte, error) {
+		if err := i.ToColorSpace(vips.InterpretationRGB16); err != nil {
+			return nil, err
+		}
+		b, _, err := i.ExportPng(&vips.PngExportParams{Compression: 1, Bitdepth: 16})
+		return b, err
+	})
+	export("png-palette", func(i *vips.ImageRef) ([]byte, error) {
+		b, _, err := i.ExportPng(&vips.PngExportParams{Compression: 1, Palette: true, Bitdepth: 8})
+		return b, err
+	})
+	export("png-grey", func(i *vips.ImageRef) ([]byte, error) {
+		if err := i.ToColorSpace(vips.InterpretationBW); err != nil {
+			return nil, err
+		}
+		b, _, err := i.ExportPng(&vips.PngExportParams{Compression: 1})
+		return b, err
+	})
+	export("png-alpha", func(i *vips.ImageRef) ([]byte, error) {
+		if err := i.AddAlpha(); err != nil {
+			return nil, err
+		}
+		b, _, err := i.ExportPng(&vips.PngExportParams{Compression: 1})
+		return b, err
+	})
+	export("webp", func(i *vips.ImageRef) ([]byte, error) { b, _, err := i.ExportWebp(&vips.WebpExportParams{Quality: 85}); return b, err })
+	export("gif", func(i *vips.ImageRef) ([]byte, error) { b, _, err := i.ExportGIF(vips.NewGifExportParams()); return b, err })
+	export("tiff", func(i *vips.ImageRef) ([]byte, error) { b, _, err := i.ExportTiff(vips.NewTiffExportParams()); return b, err })
+	export("heic", func(i *vips.ImageRef) ([]byte, error) {
+		b, _, err := i.ExportHeif(&vips.HeifExportParams{Quality: 80, Bitdepth: 8, Effort: 0})
+		return b, err
+	})
+	export("avif", func(i *vips.ImageRef) ([]byte, error) {
+		b, _, err := i.ExportAvif(&vips.AvifExportParams{Quality: 60, Bitdepth: 8, Effort: 0})
+		return b, err
+	})
+	out["webp-animated"] = Animated(t, w, h, 3)
+	return out
+}

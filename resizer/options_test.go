@@ -1,0 +1,157 @@
+package resizer
+
+import (
+	"errors"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/imgorigin/imgorigin/imaging"
+)
+
+func TestParseOptions(t *testing.T) {
+	cfg := ParseConfig{MaxOutput: 4096}
+	red := &imaging.Color{R: 255, A: 255}
+	cases := []struct {
+		query  string
+		accept string
+		want   Options
+		err    string
+	}{
+		{query: "", want: Options{Fit: imaging.FitClip}},
+		{query: "w=320", want: Options{Width: 320, Fit: imaging.FitClip}},
+		{query: "w=320&h=200&dpr=2", want: Options{Width: 640, Height: 400, Fit: imaging.FitClip}},
+		{query: "w=333&dpr=1.5", want: Options{Width: 500, Fit: imaging.FitClip}},
+		{query: "w=100&h=100&fit=crop", want: Options{Width: 100, Height: 100, Fit: imaging.FitCrop, Gravity: imaging.GravityCenter}},
+		{query: "w=100&h=100&fit=crop&crop=entropy", want: Options{Width: 100, Height: 100, Fit: imaging.FitCrop, Gravity: imaging.GravityEntropy}},
+		{query: "fit=crop&crop=focalpoint&fp-x=0.25&fp-y=1", want: Options{Fit: imaging.FitCrop, Gravity: imaging.GravityFocal, FocalX: 0.25, FocalY: 1}},
+		{query: "fit=crop&crop=focalpoint", want: Options{Fit: imaging.FitCrop, Gravity: imaging.GravityFocal, FocalX: 0.5, FocalY: 0.5}},
+		{query: "fit=fill&bg=f00", want: Options{Fit: imaging.FitFill, Background: red}},
+		{query: "fit=fill&bg=ffff0000", want: Options{Fit: imaging.FitFill, Background: red}},
+		{query: "fit=fill&bg=80ff0000", want: Options{Fit: imaging.FitFill, Background: &imaging.Color{R: 255, A: 0x80}}},
+		{query: "q=55&fm=pjpg", want: Options{Fit: imaging.FitClip, Quality: 55, Format: imaging.JPEG, Progressive: true}},
+		{query: "fm=jpg", want: Options{Fit: imaging.FitClip, Format: imaging.JPEG}},
+		{query: "fm=png", want: Options{Fit: imaging.FitClip, Format: imaging.PNG}},
+		{query: "fm=avif", want: Options{Fit: imaging.FitClip, Format: imaging.AVIF}},
+		{query: "auto=format", accept: "image/avif,image/webp,*/*", want: Options{Fit: imaging.FitClip, Format: imaging.WebP, Negotiated: true}},
+		{query: "auto=format&fm=png", accept: "image/png,*/*", want: Options{Fit: imaging.FitClip, Format: imaging.JPEG, Negotiated: true}},
+		{query: "w=0", err: "w must be"},
+		{query: "w=-5", err: "w must be"},
+		{query: "w=abc", err: "w must be"},
+		{query: "w=4097", err: "over the 4096 px maximum"},
+		{query: "w=2100&dpr=2", err: "over the 4096 px maximum"},
+		{query: "dpr=5", err: "dpr must be"},
+		{query: "dpr=0.5", err: "dpr must be"},
+		{query: "dpr=NaN", err: "dpr must be"},
+		{query: "fit=stretch", err: "fit must be"},
+		{query: "crop=entropy", err: "crop needs fit=crop"},
+		{query: "fit=crop&crop=top", err: "crop must be"},
+		{query: "fit=crop&fp-x=0.5", err: "fp-x needs crop=focalpoint"},
+		{query: "fit=crop&crop=focalpoint&fp-y=1.5", err: "fp-y must be"},
+		{query: "q=0", err: "q must be"},
+		{query: "q=101", err: "q must be"},
+		{query: "fm=gif", err: "fm must be"},
+		{query: "auto=compress", err: "auto must be format"},
+		{query: "bg=red", err: "bg must be"},
+		{query: "bg=12345", err: "bg must be"},
+		{query: "width=100", err: `unknown parameter "width"`},
+		{query: "w=100&w=200", err: "given 2 times"},
+	}
+	for _, c := range cases {
+		q, _ := url.ParseQuery(c.query)
+		got, err := ParseOptions(q, c.accept, cfg)
+		if c.err != "" {
+			var oe *OptionsError
+			if !errors.As(err, &oe) || !strings.Contains(oe.Msg, c.err) {
+				t.Errorf("%q: err = %v, want an OptionsError containing %q", c.query, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", c.query, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%q:\n got %+v\nwant %+v", c.query, got, c.want)
+		}
+		// The canonical form parses back to the same options (dpr folded in).
+		back, err := url.ParseQuery(got.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := ParseOptions(back, c.accept, cfg)
+		again.Negotiated = got.Negotiated
+		if err != nil || !reflect.DeepEqual(again, got) {
+			t.Errorf("%q: canonical %q parses to %+v, %v", c.query, got.String(), again, err)
+		}
+	}
+}
+
+func TestCanonicalFormIgnoresOrderAndSpelling(t *testing.T) {
+	parse := func(s string) string {
+		q, _ := url.ParseQuery(s)
+		o, err := ParseOptions(q, "", ParseConfig{MaxOutput: 4096})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.String()
+	}
+	same := [][2]string{
+		{"w=320&h=200&fit=crop", "fit=crop&h=200&w=320&crop=center"},
+		{"w=160&dpr=2", "w=320"},
+		{"fm=jpg", "fm=jpeg"},
+		{"fit=fill&bg=f00", "bg=FFFF0000&fit=fill"},
+	}
+	for _, p := range same {
+		if a, b := parse(p[0]), parse(p[1]); a != b {
+			t.Errorf("%q -> %q but %q -> %q", p[0], a, p[1], b)
+		}
+	}
+}
+
+func TestLadder(t *testing.T) {
+	for _, c := range []struct {
+		query string
+		err   string
+	}{
+		{"w=320", ""},
+		{"w=320&h=640&dpr=2", ""},
+		{"w=321", "nearest allowed: 320"},
+		{"h=1000", "nearest allowed: 960"},
+		{"w=1", "nearest allowed: 16"},
+		{"w=5000", "nearest allowed: 2048"},
+		{"w=320&dpr=1.7", "multiple of 0.5"},
+		{"dpr=2.5", ""},
+	} {
+		q, _ := url.ParseQuery(c.query)
+		err := CheckLadder(q, DefaultLadder)
+		if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("%q: %v, want %q", c.query, err, c.err)
+		}
+	}
+}
+
+func FuzzParseOptions(f *testing.F) {
+	for _, s := range []string{"w=320", "w=1&h=1&fit=crop&crop=focalpoint&fp-x=0&fp-y=1", "bg=abcd&fit=fill", "dpr=3.999&w=1000", "auto=format&q=1"} {
+		f.Add(s, "image/webp")
+	}
+	f.Fuzz(func(t *testing.T, query, accept string) {
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return
+		}
+		o, err := ParseOptions(q, accept, ParseConfig{MaxOutput: 4096})
+		if err != nil {
+			return
+		}
+		if o.Width > 4096 || o.Height > 4096 || o.Width < 0 || o.Height < 0 {
+			t.Fatalf("%q gave out-of-range size %dx%d", query, o.Width, o.Height)
+		}
+		back, _ := url.ParseQuery(o.String())
+		again, err := ParseOptions(back, accept, ParseConfig{MaxOutput: 4096})
+		if err != nil || again.String() != o.String() {
+			t.Fatalf("canonical %q does not round-trip: %q, %v", o.String(), again.String(), err)
+		}
+	})
+}
