@@ -232,7 +232,10 @@ func Formats(t testing.TB, w, h int) map[string][]byte {
 		}
 		out[name] = b
 	}
-	export("jpeg", func(i *vips.ImageRef) ([]byte, error) { b, _, err := i.ExportJpeg(&vips.JpegExportParams{Quality: 90}); return b, err })
+	export("jpeg", func(i *vips.ImageRef) ([]byte, error) {
+		b, _, err := i.ExportJpeg(&vips.JpegExportParams{Quality: 90})
+		return b, err
+	})
 	export("jpeg-progressive", func(i *vips.ImageRef) ([]byte, error) {
 		b, _, err := i.ExportJpeg(&vips.JpegExportParams{Quality: 90, Interlace: true})
 		return b, err
@@ -244,7 +247,10 @@ func Formats(t testing.TB, w, h int) map[string][]byte {
 		b, _, err := i.ExportJpeg(&vips.JpegExportParams{Quality: 90})
 		return b, err
 	})
-	export("png", func(i *vips.ImageRef) ([]byte, error) { b, _, err := i.ExportPng(&vips.PngExportParams{Compression: 1}); return b, err })
+	export("png", func(i *vips.ImageRef) ([]byte, error) {
+		b, _, err := i.ExportPng(&vips.PngExportParams{Compression: 1})
+		return b, err
+	})
 	export("png-16bit", func(i *vips.ImageRef) ([]byte, error) {
 		if err := i.ToColorSpace(vips.InterpretationRGB16); err != nil {
 			return nil, err
@@ -270,9 +276,18 @@ func Formats(t testing.TB, w, h int) map[string][]byte {
 		b, _, err := i.ExportPng(&vips.PngExportParams{Compression: 1})
 		return b, err
 	})
-	export("webp", func(i *vips.ImageRef) ([]byte, error) { b, _, err := i.ExportWebp(&vips.WebpExportParams{Quality: 85}); return b, err })
-	export("gif", func(i *vips.ImageRef) ([]byte, error) { b, _, err := i.ExportGIF(vips.NewGifExportParams()); return b, err })
-	export("tiff", func(i *vips.ImageRef) ([]byte, error) { b, _, err := i.ExportTiff(vips.NewTiffExportParams()); return b, err })
+	export("webp", func(i *vips.ImageRef) ([]byte, error) {
+		b, _, err := i.ExportWebp(&vips.WebpExportParams{Quality: 85})
+		return b, err
+	})
+	export("gif", func(i *vips.ImageRef) ([]byte, error) {
+		b, _, err := i.ExportGIF(vips.NewGifExportParams())
+		return b, err
+	})
+	export("tiff", func(i *vips.ImageRef) ([]byte, error) {
+		b, _, err := i.ExportTiff(vips.NewTiffExportParams())
+		return b, err
+	})
 	export("heic", func(i *vips.ImageRef) ([]byte, error) {
 		b, _, err := i.ExportHeif(&vips.HeifExportParams{Quality: 80, Bitdepth: 8, Effort: 0})
 		return b, err
