@@ -24,7 +24,7 @@ func (e *storeError) Unwrap() error { return e.err }
 // writeError is the one place where errors become statuses. 4xx answers may be
 // cached briefly (the CDN then absorbs repeats); 5xx never are, and 503 says
 // when to come back.
-func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) int {
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var optErr *OptionsError
 	var stErr *storeError
 	status := http.StatusInternalServerError
@@ -74,5 +74,4 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "%d %s: %s\n", status, http.StatusText(status), msg)
-	return status
 }

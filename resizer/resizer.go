@@ -175,11 +175,22 @@ func Sign(key []byte, path string, q url.Values) string {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	status := http.StatusOK
-	if err := h.serve(w, r); err != nil {
-		status = h.writeError(w, r, err)
+	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	if err := h.serve(rec, r); err != nil {
+		h.writeError(rec, r, err)
 	}
-	h.metrics.requests.WithLabelValues(strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+	h.metrics.requests.WithLabelValues(strconv.Itoa(rec.status)).Observe(time.Since(start).Seconds())
+}
+
+// statusWriter remembers the status, which http.ServeContent may set to 304.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {

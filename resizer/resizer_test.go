@@ -385,7 +385,7 @@ func TestCoalescing(t *testing.T) {
 	if n := f.store.gets.Load(); n != 1 {
 		t.Fatalf("40 concurrent requests made %d store fetches, want 1", n)
 	}
-	if n := renders(t, f.reg); n != float64(len(sizes)) {
+	if n := observations(t, f.reg, "imgorigin_resizer_stage_duration_seconds", "render"); n != float64(len(sizes)) {
 		t.Fatalf("%d renders for %d distinct variants", int(n), len(sizes))
 	}
 	if c := testutil.ToFloat64(f.h.metrics.coalesced.WithLabelValues("render")); c < 1 {
@@ -393,18 +393,19 @@ func TestCoalescing(t *testing.T) {
 	}
 }
 
-func renders(t *testing.T, reg *prometheus.Registry) float64 {
+// observations counts what a histogram saw under one label value.
+func observations(t *testing.T, reg *prometheus.Registry, metric, labelValue string) float64 {
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != "imgorigin_resizer_stage_duration_seconds" {
+		if mf.GetName() != metric {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetValue() == "render" {
+				if l.GetValue() == labelValue {
 					return float64(m.GetHistogram().GetSampleCount())
 				}
 			}

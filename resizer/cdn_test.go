@@ -1,0 +1,154 @@
+package resizer
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imgorigin/imgorigin/internal/testimage"
+)
+
+// nginxConf is a CDN in front of the resizer, configured as docs/cloudfront.md
+// asks of CloudFront: Accept collapsed to the answer the resizer would give,
+// and that collapsed value in the cache key.
+const nginxConf = `
+daemon off;
+master_process off;
+worker_processes 1;
+error_log {{dir}}/error.log warn;
+pid {{dir}}/nginx.pid;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path {{dir}}/body;
+  proxy_temp_path {{dir}}/proxy;
+  fastcgi_temp_path {{dir}}/fastcgi;
+  uwsgi_temp_path {{dir}}/uwsgi;
+  scgi_temp_path {{dir}}/scgi;
+  proxy_cache_path {{dir}}/cache levels=1:2 keys_zone=img:1m max_size=100m inactive=1h use_temp_path=off;
+  map $http_accept $img_accept {
+    ~image/webp image/webp;
+    default     image/jpeg;
+  }
+  server {
+    listen 127.0.0.1:{{port}};
+    location / {
+      proxy_pass http://{{upstream}};
+      proxy_set_header Accept $img_accept;
+      proxy_cache img;
+      proxy_cache_key $request_uri|$img_accept;
+      proxy_cache_revalidate on;
+      add_header X-Cache-Status $upstream_cache_status always;
+    }
+  }
+}
+`
+
+// startNginx runs nginx (from IMGORIGIN_TEST_NGINX, set by `make test`) in
+// front of upstream and returns its base URL; it is stopped when the test ends.
+func startNginx(t *testing.T, upstream string) string {
+	t.Helper()
+	bin := os.Getenv("IMGORIGIN_TEST_NGINX")
+	if bin == "" {
+		t.Fatal("IMGORIGIN_TEST_NGINX is not set: run the tests with `make test`, which installs nginx")
+	}
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	conf := strings.NewReplacer("{{dir}}", dir, "{{port}}", fmt.Sprint(port), "{{upstream}}", upstream).Replace(nginxConf)
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start nginx: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			return base
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Fatalf("nginx did not start: %s", log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestBehindARealHTTPCache(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.CacheControl = "public, max-age=1" })
+	photo := testimage.Photo(t, 1200, 800)
+	f.put("p", testimage.JPEG(t, photo))
+	cdn := startNginx(t, strings.TrimPrefix(f.srv.URL, "http://"))
+	get := func(path, accept string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", cdn+path, nil)
+		req.Header.Set("Accept", accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp, resp.Header.Get("X-Cache-Status")
+	}
+	if _, st := get("/p?w=320", "image/webp"); st != "MISS" {
+		t.Fatalf("first request: %s, want MISS", st)
+	}
+	if _, st := get("/p?w=320", "image/webp"); st != "HIT" {
+		t.Fatalf("second request: %s, want HIT", st)
+	}
+
+	// auto=format: one entry per negotiated format, each then a HIT with its own type.
+	for _, c := range []struct{ accept, want string }{
+		{"image/avif,image/webp,image/apng,*/*", "image/webp"},
+		{"image/png,image/*;q=0.8", "image/jpeg"},
+	} {
+		resp, st := get("/p?w=640&auto=format", c.accept)
+		if st != "MISS" || resp.Header.Get("Content-Type") != c.want {
+			t.Errorf("auto=format %q: %s %s, want MISS %s", c.accept, st, resp.Header.Get("Content-Type"), c.want)
+		}
+		resp, st = get("/p?w=640&auto=format", c.accept)
+		if st != "HIT" || resp.Header.Get("Content-Type") != c.want {
+			t.Errorf("auto=format %q again: %s %s, want HIT %s", c.accept, st, resp.Header.Get("Content-Type"), c.want)
+		}
+	}
+
+	// 5xx is not cached: both requests reach the origin.
+	f.store.fail = errors.New("store down")
+	gets := f.store.gets.Load()
+	for i := range 2 {
+		resp, st := get("/down?w=320", "image/webp")
+		if resp.StatusCode != 502 || st == "HIT" {
+			t.Errorf("failing origin, request %d: %d %s", i, resp.StatusCode, st)
+		}
+	}
+	if n := f.store.gets.Load() - gets; n != 2 {
+		t.Errorf("a 502 was served from the cache: origin read the store %d times for 2 requests", n)
+	}
+	f.store.fail = nil
+
+	// Once stale, the cache revalidates with If-None-Match and the origin says 304.
+	before := observations(t, f.reg, "imgorigin_resizer_request_duration_seconds", "304")
+	time.Sleep(2100 * time.Millisecond) // nginx counts expiry in whole seconds
+	if _, st := get("/p?w=320", "image/webp"); st != "REVALIDATED" {
+		t.Fatalf("stale entry: %s, want REVALIDATED", st)
+	}
+	if n := observations(t, f.reg, "imgorigin_resizer_request_duration_seconds", "304") - before; n != 1 {
+		t.Fatalf("origin answered %v 304s to the revalidation, want 1", n)
+	}
+}
