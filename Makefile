@@ -6,7 +6,7 @@ export GOFLAGS := -buildvcs=false
 export MALLOC_ARENA_MAX := 2
 ARGS ?=
 
-.PHONY: run test build deps test-deps vet
+.PHONY: run test build deps test-deps bench
 
 deps:
 	@scripts/install-deps.sh run
@@ -26,3 +26,11 @@ run: build
 test: test-deps
 	go vet ./...
 	scripts/with-test-servers.sh go test -count=1 -timeout 20m ./...
+
+# The standard benchmark suite (about 3 minutes): writes bench/results/latest.md
+# and .json. CORPUS=DIR uses real photographs (ours: ../shared/corpus/photos).
+CORPUS ?=
+bench: build
+	./bin/imgorigin bench --duration 20s --warmup 3s --concurrency 2 $(if $(CORPUS),--corpus $(CORPUS)) \
+		--json bench/results/latest.json --markdown bench/results/latest.md --log-level warn
+	@cat bench/results/latest.md

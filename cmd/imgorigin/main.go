@@ -16,6 +16,7 @@ Commands:
   serve     uploader and resizer in one process, originals on local disk (the embedded default)
   resizer   the resizer alone, for regional fleets (use --store s3://...)
   import    convert image files into stored originals; prints one JSON line per file
+  bench     load generator and performance report (cold, warm-original, hot, zipf)
 
 Run 'imgorigin COMMAND -h' for a command's flags. Every flag has an
 environment twin: --admin-addr is IMGORIGIN_ADMIN_ADDR.
@@ -32,6 +33,8 @@ func main() {
 		err = serve(cmd, args)
 	case "import":
 		err = importFiles(args, os.Stdout)
+	case "bench":
+		err = runBench(args)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -1,0 +1,88 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imgorigin/imgorigin/imaging"
+)
+
+func TestMain(m *testing.M) {
+	if err := imaging.Start(imaging.Config{}, slog.Default()); err != nil {
+		slog.Error("libvips", "err", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// A short run of every scenario against the in-process server: the report must
+// hold real, error-free figures in the JSON fields scripts read.
+func TestRunReportsEveryScenario(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Duration: 700 * time.Millisecond, Warmup: 200 * time.Millisecond, Concurrency: 2, DataDir: filepath.Join(dir, "store")}
+	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != len(Scenarios) {
+		t.Fatalf("%d results for %d scenarios", len(rep.Results), len(Scenarios))
+	}
+	for _, r := range rep.Results {
+		if r.Requests == 0 || r.Errors != 0 || r.RPS <= 0 || r.P50 <= 0 || r.P50 > r.P99 || r.P99 > r.Max || r.RSSMB <= 0 {
+			t.Errorf("%s: implausible %+v", r.Scenario, r)
+		}
+	}
+	byName := map[string]Result{}
+	for _, r := range rep.Results {
+		byName[r.Scenario] = r
+	}
+	if c := byName["cold"]; c.FloorRPS <= 0 || c.FloorRatio <= 0 || c.StoreGetsPerImage != 1 || c.VariantHitRatio != 0 {
+		t.Errorf("cold must read the store once per image and hit no cache: %+v", c)
+	}
+	if h := byName["hot"]; h.VariantHitRatio < 0.99 || h.StoreGetsPerImage != 0 {
+		t.Errorf("hot must be served from the variant cache: %+v", h)
+	}
+	if h := byName["hot"]; h.RPS < byName["cold"].RPS*5 {
+		t.Errorf("hot (%.0f/s) is not much faster than cold (%.0f/s)", h.RPS, byName["cold"].RPS)
+	}
+	js := filepath.Join(dir, "r.json")
+	if err := rep.WriteJSON(js); err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]any
+	b, _ := os.ReadFile(js)
+	if err := json.Unmarshal(b, &rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"scenario", "requests", "errors", "rps", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "rss_mb"} {
+		if _, ok := rows[0][k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	if _, ok := rows[0]["floor_ratio"]; !ok {
+		t.Error("cold JSON lacks floor_ratio")
+	}
+	var md strings.Builder
+	rep.WriteMarkdown(&md)
+	if !strings.Contains(md.String(), "| cold | closed c=2 |") {
+		t.Errorf("markdown lacks the cold row:\n%s", md.String())
+	}
+}
+
+func TestOpenLoopCountsFromTheSchedule(t *testing.T) {
+	cfg := Config{Duration: time.Second, Rate: 50, Concurrency: 2, DataDir: t.TempDir(), Scenarios: []string{"hot"}}
+	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Results[0]
+	if r.Requests < 45 || r.Requests > 55 || !strings.HasPrefix(r.Mode, "open") {
+		t.Fatalf("open loop at 50/s for 1s sent %d requests (%s)", r.Requests, r.Mode)
+	}
+}

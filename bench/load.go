@@ -1,0 +1,174 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/davidbyttow/govips/v2/vips"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/resizer"
+)
+
+type loader struct {
+	client *http.Client
+	base   string
+	sc     scenario
+	keys   []string
+	cfg    Config
+	seq    atomic.Int64
+}
+
+// run sends requests for d and returns the time it took. Closed loop: a fixed
+// number in flight. Open loop: arrivals on a fixed schedule, each timed from
+// when it was due, so a slow server cannot hide latency by slowing the
+// generator down (coordinated omission).
+func (l *loader) run(ctx context.Context, d time.Duration, rec *recorder) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	start := time.Now()
+	end := start.Add(d)
+	var wg sync.WaitGroup
+	if l.cfg.Rate > 0 {
+		interval := time.Duration(float64(time.Second) / l.cfg.Rate)
+		sem := make(chan struct{}, 4096) // bounds goroutines if the server stalls
+		for due := start; due.Before(end) && ctx.Err() == nil; due = due.Add(interval) {
+			time.Sleep(time.Until(due))
+			select {
+			case sem <- struct{}{}:
+			default:
+				if rec != nil {
+					rec.add(time.Since(due), 0, 0) // dropped: counted as an error
+				}
+				continue
+			}
+			wg.Add(1)
+			go func(due time.Time) {
+				defer func() { <-sem; wg.Done() }()
+				l.one(rand.New(rand.NewPCG(uint64(due.UnixNano()), 1)), due, rec)
+			}(due)
+		}
+	} else {
+		for w := range l.cfg.Concurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano())))
+				for time.Now().Before(end) && ctx.Err() == nil {
+					l.one(rng, time.Now(), rec)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+func (l *loader) one(rng *rand.Rand, due time.Time, rec *recorder) {
+	path, accept := l.sc.next(rng, l.keys, int(l.seq.Add(1)))
+	req, _ := http.NewRequest("GET", l.base+path, nil)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	status, n := 0, int64(0)
+	resp, err := l.client.Do(req)
+	if err == nil {
+		n, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		status = resp.StatusCode
+	}
+	if rec != nil {
+		rec.add(time.Since(due), status, n)
+	}
+}
+
+// floor is the libvips-alone throughput on the same originals and width:
+// thumbnail from the in-memory WebP original and encode WebP with the effort
+// the resizer uses; no HTTP, no store, no caches, no metadata handling.
+func floor(ctx context.Context, originals [][]byte, width, workers int, d time.Duration) float64 {
+	var done atomic.Int64
+	end := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; time.Now().Before(end) && ctx.Err() == nil; i++ {
+				img, err := vips.NewThumbnailWithSizeFromBuffer(originals[i%len(originals)], width, 10_000_000, vips.InterestingNone, vips.SizeDown)
+				if err != nil {
+					continue
+				}
+				_, _, err = img.ExportWebp(&vips.WebpExportParams{Quality: 80, ReductionEffort: resizer.Effort(imaging.WebP, width, 0)})
+				img.Close()
+				if err == nil {
+					done.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(done.Load()) / time.Since(start).Seconds()
+}
+
+// scrape reads the resizer's counters from its metrics endpoint; nil if none.
+func scrape(client *http.Client, admin string) map[string]float64 {
+	if admin == "" {
+		return nil
+	}
+	resp, err := client.Get(admin + "/metrics")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	want := map[string]string{
+		"imgorigin_resizer_store_gets_total":                                     "store_gets",
+		`imgorigin_resizer_cache_requests_total{cache="variant",result="hit"}`:   "variant_hit",
+		`imgorigin_resizer_cache_requests_total{cache="variant",result="miss"}`:  "variant_miss",
+		`imgorigin_resizer_cache_requests_total{cache="original",result="hit"}`:  "original_hit",
+		`imgorigin_resizer_cache_requests_total{cache="original",result="miss"}`: "original_miss",
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if k, hit := want[name]; ok && hit {
+			out[k], _ = strconv.ParseFloat(val, 64)
+		}
+	}
+	return out
+}
+
+type usage struct {
+	rss int64
+	cpu time.Duration
+}
+
+// readUsage is this process's resident memory and CPU time so far.
+func readUsage() usage {
+	var u usage
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		u.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+				u.rss = kb << 10
+			}
+		}
+	}
+	return u
+}

@@ -1,0 +1,102 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Result is one scenario's figures; the JSON names are what scripts read.
+type Result struct {
+	Scenario          string      `json:"scenario"`
+	Description       string      `json:"description"`
+	Mode              string      `json:"mode"`
+	Requests          int         `json:"requests"`
+	Errors            int         `json:"errors"`
+	StatusCounts      map[int]int `json:"status_counts"`
+	RPS               float64     `json:"rps"`
+	P50               float64     `json:"p50_ms"`
+	P90               float64     `json:"p90_ms"`
+	P99               float64     `json:"p99_ms"`
+	P999              float64     `json:"p999_ms"`
+	Max               float64     `json:"max_ms"`
+	RSSMB             float64     `json:"rss_mb"`
+	CPUSecondsPer1k   float64     `json:"cpu_s_per_1k"`
+	BytesOut          int64       `json:"bytes_out"`
+	StoreGetsPerImage float64     `json:"store_gets_per_image"`
+	VariantHitRatio   float64     `json:"variant_hit_ratio"`
+	OriginalHitRatio  float64     `json:"original_hit_ratio"`
+	FloorRPS          float64     `json:"floor_rps,omitempty"`
+	FloorRatio        float64     `json:"floor_ratio,omitempty"`
+}
+
+// Report is a whole run.
+type Report struct {
+	Started time.Time `json:"started"`
+	Config  Config    `json:"config"`
+	Corpus  struct {
+		Files         int     `json:"files"`
+		SourceBytes   int64   `json:"source_bytes"`
+		OriginalBytes int64   `json:"original_bytes"`
+		Megapixels    float64 `json:"original_megapixels_avg"`
+	} `json:"corpus"`
+	Results []Result `json:"results"`
+}
+
+// WriteJSON writes the results as the issue's JSON: one object per scenario.
+func (r *Report) WriteJSON(path string) error {
+	b, err := json.MarshalIndent(r.Results, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// WriteMarkdown writes the human report.
+func (r *Report) WriteMarkdown(w io.Writer) {
+	corpus := r.Config.Corpus
+	if corpus == "" {
+		corpus = "generated photo-like 2048x1536 JPEGs"
+	}
+	fmt.Fprintf(w, "# imgorigin bench — %s\n\n", r.Started.Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(w, "%d cores (GOMAXPROCS %d), %s, warm-up %s, duration %s per scenario; corpus: %s (%d files, originals %.1f MP on average).\n\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS+"/"+runtime.GOARCH, r.Config.Warmup, r.Config.Duration, corpus, r.Corpus.Files, r.Corpus.Megapixels)
+	fmt.Fprintln(w, "| scenario | load | requests | errors | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | RSS MB | CPU s / 1k | store GETs / image | variant hits | floor req/s | of floor |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, x := range r.Results {
+		floor, ratio := "", ""
+		if x.FloorRPS > 0 {
+			floor, ratio = fmt.Sprintf("%.1f", x.FloorRPS), fmt.Sprintf("%.0f %%", 100*x.FloorRatio)
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f | %.2f | %.3f | %.0f %% | %s | %s |\n",
+			x.Scenario, x.Mode, x.Requests, errorsCell(x), x.RPS, x.P50, x.P90, x.P99, x.P999, x.Max, x.RSSMB, x.CPUSecondsPer1k, x.StoreGetsPerImage, 100*x.VariantHitRatio, floor, ratio)
+	}
+	fmt.Fprintln(w)
+	for _, x := range r.Results {
+		fmt.Fprintf(w, "- **%s**: %s\n", x.Scenario, x.Description)
+	}
+	if r.Corpus.SourceBytes > 0 {
+		fmt.Fprintf(w, "\nOriginals: %d source bytes became %d WebP bytes (%.1f %% smaller). SSIM of each is not computed yet.\n",
+			r.Corpus.SourceBytes, r.Corpus.OriginalBytes, 100*(1-float64(r.Corpus.OriginalBytes)/float64(r.Corpus.SourceBytes)))
+	}
+	fmt.Fprintln(w, "\nRSS and CPU are of the benchmark process, which runs the server in-process (load generator included). The floor is libvips alone in-process: thumbnail of the same in-memory WebP originals + WebP encode at the same effort, on the same number of workers.")
+}
+
+func errorsCell(x Result) string {
+	if x.Errors == 0 {
+		return "0"
+	}
+	var parts []string
+	for code, n := range x.StatusCounts {
+		if code != 200 {
+			parts = append(parts, fmt.Sprintf("%d×%d", n, code))
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
+}

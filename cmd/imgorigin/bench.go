@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/imgorigin/imgorigin/bench"
+)
+
+// listFlag is a repeatable (or comma-separated) string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+func runBench(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var cfg bench.Config
+	var scenarios, keys listFlag
+	fs.Var(&scenarios, "scenario", "scenario to run, repeatable: "+strings.Join(bench.Scenarios, ", ")+" (default all)")
+	fs.DurationVar(&cfg.Duration, "duration", 20*time.Second, "measured time per scenario")
+	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "unmeasured time before each scenario")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 2, "closed loop: requests in flight (and render slots in-process)")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: requests per second on a fixed schedule (0: closed loop)")
+	fs.StringVar(&cfg.Corpus, "corpus", "", "directory of photos (.jpg .png .webp); default: generated photo-like images")
+	fs.StringVar(&cfg.URL, "url", "", "a running server to load; default: start one in-process on the embedded store")
+	fs.StringVar(&cfg.AdminURL, "admin-url", "", "with --url: its admin listener, for cache and store figures")
+	fs.Var(&keys, "keys", "with --url: keys of originals on it, comma-separated")
+	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
+	mdOut := fs.String("markdown", "", "write the Markdown report to this file (default: stdout)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg.Scenarios, cfg.Keys = scenarios, keys
+	sf := storeFlags{logLevel: *logLevel, logFormat: "text"}
+	log, err := sf.logger()
+	if err != nil {
+		return err
+	}
+	if err := startVips(log); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "imgorigin-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfg.DataDir = dir
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	rep, err := bench.Run(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	if *jsonOut != "" {
+		if err := rep.WriteJSON(*jsonOut); err != nil {
+			return err
+		}
+	}
+	out := os.Stdout
+	if *mdOut != "" {
+		f, err := os.Create(*mdOut)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out = f
+	}
+	rep.WriteMarkdown(out)
+	return nil
+}
