@@ -146,11 +146,14 @@ func TestFormatsInAndOut(t *testing.T) {
 			t.Errorf("%s without fm: %s, want %s", name, h.Format, want)
 		}
 	}
-	// Animated WebP stays animated as WebP.
-	_, body := f.get("/webp-animated?w=320&fm=webp")
-	if h, _ := imaging.Probe(body); h.Pages != 3 {
-		t.Errorf("animated WebP lost its frames: %+v", h)
+	// Animated GIF and WebP stay animated as WebP.
+	for _, name := range []string{"webp-animated", "gif-animated"} {
+		_, body := f.get("/" + name + "?w=320&fm=webp")
+		if h, _ := imaging.Probe(body); h.Pages != 3 || h.Width != 320 {
+			t.Errorf("%s lost its frames: %+v", name, h)
+		}
 	}
+	var body []byte
 	// Alpha survives to PNG and WebP, is flattened onto bg for JPEG.
 	_, body = f.get("/png-alpha?w=320&fm=png")
 	if img := decode(t, body); !img.HasAlpha() {
@@ -159,6 +162,25 @@ func TestFormatsInAndOut(t *testing.T) {
 	_, body = f.get("/png-alpha?w=320&fm=jpg")
 	if img := decode(t, body); img.HasAlpha() || img.Bands() != 3 {
 		t.Errorf("JPEG output has %d bands", img.Bands())
+	}
+}
+
+// A rendition at the original's own size and format that encodes larger than
+// the original is not served: the original is.
+func TestNeverServesMoreBytesThanTheOriginal(t *testing.T) {
+	f := newFixture(t, nil)
+	photo := testimage.Photo(t, 320, 200)
+	small, _, err := photo.ExportWebp(&vips.WebpExportParams{Quality: 30, ReductionEffort: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.put("small", small)
+	_, body := f.get("/small?w=320&fm=webp&q=100")
+	if len(body) != len(small) {
+		t.Fatalf("served %d bytes; the original at the same size and format is %d", len(body), len(small))
+	}
+	if _, body := f.get("/small?w=160&fm=webp&q=100"); len(body) == len(small) {
+		t.Fatal("a smaller size served the original")
 	}
 }
 

@@ -135,6 +135,25 @@ func WithPrivateMetadata(t testing.TB, img *vips.ImageRef) []byte {
 // Animated returns an animated WebP of n frames, each w x h, each a different shade.
 func Animated(t testing.TB, w, h, n int) []byte {
 	t.Helper()
+	all := animation(t, w, h, n)
+	defer all.Close()
+	b, _, err := all.ExportWebp(&vips.WebpExportParams{Quality: 80, ReductionEffort: 0, MinKeyFrames: 9, MaxKeyFrames: 17})
+	must(t, err)
+	return b
+}
+
+// AnimatedGIF is Animated as a GIF.
+func AnimatedGIF(t testing.TB, w, h, n int) []byte {
+	t.Helper()
+	all := animation(t, w, h, n)
+	defer all.Close()
+	b, _, err := all.ExportGIF(vips.NewGifExportParams())
+	must(t, err)
+	return b
+}
+
+func animation(t testing.TB, w, h, n int) *vips.ImageRef {
+	t.Helper()
 	frames := make([]*vips.ImageRef, n)
 	for i := range frames {
 		f := Photo(t, w, h)
@@ -149,7 +168,6 @@ func Animated(t testing.TB, w, h, n int) []byte {
 	for _, f := range frames[1:] {
 		f.Close()
 	}
-	defer all.Close()
 	must(t, all.SetPageHeight(h))
 	must(t, all.SetPages(n))
 	delays := make([]int, n)
@@ -157,9 +175,7 @@ func Animated(t testing.TB, w, h, n int) []byte {
 		delays[i] = 100
 	}
 	must(t, all.SetPageDelay(delays))
-	b, _, err := all.ExportWebp(&vips.WebpExportParams{Quality: 80, ReductionEffort: 0, MinKeyFrames: 9, MaxKeyFrames: 17})
-	must(t, err)
-	return b
+	return all
 }
 
 // PNGClaiming returns a valid small PNG whose IHDR is patched (CRC fixed) to
@@ -297,5 +313,6 @@ func Formats(t testing.TB, w, h int) map[string][]byte {
 		return b, err
 	})
 	out["webp-animated"] = Animated(t, w, h, 3)
+	out["gif-animated"] = AnimatedGIF(t, w, h, 3)
 	return out
 }
