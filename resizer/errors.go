@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/workpool"
 	"github.com/imgorigin/imgorigin/storage"
 )
 
@@ -46,7 +47,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		status, msg = http.StatusUnsupportedMediaType, err.Error()
 	case errors.Is(err, imaging.ErrTooLarge), errors.Is(err, imaging.ErrCorrupt):
 		status, msg = http.StatusUnprocessableEntity, err.Error()
-	case errors.Is(err, errOverloaded):
+	case errors.Is(err, workpool.ErrOverloaded):
 		status, msg = http.StatusServiceUnavailable, err.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		status, msg = http.StatusServiceUnavailable, "deadline exceeded"

@@ -27,8 +27,8 @@ func newMetrics(reg prometheus.Registerer, h *Handler) *metrics {
 	reg.MustRegister(m.requests, m.stages, m.cacheOps, m.coalesced, m.storeErrs, m.storeGets,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_cache_bytes", Help: "Bytes held by a cache.", ConstLabels: prometheus.Labels{"cache": "original"}}, func() float64 { return float64(h.originals.Bytes()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_cache_bytes", Help: "Bytes held by a cache.", ConstLabels: prometheus.Labels{"cache": "variant"}}, func() float64 { return float64(h.variants.Bytes()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_queue_depth", Help: "Requests waiting for a render slot."}, func() float64 { return float64(h.pool.waiting.Load()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_renders_in_flight", Help: "Renders running now."}, func() float64 { return float64(h.pool.inFlight()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_queue_depth", Help: "Requests waiting for a render slot."}, func() float64 { return float64(h.pool.Waiting()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_renders_in_flight", Help: "Renders running now."}, func() float64 { return float64(h.pool.InFlight()) }),
 	)
 	return m
 }

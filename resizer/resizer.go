@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/workpool"
 	"github.com/imgorigin/imgorigin/storage"
 )
 
@@ -123,7 +124,7 @@ type Handler struct {
 	variants     *byteCache[*variant]
 	fetches      singleflight.Group
 	renders      singleflight.Group
-	pool         *pool
+	pool         *workpool.Pool
 	metrics      *metrics
 	cacheControl string
 }
@@ -152,7 +153,7 @@ func New(store Originals, cfg Config, log *slog.Logger, reg prometheus.Registere
 		log:       log,
 		originals: newByteCache(cfg.OriginalCacheBytes, func(o *original) int64 { return int64(len(o.data)) }),
 		variants:  newByteCache(cfg.VariantCacheBytes, func(v *variant) int64 { return int64(len(v.data)) }),
-		pool:      newPool(cfg.Concurrency, cfg.QueueLength),
+		pool:      workpool.New(cfg.Concurrency, cfg.QueueLength),
 	}
 	h.metrics = newMetrics(reg, h)
 	h.cacheControl = cfg.CacheControl
@@ -312,10 +313,10 @@ func (h *Handler) render(ctx context.Context, key, vkey string, opts Options) (*
 			return nil, err
 		}
 		queued := time.Now()
-		if err := h.pool.acquire(wctx); err != nil {
+		if err := h.pool.Acquire(wctx); err != nil {
 			return nil, err
 		}
-		defer h.pool.release()
+		defer h.pool.Release()
 		rendering := time.Now()
 		h.metrics.stages.WithLabelValues("queue").Observe(rendering.Sub(queued).Seconds())
 		v, err := h.renderOriginal(o, opts)

@@ -441,12 +441,12 @@ func TestOverloadAnswers503Fast(t *testing.T) {
 	photo := testimage.Photo(t, 800, 600)
 	f.put("p", testimage.JPEG(t, photo))
 	// Occupy the one slot, and the one queue place.
-	if err := f.h.pool.acquire(context.Background()); err != nil {
+	if err := f.h.pool.Acquire(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	queued := make(chan error, 1)
-	go func() { queued <- f.h.pool.acquire(context.Background()) }()
-	for f.h.pool.waiting.Load() != 1 {
+	go func() { queued <- f.h.pool.Acquire(context.Background()) }()
+	for f.h.pool.Waiting() != 1 {
 		time.Sleep(time.Millisecond)
 	}
 	start := time.Now()
@@ -461,7 +461,7 @@ func TestOverloadAnswers503Fast(t *testing.T) {
 		t.Errorf("full queue took %v to answer; it must not wait", d)
 	}
 	// With a place in the queue but no free slot, the deadline answers 503.
-	f.h.pool.release()
+	f.h.pool.Release()
 	<-queued // the queued acquirer now holds the slot
 	start = time.Now()
 	resp, body = f.get("/p?w=640")
@@ -471,7 +471,7 @@ func TestOverloadAnswers503Fast(t *testing.T) {
 	if d := time.Since(start); d < 250*time.Millisecond || d > 2*time.Second {
 		t.Errorf("deadline answer after %v, want about 300ms", d)
 	}
-	f.h.pool.release()
+	f.h.pool.Release()
 	if resp, _ := f.get("/p?w=640"); resp.StatusCode != 200 {
 		t.Errorf("after overload: %d", resp.StatusCode)
 	}

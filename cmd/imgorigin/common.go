@@ -55,7 +55,11 @@ func (f *storeFlags) openStore(ctx context.Context) (storage.Store, error) {
 	if u == "" {
 		u = filepath.Join(f.data, "originals")
 	}
-	return storeurl.Open(ctx, u, storeurl.S3Defaults{Endpoint: f.s3Endpoint, Region: f.s3Region, PathStyle: f.s3PathStyle})
+	return storeurl.Open(ctx, u, f.s3Defaults())
+}
+
+func (f *storeFlags) s3Defaults() storeurl.S3Defaults {
+	return storeurl.S3Defaults{Endpoint: f.s3Endpoint, Region: f.s3Region, PathStyle: f.s3PathStyle}
 }
 
 // keySecret is the secret behind object keys: created under --data on first

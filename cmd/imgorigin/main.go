@@ -15,6 +15,7 @@ Usage: imgorigin COMMAND [flags]
 Commands:
   serve     uploader and resizer in one process, originals on local disk (the embedded default)
   resizer   the resizer alone, for regional fleets (use --store s3://...)
+  uploader  the uploader alone, for regional fleets (needs --signing-key-file and --service-keys)
   import    convert image files into stored originals; prints one JSON line per file
   bench     load generator and performance report (cold, warm-original, hot, zipf)
 
@@ -29,7 +30,7 @@ func main() {
 	}
 	var err error
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
-	case "serve", "resizer":
+	case "serve", "resizer", "uploader":
 		err = serve(cmd, args)
 	case "import":
 		err = importFiles(args, os.Stdout)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/imgorigin/imgorigin/resizer"
 	"github.com/imgorigin/imgorigin/server"
 )
@@ -78,8 +80,12 @@ func joinInts(ns []int) string {
 	return strings.Join(s, ",")
 }
 
-// serve runs the embedded default: every role in one process on one port.
-// role "resizer" runs the resizer alone (for regional fleets).
+type registerer = prometheus.Registerer
+
+// serve runs a server role: "serve" is the embedded default (resizer and
+// uploader on one port, development keys created under --data); "resizer"
+// and "uploader" run one role each, for regional fleets, and the uploader
+// then refuses to start without its keys.
 func serve(role string, args []string) error {
 	fs := flag.NewFlagSet(role, flag.ContinueOnError)
 	var sf storeFlags
@@ -90,12 +96,14 @@ func serve(role string, args []string) error {
 	fs.DurationVar(&sc.DrainDelay, "drain-delay", 0, "after SIGTERM, how long /readyz fails before listeners close (let load balancers notice)")
 	fs.DurationVar(&sc.DrainTimeout, "drain-timeout", 0, "after SIGTERM, how long in-flight requests may take (default 25s)")
 	var rf resizerFlags
-	rf.register(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	var uf uploaderFlags
+	if role != "uploader" {
+		rf.register(fs)
 	}
-	rcfg, err := rf.config()
-	if err != nil {
+	if role != "resizer" {
+		uf.register(fs)
+	}
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	log, err := sf.logger()
@@ -112,10 +120,23 @@ func serve(role string, args []string) error {
 		return err
 	}
 	srv := server.New(sc, nil, log)
-	rz, err := resizer.New(store, rcfg, log, srv.Registry)
-	if err != nil {
-		return err
+	if role != "uploader" {
+		rcfg, err := rf.config()
+		if err != nil {
+			return err
+		}
+		rz, err := resizer.New(store, rcfg, log, srv.Registry)
+		if err != nil {
+			return err
+		}
+		srv.Handle("/", rz)
 	}
-	srv.Handle("/", rz)
+	if role != "resizer" {
+		up, err := uf.newUploader(ctx, &sf, store, role == "serve", log, srv.Registry)
+		if err != nil {
+			return err
+		}
+		up.Register(srv)
+	}
 	return srv.Run(ctx)
 }

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/ingest"
+	"github.com/imgorigin/imgorigin/internal/secrets"
+	"github.com/imgorigin/imgorigin/storage/storeurl"
+	"github.com/imgorigin/imgorigin/token"
+	"github.com/imgorigin/imgorigin/uploader"
+)
+
+// uploaderFlags fill an uploader.Config and say where its keys are.
+type uploaderFlags struct {
+	cfg             uploader.Config
+	original        imaging.OriginalConfig
+	signingKeyFile  string
+	oldKeyFiles     string
+	serviceKeys     string
+	archiveStoreURL string
+}
+
+func (f *uploaderFlags) register(fs *flag.FlagSet) {
+	f.cfg = uploader.DefaultConfig()
+	f.original = imaging.DefaultOriginal()
+	c := &f.cfg
+	fs.StringVar(&f.signingKeyFile, "signing-key-file", "", "file holding the hex Ed25519 seed that signs tokens (required by `uploader`; `serve` creates DATA/keys/signing-key)")
+	fs.StringVar(&f.oldKeyFiles, "old-signing-key-files", "", "comma-separated seed files of rotated-out keys: their tokens still verify")
+	fs.StringVar(&f.serviceKeys, "service-keys", "", "comma-separated API keys backends use for /v1/upload-tokens (required by `uploader`; `serve` creates DATA/keys/service-key)")
+	fs.StringVar(&f.archiveStoreURL, "archive-store", "", "also keep every untouched upload in this store URL (off by default)")
+	fs.Int64Var(&c.MaxBytes, "max-upload-bytes", c.MaxBytes, "largest upload body")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "upload token life when the backend does not ask")
+	fs.DurationVar(&c.MaxTokenTTL, "max-token-ttl", c.MaxTokenTTL, "longest upload token life a backend may ask")
+	fs.DurationVar(&c.ResultTTL, "result-ttl", c.ResultTTL, "result token life")
+	fs.IntVar(&c.Concurrency, "upload-concurrency", c.Concurrency, "conversions at once (default: cores)")
+	fs.IntVar(&c.QueueLength, "upload-queue", c.QueueLength, "uploads that may wait for a conversion; past that, 503")
+	fs.IntVar(&f.original.MaxEdge, "original-max-edge", f.original.MaxEdge, "long edge cap of stored originals, px (never upscaled)")
+	fs.IntVar(&f.original.Quality, "original-quality", f.original.Quality, "WebP quality of stored originals")
+}
+
+// keys loads the signing keys and service keys. In development (dev=true)
+// missing ones are created under DATA/keys and the log says where; otherwise
+// their absence is an error.
+func (f *uploaderFlags) keys(data string, dev bool, log *slog.Logger) (*token.KeySet, [][]byte, error) {
+	signing := f.signingKeyFile
+	if signing == "" && dev {
+		signing = filepath.Join(data, "keys", "signing-key")
+		if _, created, err := secrets.LoadOrCreate(signing); err != nil {
+			return nil, nil, err
+		} else if created {
+			log.Warn("created a development token signing key", "path", signing)
+		}
+	}
+	if signing == "" {
+		return nil, nil, fmt.Errorf("--signing-key-file is required: the uploader signs tokens with it")
+	}
+	cur, err := loadKey(signing)
+	if err != nil {
+		return nil, nil, err
+	}
+	var older []token.Key
+	for _, p := range splitList(f.oldKeyFiles) {
+		k, err := loadKey(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		older = append(older, k)
+	}
+	ks, err := token.NewKeySet(cur, older...)
+	if err != nil {
+		return nil, nil, err
+	}
+	var service [][]byte
+	for _, k := range splitList(f.serviceKeys) {
+		service = append(service, []byte(k))
+	}
+	if len(service) == 0 && dev {
+		path := filepath.Join(data, "keys", "service-key")
+		s, created, err := secrets.LoadOrCreate(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		if created {
+			log.Warn("created a development service key for /v1/upload-tokens", "path", path)
+		}
+		service = append(service, []byte(hex.EncodeToString(s)))
+	}
+	if len(service) == 0 {
+		return nil, nil, fmt.Errorf("--service-keys is required: backends authenticate with them")
+	}
+	return ks, service, nil
+}
+
+func loadKey(path string) (token.Key, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return token.Key{}, fmt.Errorf("signing key: %w", err)
+	}
+	seed, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil {
+		return token.Key{}, fmt.Errorf("signing key %s: not hex: %w", path, err)
+	}
+	return token.NewKey(seed)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// newUploader builds the uploader on store with the flags' settings.
+func (f *uploaderFlags) newUploader(ctx context.Context, sf *storeFlags, st ingest.Store, dev bool, log *slog.Logger, reg registerer) (*uploader.Handler, error) {
+	ks, service, err := f.keys(sf.data, dev, log)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := sf.keySecret(log)
+	if err != nil {
+		return nil, err
+	}
+	in, err := ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: f.original, KeySecret: secret})
+	if err != nil {
+		return nil, err
+	}
+	var archive uploader.Archive
+	if f.archiveStoreURL != "" {
+		if archive, err = storeurl.Open(ctx, f.archiveStoreURL, sf.s3Defaults()); err != nil {
+			return nil, fmt.Errorf("--archive-store: %w", err)
+		}
+	}
+	return uploader.New(in, ks, service, archive, f.cfg, log, reg)
+}

@@ -1,0 +1,71 @@
+package uploader
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/workpool"
+)
+
+// httpError carries its status; every other error is mapped in writeError.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func errUnauthorized(msg string) error { return &httpError{http.StatusUnauthorized, msg} }
+func badRequest(msg string) error      { return &httpError{http.StatusBadRequest, msg} }
+func unsupported(msg string) error     { return &httpError{http.StatusUnsupportedMediaType, msg} }
+func tooLarge(limit int64) error {
+	return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is over the %d byte limit", limit)}
+}
+
+func multipartReader(r io.Reader, boundary string) *multipart.Reader {
+	return multipart.NewReader(r, boundary)
+}
+
+// writeError is the one place where the uploader's errors become statuses;
+// the body is always JSON {"error": "..."}.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) int {
+	var he *httpError
+	status, msg := http.StatusInternalServerError, "internal error"
+	switch {
+	case errors.As(err, &he):
+		status, msg = he.status, he.msg
+	case errors.Is(err, imaging.ErrUnsupported):
+		status, msg = http.StatusUnsupportedMediaType, err.Error()
+	case errors.Is(err, imaging.ErrTooLarge), errors.Is(err, imaging.ErrCorrupt):
+		status, msg = http.StatusUnprocessableEntity, err.Error()
+	case errors.Is(err, workpool.ErrOverloaded), errors.Is(err, context.DeadlineExceeded):
+		status, msg = http.StatusServiceUnavailable, "too many uploads are converting; retry shortly"
+	case errors.Is(err, context.Canceled):
+		status, msg = 499, "client closed the request"
+	}
+	if status >= 500 {
+		h.log.Error("uploader", "uri", r.RequestURI, "status", status, "err", err)
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	if status == http.StatusUnauthorized {
+		hd.Set("WWW-Authenticate", `Bearer realm="imgorigin"`)
+	}
+	if status == http.StatusServiceUnavailable {
+		hd.Set("Retry-After", "1")
+	}
+	if status == http.StatusRequestEntityTooLarge || status == http.StatusRequestTimeout {
+		hd.Set("Connection", "close") // the rest of the body is not read
+	}
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	return status
+}

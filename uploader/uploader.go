@@ -1,0 +1,275 @@
+// Package uploader is what clients upload to and what backends ask for upload
+// tokens: POST /v1/upload-tokens (service key), POST /v1/uploads (upload
+// token), GET /.well-known/jwks.json. Uploads are read under a hard byte limit
+// and timeouts, sniffed, checked from the header, converted once into a private
+// WebP original (ingest), and answered with a signed result token.
+package uploader
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/ingest"
+	"github.com/imgorigin/imgorigin/internal/workpool"
+	"github.com/imgorigin/imgorigin/storage"
+	"github.com/imgorigin/imgorigin/token"
+)
+
+// Config of an uploader. DefaultConfig fills every field.
+type Config struct {
+	// MaxBytes caps an upload body; a token may lower it. Default 50 MiB.
+	MaxBytes int64
+	// TokenTTL is an upload token's life when the backend does not ask;
+	// MaxTokenTTL caps what it may ask. Defaults 15 min and 1 h.
+	TokenTTL    time.Duration
+	MaxTokenTTL time.Duration
+	// ResultTTL is how long the backend may take to verify a result token. Default 24 h.
+	ResultTTL time.Duration
+	// Concurrency conversions run at once (default: cores); QueueLength more
+	// may wait (default 2 x Concurrency); past that, 503.
+	Concurrency int
+	QueueLength int
+	// ReadTimeout bounds reading a whole body; IdleTimeout the gap between two
+	// reads. Defaults 2 min and 15 s: a stalled client is cut and its buffer freed.
+	ReadTimeout time.Duration
+	IdleTimeout time.Duration
+	// QueueTimeout bounds waiting for a conversion slot. Default 10 s.
+	QueueTimeout time.Duration
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		MaxBytes: 50 << 20, TokenTTL: 15 * time.Minute, MaxTokenTTL: time.Hour, ResultTTL: 24 * time.Hour,
+		Concurrency: runtime.NumCPU(), QueueLength: 2 * runtime.NumCPU(),
+		ReadTimeout: 2 * time.Minute, IdleTimeout: 15 * time.Second, QueueTimeout: 10 * time.Second,
+	}
+}
+
+// Validate reports a setting that cannot work, at start-up.
+func (c Config) Validate() error {
+	switch {
+	case c.MaxBytes < 1:
+		return errors.New("uploader: max bytes must be positive")
+	case c.TokenTTL <= 0 || c.MaxTokenTTL < c.TokenTTL || c.ResultTTL <= 0:
+		return errors.New("uploader: token lifetimes must be positive, the default within the maximum")
+	case c.Concurrency < 1 || c.QueueLength < 0:
+		return errors.New("uploader: concurrency must be at least 1 and the queue not negative")
+	case c.ReadTimeout <= 0 || c.IdleTimeout <= 0 || c.QueueTimeout <= 0:
+		return errors.New("uploader: timeouts must be positive")
+	}
+	return nil
+}
+
+// Archive keeps untouched uploads, for users who must keep camera originals.
+type Archive interface {
+	Put(ctx context.Context, key string, data []byte, contentType string) (storage.Info, error)
+}
+
+// Handler serves the uploader's endpoints.
+type Handler struct {
+	cfg         Config
+	ingest      *ingest.Ingester
+	keys        *token.KeySet
+	serviceKeys [][]byte
+	archive     Archive // nil: off
+	pool        *workpool.Pool
+	log         *slog.Logger
+	uploads     *prometheus.HistogramVec
+	now         func() time.Time
+}
+
+// New returns a Handler. serviceKeys authenticate backends; archive may be nil.
+func New(in *ingest.Ingester, keys *token.KeySet, serviceKeys [][]byte, archive Archive, cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(serviceKeys) == 0 {
+		return nil, errors.New("uploader: no service keys: backends could not ask for upload tokens")
+	}
+	h := &Handler{cfg: cfg, ingest: in, keys: keys, serviceKeys: serviceKeys, archive: archive, log: log,
+		pool: workpool.New(cfg.Concurrency, cfg.QueueLength), now: time.Now,
+		uploads: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "imgorigin_uploader_request_duration_seconds", Help: "Uploader requests by endpoint and status.",
+			Buckets: []float64{.01, .025, .05, .1, .2, .3, .5, .7, 1, 2, 5, 10, 30}}, []string{"endpoint", "status"}),
+	}
+	if reg != nil {
+		reg.MustRegister(h.uploads,
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_uploader_queue_depth", Help: "Uploads waiting for a conversion slot."}, func() float64 { return float64(h.pool.Waiting()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_uploader_conversions_in_flight", Help: "Conversions running now."}, func() float64 { return float64(h.pool.InFlight()) }))
+	}
+	return h, nil
+}
+
+// Register adds the uploader's routes to mux.
+func (h *Handler) Register(mux interface {
+	Handle(pattern string, handler http.Handler)
+}) {
+	mux.Handle("POST /v1/upload-tokens", h.endpoint("upload-tokens", h.uploadToken))
+	mux.Handle("POST /v1/uploads", h.endpoint("uploads", h.upload))
+	mux.Handle("GET /.well-known/jwks.json", h.endpoint("jwks", h.jwks))
+}
+
+// endpoint adapts a handler that returns an error; writeError maps it.
+func (h *Handler) endpoint(name string, f func(http.ResponseWriter, *http.Request) (int, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		status, err := f(w, r)
+		if err != nil {
+			status = h.writeError(w, r, err)
+		}
+		h.uploads.WithLabelValues(name, fmt.Sprint(status)).Observe(time.Since(start).Seconds())
+	})
+}
+
+type tokenRequest struct {
+	Subject    string `json:"subject"`
+	MaxBytes   int64  `json:"max_bytes"`
+	TTLSeconds int64  `json:"ttl_seconds"`
+}
+
+func (h *Handler) uploadToken(w http.ResponseWriter, r *http.Request) (int, error) {
+	if !h.serviceKeyValid(r) {
+		return 0, errUnauthorized("a valid service key is required (Authorization: Bearer KEY)")
+	}
+	var req tokenRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return 0, badRequest("body must be JSON {\"subject\":..., \"max_bytes\":..., \"ttl_seconds\":...}: " + err.Error())
+	}
+	if req.Subject == "" || len(req.Subject) > 256 {
+		return 0, badRequest("subject must be 1 to 256 characters")
+	}
+	if req.MaxBytes < 0 || req.MaxBytes > h.cfg.MaxBytes {
+		return 0, badRequest(fmt.Sprintf("max_bytes must be from 0 (server default) to %d", h.cfg.MaxBytes))
+	}
+	ttl := h.cfg.TokenTTL
+	if req.TTLSeconds != 0 {
+		ttl = time.Duration(req.TTLSeconds) * time.Second
+		if req.TTLSeconds < 0 || ttl > h.cfg.MaxTokenTTL {
+			return 0, badRequest(fmt.Sprintf("ttl_seconds must be from 1 to %d", int(h.cfg.MaxTokenTTL.Seconds())))
+		}
+	}
+	tok, claims, err := h.keys.MintUpload(req.Subject, req.MaxBytes, ttl, h.now())
+	if err != nil {
+		return 0, err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]string{"token": tok, "expires_at": time.Unix(claims.ExpiresAt, 0).UTC().Format(time.RFC3339)})
+}
+
+// serviceKeyValid compares against every key in constant time.
+func (h *Handler) serviceKeyValid(r *http.Request) bool {
+	got, ok := bearer(r)
+	if !ok {
+		return false
+	}
+	sum := sha256.Sum256([]byte(got))
+	valid := 0
+	for _, k := range h.serviceKeys {
+		want := sha256.Sum256(k)
+		valid |= subtle.ConstantTimeCompare(sum[:], want[:])
+	}
+	return valid == 1
+}
+
+func bearer(r *http.Request) (string, bool) {
+	v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return strings.TrimSpace(v), ok && strings.TrimSpace(v) != ""
+}
+
+// UploadResult is the 201 answer to an upload.
+type UploadResult struct {
+	Key         string              `json:"key"`
+	Width       int                 `json:"width"`
+	Height      int                 `json:"height"`
+	Bytes       int64               `json:"bytes"`
+	Format      string              `json:"format"`
+	Placeholder imaging.Placeholder `json:"placeholder"`
+	ResultToken string              `json:"result_token"`
+}
+
+func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
+	tok, ok := bearer(r)
+	if !ok {
+		return 0, errUnauthorized("an upload token is required (Authorization: Bearer TOKEN)")
+	}
+	claims, err := h.keys.VerifyUpload(tok, h.now())
+	if err != nil {
+		return 0, errUnauthorized(err.Error())
+	}
+	limit := h.cfg.MaxBytes
+	if claims.MaxBytes > 0 {
+		limit = min(limit, claims.MaxBytes)
+	}
+	body, contentType, err := h.readBody(w, r, limit)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.QueueTimeout)
+	defer cancel()
+	if err := h.pool.Acquire(ctx); err != nil {
+		return 0, err
+	}
+	res, ph, err := h.convert(r.Context(), claims.Subject, body)
+	h.pool.Release()
+	if err != nil {
+		return 0, err
+	}
+	if h.archive != nil && !res.Existed {
+		if _, err := h.archive.Put(r.Context(), res.Key, body, contentType); err != nil {
+			return 0, fmt.Errorf("archive: %w", err)
+		}
+	}
+	now := h.now()
+	result, err := h.keys.Sign(token.ResultClaims{
+		Subject: claims.Subject, Audience: token.AudienceResult, IssuedAt: now.Unix(), ExpiresAt: now.Add(h.cfg.ResultTTL).Unix(),
+		Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, SHA256: res.SHA256,
+	})
+	if err != nil {
+		return 0, err
+	}
+	return writeJSON(w, http.StatusCreated, UploadResult{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, Format: res.Format, Placeholder: ph, ResultToken: result})
+}
+
+func (h *Handler) convert(ctx context.Context, subject string, body []byte) (ingest.Result, imaging.Placeholder, error) {
+	res, err := h.ingest.Ingest(ctx, subject, body)
+	if err != nil {
+		return ingest.Result{}, imaging.Placeholder{}, err
+	}
+	ph, err := imaging.MakePlaceholder(res.Data)
+	return res, ph, err
+}
+
+func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) (int, error) {
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	return writeJSON(w, http.StatusOK, h.keys.JWKS())
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) (int, error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	return status, json.NewEncoder(w).Encode(v)
+}
+
+// mediaType is the request's Content-Type without parameters.
+func mediaType(r *http.Request) (string, map[string]string) {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return "", nil
+	}
+	return mt, params
+}
