@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
@@ -88,6 +89,7 @@ type Handler struct {
 	serviceKeys [][]byte
 	archive     Archive // nil: off
 	pool        *workpool.Pool
+	conversions singleflight.Group
 	log         *slog.Logger
 	uploads     *prometheus.HistogramVec
 	now         func() time.Time
@@ -219,13 +221,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.QueueTimeout)
-	defer cancel()
-	if err := h.pool.Acquire(ctx); err != nil {
-		return 0, err
-	}
 	res, ph, err := h.convert(r.Context(), claims.Subject, body)
-	h.pool.Release()
 	if err != nil {
 		return 0, err
 	}
@@ -245,13 +241,41 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 	return writeJSON(w, http.StatusCreated, UploadResult{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, Format: res.Format, Placeholder: ph, ResultToken: result})
 }
 
+type converted struct {
+	res ingest.Result
+	ph  imaging.Placeholder
+}
+
+// convert runs the conversion in the bounded pool, once for all concurrent
+// uploads of the same bytes by the same subject (a client retrying on a slow
+// network): they share one conversion and one key instead of taking a slot
+// each. The work is detached from the first caller, so its leaving does not
+// fail the others.
 func (h *Handler) convert(ctx context.Context, subject string, body []byte) (ingest.Result, imaging.Placeholder, error) {
-	res, err := h.ingest.Ingest(ctx, subject, body)
-	if err != nil {
-		return ingest.Result{}, imaging.Placeholder{}, err
+	ch := h.conversions.DoChan(h.ingest.Key(subject, body), func() (any, error) {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.QueueTimeout)
+		defer cancel()
+		if err := h.pool.Acquire(wctx); err != nil {
+			return nil, err
+		}
+		defer h.pool.Release()
+		res, err := h.ingest.Ingest(wctx, subject, body)
+		if err != nil {
+			return nil, err
+		}
+		ph, err := imaging.MakePlaceholder(res.Data)
+		return converted{res, ph}, err
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return ingest.Result{}, imaging.Placeholder{}, r.Err
+		}
+		c := r.Val.(converted)
+		return c.res, c.ph, nil
+	case <-ctx.Done():
+		return ingest.Result{}, imaging.Placeholder{}, ctx.Err()
 	}
-	ph, err := imaging.MakePlaceholder(res.Data)
-	return res, ph, err
 }
 
 func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) (int, error) {

@@ -1,0 +1,422 @@
+package uploader
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/davidbyttow/govips/v2/vips"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/ingest"
+	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/resizer"
+	"github.com/imgorigin/imgorigin/storage"
+	"github.com/imgorigin/imgorigin/storage/disk"
+	"github.com/imgorigin/imgorigin/storage/storagetest"
+	"github.com/imgorigin/imgorigin/token"
+)
+
+func TestMain(m *testing.M) {
+	if err := imaging.Start(imaging.Config{}, slog.Default()); err != nil {
+		slog.Error("libvips", "err", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+const serviceKey = "backend-service-key-0123456789"
+
+type fixture struct {
+	t     *testing.T
+	store storage.Store
+	keys  *token.KeySet
+	h     *Handler
+	srv   *httptest.Server
+}
+
+// newFixture runs the uploader and the resizer on one mux, as `serve` does.
+func newFixture(t *testing.T, st storage.Store, mod func(*Config)) *fixture {
+	t.Helper()
+	k, _ := token.NewKey(bytes.Repeat([]byte{9}, 32))
+	ks, _ := token.NewKeySet(k)
+	in, err := ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("test-object-key-secret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	if mod != nil {
+		mod(&cfg)
+	}
+	h, err := New(in, ks, [][]byte{[]byte("rotated-out-but-valid-key"), []byte(serviceKey)}, nil, cfg, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rz, err := resizer.New(st, resizer.DefaultConfig(), slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	mux.Handle("/", rz)
+	f := &fixture{t: t, store: st, keys: ks, h: h, srv: httptest.NewServer(mux)}
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func diskStore(t *testing.T) storage.Store {
+	st, err := disk.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func (f *fixture) post(path, auth, contentType string, body io.Reader) (int, map[string]any) {
+	f.t.Helper()
+	req, _ := http.NewRequest("POST", f.srv.URL+path, body)
+	if auth != "" {
+		req.Header.Set("Authorization", "Bearer "+auth)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		f.t.Errorf("%s: Content-Type %q, want application/json", path, ct)
+	}
+	var m map[string]any
+	json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+func (f *fixture) uploadToken(subject string, extra string) string {
+	f.t.Helper()
+	code, m := f.post("/v1/upload-tokens", serviceKey, "application/json", strings.NewReader(`{"subject":"`+subject+`"`+extra+`}`))
+	if code != 201 {
+		f.t.Fatalf("upload token: %d %v", code, m)
+	}
+	return m["token"].(string)
+}
+
+func (f *fixture) upload(tok string, img []byte) (int, map[string]any) {
+	f.t.Helper()
+	return f.post("/v1/uploads", tok, "image/jpeg", bytes.NewReader(img))
+}
+
+func (f *fixture) objects() []string {
+	var keys []string
+	after := ""
+	for {
+		page, err := f.store.List(context.Background(), "", after, 1000)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			keys = append(keys, it.Key)
+		}
+		if page.Next == "" {
+			return keys
+		}
+		after = page.Next
+	}
+}
+
+func (f *fixture) stored(key string) []byte {
+	f.t.Helper()
+	obj, err := f.store.Get(context.Background(), key)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer obj.Body.Close()
+	b, _ := io.ReadAll(obj.Body)
+	return b
+}
+
+// The whole flow, on both backends: backend gets a token, client uploads, the
+// result token verifies with this package AND with an independent JWT library
+// reading the JWKS endpoint, and the resizer serves the key.
+func TestEndToEnd(t *testing.T) {
+	for name, st := range map[string]storage.Store{"disk": diskStore(t), "s3": storagetest.NewS3(t, "originals/")} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, st, nil)
+			photo := testimage.Photo(t, 3000, 2000)
+			src := testimage.JPEG(t, photo)
+			photo.Close()
+			tok := f.uploadToken("couple-123", "")
+			code, res := f.upload(tok, src)
+			if code != 201 {
+				t.Fatalf("upload: %d %v", code, res)
+			}
+			key := res["key"].(string)
+			if len(key) != 32 || res["width"] != 2560.0 || res["height"] != 1707.0 || res["format"] != "webp" {
+				t.Fatalf("upload answer %v", res)
+			}
+			ph := res["placeholder"].(map[string]any)
+			if !strings.HasPrefix(ph["color"].(string), "#") || len(ph["color"].(string)) != 7 || len(ph["thumbhash"].(string)) < 20 {
+				t.Fatalf("placeholder %v", ph)
+			}
+			stored := f.stored(key)
+			if int64(len(stored)) != int64(res["bytes"].(float64)) {
+				t.Fatalf("stored %d bytes, answer says %v", len(stored), res["bytes"])
+			}
+
+			// The backend fetches the JWKS and verifies with this package...
+			resp, err := http.Get(f.srv.URL + "/.well-known/jwks.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			jwks, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			keys, err := token.ParseJWKS(jwks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			claims, err := token.Verifier(keys).VerifyResult(res["result_token"].(string), time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if claims.Key != key || claims.Subject != "couple-123" || claims.Width != 2560 || claims.Bytes != int64(len(stored)) || len(claims.SHA256) != 64 {
+				t.Fatalf("result claims %+v", claims)
+			}
+			// ...and with an independent JWT library.
+			parsed, err := jwt.Parse(res["result_token"].(string), func(tk *jwt.Token) (any, error) {
+				for _, k := range keys {
+					if k.ID == tk.Header["kid"] {
+						return ed25519.PublicKey(k.Public), nil
+					}
+				}
+				return nil, errors.New("unknown kid")
+			}, jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithAudience("result"), jwt.WithExpirationRequired())
+			if err != nil || !parsed.Valid {
+				t.Fatalf("golang-jwt rejects the result token: %v", err)
+			}
+			if mc := parsed.Claims.(jwt.MapClaims); mc["key"] != key || mc["sub"] != "couple-123" {
+				t.Fatalf("golang-jwt claims %v", mc)
+			}
+
+			// The resizer serves the new key.
+			resp, err = http.Get(f.srv.URL + "/" + key + "?w=320")
+			if err != nil {
+				t.Fatal(err)
+			}
+			thumb, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if h, err := imaging.Probe(thumb); resp.StatusCode != 200 || err != nil || h.Width != 320 {
+				t.Fatalf("resizer on the uploaded key: %d %+v %v", resp.StatusCode, h, err)
+			}
+		})
+	}
+}
+
+func TestMultipartUpload(t *testing.T) {
+	f := newFixture(t, diskStore(t), nil)
+	photo := testimage.Photo(t, 400, 300)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("caption", "ignored")
+	part, _ := mw.CreateFormFile("file", "photo.png")
+	part.Write(testimage.PNG(t, photo))
+	mw.Close()
+	code, res := f.post("/v1/uploads", f.uploadToken("u", ""), mw.FormDataContentType(), &body)
+	if code != 201 || res["width"] != 400.0 {
+		t.Fatalf("multipart: %d %v", code, res)
+	}
+}
+
+func TestBadInputGetsAClearStatusAndStoresNothing(t *testing.T) {
+	f := newFixture(t, diskStore(t), nil)
+	photo := testimage.Photo(t, 600, 400)
+	good := testimage.JPEG(t, photo)
+	now := time.Now()
+	tok := f.uploadToken("u", "")
+	small := f.uploadToken("u", `,"max_bytes":1000`)
+	expired, _, _ := f.keys.MintUpload("u", 0, time.Minute, now.Add(-time.Hour))
+	result, _ := f.keys.Sign(token.ResultClaims{Subject: "u", Audience: token.AudienceResult, ExpiresAt: now.Add(time.Hour).Unix()})
+	stranger, _ := token.NewKey(bytes.Repeat([]byte{7}, 32))
+	strangerSet, _ := token.NewKeySet(stranger)
+	forged, _, _ := strangerSet.MintUpload("u", 0, time.Hour, now)
+	parts := strings.Split(tok, ".")
+	tampered := parts[0] + "." + strings.TrimRight(parts[1], "A") + "B." + parts[2]
+
+	cases := []struct {
+		name        string
+		auth        string
+		contentType string
+		body        []byte
+		status      int
+	}{
+		{"no token", "", "image/jpeg", good, 401},
+		{"expired token", expired, "image/jpeg", good, 401},
+		{"token from another signer", forged, "image/jpeg", good, 401},
+		{"tampered token", tampered, "image/jpeg", good, 401},
+		{"result token as upload token", result, "image/jpeg", good, 401},
+		{"service key as upload token", serviceKey, "image/jpeg", good, 401},
+		{"over the token's byte limit", small, "image/jpeg", good, 413},
+		{"empty body", tok, "image/jpeg", nil, 400},
+		{"not an image", tok, "image/jpeg", []byte("<html><body>hello, not an image</body></html>"), 415},
+		{"svg", tok, "image/svg+xml", []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>`), 415},
+		{"text content type", tok, "text/plain", good, 415},
+		{"truncated jpeg", tok, "image/jpeg", good[:len(good)/2], 422},
+		{"decompression bomb", tok, "image/png", testimage.PNGClaiming(t, 30000, 30000), 422},
+		{"header claiming 65500x65500", tok, "image/jpeg", testimage.JPEGClaiming(t, 65500, 65500), 422},
+	}
+	for _, c := range cases {
+		code, m := f.post("/v1/uploads", c.auth, c.contentType, bytes.NewReader(c.body))
+		if code != c.status || m["error"] == nil || m["error"] == "" {
+			t.Errorf("%s: %d %v, want %d with a JSON reason", c.name, code, m, c.status)
+		}
+	}
+	if objs := f.objects(); len(objs) != 0 {
+		t.Fatalf("bad uploads stored %v", objs)
+	}
+	// Backends: a wrong or missing service key, and bad token requests.
+	for _, c := range []struct {
+		auth, body string
+		status     int
+	}{
+		{"", `{"subject":"u"}`, 401},
+		{"wrong-key", `{"subject":"u"}`, 401},
+		{serviceKey, `{"subject":""}`, 400},
+		{serviceKey, `{"subject":"u","ttl_seconds":999999}`, 400},
+		{serviceKey, `{"subject":"u","surprise":1}`, 400},
+		{serviceKey, `not json`, 400},
+		{"rotated-out-but-valid-key", `{"subject":"u","ttl_seconds":60}`, 201},
+	} {
+		if code, m := f.post("/v1/upload-tokens", c.auth, "application/json", strings.NewReader(c.body)); code != c.status {
+			t.Errorf("upload-tokens %q with %q: %d %v, want %d", c.body, c.auth, code, m, c.status)
+		}
+	}
+}
+
+func TestPrivateMetadataIsGoneAndOrientationBakedIn(t *testing.T) {
+	f := newFixture(t, diskStore(t), nil)
+	tok := f.uploadToken("u", "")
+	photo := testimage.Photo(t, 800, 500)
+	code, res := f.upload(tok, testimage.WithPrivateMetadata(t, photo))
+	if code != 201 {
+		t.Fatalf("%d %v", code, res)
+	}
+	stored := f.stored(res["key"].(string))
+	for _, secret := range []string{"Jane Secret", "SecretCam", "GPS"} {
+		if bytes.Contains(stored, []byte(secret)) {
+			t.Errorf("stored original contains %q", secret)
+		}
+	}
+	for _, c := range testimage.WebPChunks(stored) {
+		if c == "EXIF" || c == "XMP " || c == "ICCP" {
+			t.Errorf("stored original has a %q chunk", c)
+		}
+	}
+	for n := 1; n <= 8; n++ {
+		code, res := f.upload(tok, testimage.Oriented(t, 400, 200, n))
+		if code != 201 || res["width"] != 400.0 || res["height"] != 200.0 {
+			t.Fatalf("orientation %d: %d %v", n, code, res)
+		}
+		img, err := vips.NewImageFromBuffer(f.stored(res["key"].(string)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.Orientation() > 1 {
+			t.Errorf("orientation %d: stored original still says orientation %d", n, img.Orientation())
+		}
+		tl, _ := img.GetPoint(10, 10)
+		br, _ := img.GetPoint(390, 190)
+		if tl[0] < 150 || tl[2] > 80 || br[2] < 150 || br[0] > 80 {
+			t.Errorf("orientation %d: top-left %v, bottom-right %v; want red then blue", n, tl[:3], br[:3])
+		}
+		img.Close()
+	}
+}
+
+func TestParallelRetriesOfOneUploadStoreOneObject(t *testing.T) {
+	f := newFixture(t, diskStore(t), nil)
+	tok := f.uploadToken("couple-9", "")
+	photo := testimage.Photo(t, 1200, 900)
+	src := testimage.JPEG(t, photo)
+	var wg sync.WaitGroup
+	keys := make([]string, 20)
+	for i := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, res := f.upload(tok, src)
+			if code != 201 {
+				t.Errorf("%d %v", code, res)
+				return
+			}
+			keys[i] = res["key"].(string)
+		}()
+	}
+	wg.Wait()
+	for _, k := range keys {
+		if k != keys[0] {
+			t.Fatalf("retries got different keys: %v", keys)
+		}
+	}
+	if objs := f.objects(); len(objs) != 1 {
+		t.Fatalf("20 uploads of one file stored %d objects", len(objs))
+	}
+	// Another subject uploading the same bytes gets another key.
+	_, res := f.upload(f.uploadToken("someone-else", ""), src)
+	if res["key"] == keys[0] {
+		t.Fatal("two subjects share a key for the same photo")
+	}
+}
+
+func TestOverloadAnswers503(t *testing.T) {
+	f := newFixture(t, diskStore(t), func(c *Config) { c.Concurrency, c.QueueLength = 1, 0 })
+	if err := f.h.pool.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer f.h.pool.Release()
+	photo := testimage.Photo(t, 300, 200)
+	req, _ := http.NewRequest("POST", f.srv.URL+"/v1/uploads", bytes.NewReader(testimage.JPEG(t, photo)))
+	req.Header.Set("Authorization", "Bearer "+f.uploadToken("u", ""))
+	req.Header.Set("Content-Type", "image/jpeg")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("overloaded: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
+
+// A client that sends part of its body and stalls is cut after IdleTimeout.
+func TestStalledUploadIsCut(t *testing.T) {
+	f := newFixture(t, diskStore(t), func(c *Config) { c.IdleTimeout = 300 * time.Millisecond })
+	conn, err := net.Dial("tcp", strings.TrimPrefix(f.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n", f.uploadToken("u", ""))
+	conn.Write(bytes.Repeat([]byte{0xFF}, 1000))
+	start := time.Now()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	status, _ := io.ReadAll(io.LimitReader(conn, 12))
+	if !strings.HasSuffix(string(status), "408") || time.Since(start) > 3*time.Second {
+		t.Fatalf("stalled upload answered %q after %v, want 408 soon after the idle timeout", status, time.Since(start))
+	}
+}
