@@ -377,3 +377,29 @@ func assertColor(t *testing.T, img *vips.ImageRef, x, y int, want [3]float64) {
 		}
 	}
 }
+
+func TestSSIM(t *testing.T) {
+	photo := testimage.Photo(t, 400, 300)
+	defer photo.Close()
+	src := testimage.PNG(t, photo)
+	same, err := imaging.SSIM(src, src)
+	if err != nil || same < 0.9999 {
+		t.Fatalf("SSIM(x, x) = %v, %v; want 1", same, err)
+	}
+	h, _ := imaging.Probe(src)
+	var last float64 = 1.01
+	for _, q := range []int{95, 60, 10} {
+		out, err := imaging.Render(src, h, imaging.Transform{}, imaging.Encoding{Format: imaging.JPEG, Quality: q}, imaging.DefaultLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := imaging.SSIM(src, out.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s >= last || s <= 0 {
+			t.Fatalf("SSIM at q%d = %.4f, not below the higher quality's %.4f", q, s, last)
+		}
+		last = s
+	}
+}

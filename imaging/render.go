@@ -280,7 +280,10 @@ type OriginalConfig struct {
 	// MaxEdge caps the long edge of a stored original (never upscaled): every
 	// thumbnail later pays for the original's pixels. Default 2560 (about 5 MP).
 	MaxEdge int
-	// Quality and Effort of the WebP encode.
+	// Quality and Effort of the WebP encode. Quality 80, measured on the shared
+	// photo corpus (docs/originals.md): 70 % smaller than the source JPEGs at
+	// SSIM 0.969 mean; 85 or 90 keep more detail but every cold thumbnail
+	// then decodes 5-10 ms slower, past the 30 ms p50 budget.
 	Quality int
 	Effort  int
 }

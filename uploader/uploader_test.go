@@ -228,6 +228,25 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
+func TestEveryInputFormatUploads(t *testing.T) {
+	f := newFixture(t, diskStore(t), nil)
+	tok := f.uploadToken("u", "")
+	for name, src := range testimage.Formats(t, 600, 400) {
+		code, res := f.upload(tok, src) // the Content-Type says JPEG: the bytes decide
+		if code != 201 || res["width"] != 600.0 || res["height"] != 400.0 || res["format"] != "webp" {
+			t.Errorf("%s: %d %v", name, code, res)
+			continue
+		}
+		h, err := imaging.Probe(f.stored(res["key"].(string)))
+		if err != nil || h.Format != imaging.WebP {
+			t.Errorf("%s: stored %+v, %v", name, h, err)
+		}
+		if animated := strings.Contains(name, "animated"); animated != (h.Pages > 1) {
+			t.Errorf("%s: stored %d frames", name, h.Pages)
+		}
+	}
+}
+
 func TestMultipartUpload(t *testing.T) {
 	f := newFixture(t, diskStore(t), nil)
 	photo := testimage.Photo(t, 400, 300)

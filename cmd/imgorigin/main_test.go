@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/imgorigin/imgorigin/imaging"
@@ -138,5 +139,23 @@ func TestFlagsTakeTheirEnvironmentTwin(t *testing.T) {
 	fs.Int("count", 1, "")
 	if err := parseFlags(fs, nil); err == nil {
 		t.Fatal("a bad environment value was accepted")
+	}
+}
+
+// The uploader role is for production: without keys it refuses to start.
+func TestUploaderRoleRefusesToStartWithoutKeys(t *testing.T) {
+	dir := t.TempDir()
+	err := serve("uploader", []string{"--data", dir, "--addr", "127.0.0.1:0", "--admin-addr", "", "--log-level", "error"})
+	if err == nil || !strings.Contains(err.Error(), "--signing-key-file is required") {
+		t.Fatalf("uploader without a signing key: %v", err)
+	}
+	seed := filepath.Join(dir, "seed")
+	os.WriteFile(seed, []byte(strings.Repeat("ab", 32)), 0o600)
+	err = serve("uploader", []string{"--data", dir, "--signing-key-file", seed, "--addr", "127.0.0.1:0", "--admin-addr", "", "--log-level", "error"})
+	if err == nil || !strings.Contains(err.Error(), "--service-keys is required") {
+		t.Fatalf("uploader without service keys: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keys", "signing-key")); err == nil {
+		t.Fatal("the uploader role created development keys")
 	}
 }
