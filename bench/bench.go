@@ -10,16 +10,21 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/davidbyttow/govips/v2/vips"
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/resizer"
 	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/storage/disk"
+	"github.com/imgorigin/imgorigin/token"
+	"github.com/imgorigin/imgorigin/uploader"
 )
 
 // Config of a run; the flags of `imgorigin bench` fill it.
@@ -37,15 +42,60 @@ type Config struct {
 }
 
 // Scenarios are the names --scenario accepts, in run order.
-var Scenarios = []string{"cold", "cold-1080", "warm-original", "hot", "zipf"}
+var Scenarios = []string{"cold", "cold-1080", "warm-original", "hot", "zipf", "upload", "upload-12mp", "upload-12mp-c32"}
 
-// scenario says how the in-process resizer is cached and what each request asks.
+func get(path, accept string) request { return request{method: "GET", path: path, accept: accept} }
+
+// upload sends the worker's next source with the worker's own token.
+func upload(_ *rand.Rand, t *target, worker, i int) request {
+	return request{method: "POST", path: "/v1/uploads", auth: t.tokens[worker%len(t.tokens)], body: t.sources[i%len(t.sources)]}
+}
+
+// twelveMP draws n 4000x3000 photo-like JPEGs.
+func twelveMP(n int) func() ([][]byte, error) {
+	return func() ([][]byte, error) {
+		var out [][]byte
+		for i := range n {
+			img, err := photoLike(4000, 3000, 100+i)
+			if err != nil {
+				return nil, err
+			}
+			b, _, err := img.ExportJpeg(&vips.JpegExportParams{Quality: 90})
+			img.Close()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, b)
+		}
+		return out, nil
+	}
+}
+
+// request is one request a scenario sends.
+type request struct {
+	method, path string
+	accept       string
+	auth         string // bearer token
+	body         []byte // sent as image/jpeg
+}
+
+// target is what requests are drawn from: originals to resize, sources and
+// upload tokens (one per worker, so workers never coalesce) to upload.
+type target struct {
+	keys    []string
+	sources [][]byte
+	tokens  []string
+}
+
+// scenario says how the in-process server is set up and what each request asks.
 type scenario struct {
 	name          string
 	originalCache bool
 	variantCache  bool
-	next          func(rng *rand.Rand, keys []string, i int) (path, accept string)
+	next          func(rng *rand.Rand, t *target, worker, i int) request
 	floorWidth    int // >0: also measure the libvips floor at this width
+	concurrency   int // >0: overrides --concurrency (the scenario is about it)
+	sources       func() ([][]byte, error)
 	description   string
 }
 
@@ -67,35 +117,41 @@ func scenarios() map[string]scenario {
 	var zipf *rand.Zipf
 	return map[string]scenario{
 		"cold": {name: "cold", floorWidth: 320, description: "320 px WebP, no cache: fetch + decode + resize + encode every time",
-			next: func(_ *rand.Rand, keys []string, i int) (string, string) {
-				return fmt.Sprintf("/%s?w=320&fm=webp", keys[i%len(keys)]), ""
+			next: func(_ *rand.Rand, t *target, _, i int) request {
+				return get(fmt.Sprintf("/%s?w=320&fm=webp", t.keys[i%len(t.keys)]), "")
 			}},
 		"cold-1080": {name: "cold-1080", floorWidth: 1080, description: "1080 px WebP, no cache (the largest mobile size)",
-			next: func(_ *rand.Rand, keys []string, i int) (string, string) {
-				return fmt.Sprintf("/%s?w=1080&fm=webp", keys[i%len(keys)]), ""
+			next: func(_ *rand.Rand, t *target, _, i int) request {
+				return get(fmt.Sprintf("/%s?w=1080&fm=webp", t.keys[i%len(t.keys)]), "")
 			}},
 		"warm-original": {name: "warm-original", originalCache: true, description: "originals in memory, every variant rendered (mobile size mix)",
-			next: func(rng *rand.Rand, keys []string, i int) (string, string) {
-				return fmt.Sprintf("/%s?w=%d&fm=webp", keys[i%len(keys)], mobileWidth(rng)), ""
+			next: func(rng *rand.Rand, t *target, _, i int) request {
+				return get(fmt.Sprintf("/%s?w=%d&fm=webp", t.keys[i%len(t.keys)], mobileWidth(rng)), "")
 			}},
 		"hot": {name: "hot", originalCache: true, variantCache: true, description: "one cached 320 px variant",
-			next: func(_ *rand.Rand, keys []string, _ int) (string, string) {
-				return fmt.Sprintf("/%s?w=320&fm=webp", keys[0]), ""
+			next: func(_ *rand.Rand, t *target, _, _ int) request {
+				return get(fmt.Sprintf("/%s?w=320&fm=webp", t.keys[0]), "")
 			}},
 		"zipf": {name: "zipf", originalCache: true, variantCache: true, description: "Zipf popularity, mobile size mix, auto=format with 70 % WebP / 30 % JPEG clients",
-			next: func(rng *rand.Rand, keys []string, _ int) (string, string) {
+			next: func(rng *rand.Rand, t *target, _, _ int) request {
 				zipfOnce.Lock()
 				if zipf == nil {
-					zipf = rand.NewZipf(rand.New(rand.NewPCG(7, 7)), 1.1, 1, uint64(len(keys)-1))
+					zipf = rand.NewZipf(rand.New(rand.NewPCG(7, 7)), 1.1, 1, uint64(len(t.keys)-1))
 				}
-				k := keys[zipf.Uint64()]
+				k := t.keys[zipf.Uint64()]
 				zipfOnce.Unlock()
 				accept := "image/webp,image/*"
 				if rng.IntN(100) >= 70 {
 					accept = "image/jpeg,image/*"
 				}
-				return fmt.Sprintf("/%s?w=%d&auto=format", k, mobileWidth(rng)), accept
+				return get(fmt.Sprintf("/%s?w=%d&auto=format", k, mobileWidth(rng)), accept)
 			}},
+		"upload": {name: "upload", description: "upload token -> POST /v1/uploads of a corpus photo -> stored WebP original (201)",
+			next: upload},
+		"upload-12mp": {name: "upload-12mp", sources: twelveMP(1), description: "as upload, with a 12 MP (4000x3000) JPEG",
+			next: upload},
+		"upload-12mp-c32": {name: "upload-12mp-c32", concurrency: 32, sources: twelveMP(4), description: "32 concurrent 12 MP uploads: the memory bound (RSS is the peak sampled)",
+			next: upload},
 	}
 }
 
@@ -115,8 +171,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 	}
 	rep := &Report{Started: time.Now().UTC(), Config: cfg}
 	var originals [][]byte
-	keys := cfg.Keys
+	tgt := &target{keys: cfg.Keys}
 	var st *disk.Store
+	var in *ingest.Ingester
 	if cfg.URL == "" {
 		srcs, err := loadCorpus(cfg.Corpus, 8)
 		if err != nil {
@@ -125,8 +182,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 		if st, err = disk.New(cfg.DataDir); err != nil {
 			return nil, err
 		}
-		in, err := ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("imgorigin-bench-key-secret")})
-		if err != nil {
+		if in, err = ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("imgorigin-bench-key-secret")}); err != nil {
 			return nil, err
 		}
 		for _, s := range srcs {
@@ -134,22 +190,26 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 			if err != nil {
 				return nil, fmt.Errorf("ingest %s: %w", s.name, err)
 			}
-			keys = append(keys, res.Key)
+			ssim, err := imaging.SSIM(s.data, res.Data)
+			if err != nil {
+				return nil, fmt.Errorf("ssim %s: %w", s.name, err)
+			}
+			tgt.keys = append(tgt.keys, res.Key)
+			tgt.sources = append(tgt.sources, s.data)
 			originals = append(originals, res.Data)
-			rep.Corpus.Files++
-			rep.Corpus.SourceBytes += int64(len(s.data))
-			rep.Corpus.OriginalBytes += res.Bytes
-			rep.Corpus.Megapixels += float64(res.Width*res.Height) / 1e6
+			rep.Corpus.Files = append(rep.Corpus.Files, CorpusFile{Name: s.name, SourceBytes: int64(len(s.data)), OriginalBytes: res.Bytes, Width: res.Width, Height: res.Height, SSIM: ssim})
 		}
-		rep.Corpus.Megapixels /= float64(len(srcs))
-		log.Info("corpus ingested", "files", len(keys), "source_bytes", rep.Corpus.SourceBytes, "original_bytes", rep.Corpus.OriginalBytes)
+		log.Info("corpus ingested", "files", len(tgt.keys))
 	}
-	if len(keys) == 0 {
+	if len(tgt.keys) == 0 {
 		return nil, errors.New("bench: --url needs --keys (originals on that server)")
 	}
 	for _, name := range cfg.Scenarios {
 		sc := all[name]
-		res, err := runScenario(ctx, cfg, sc, st, keys, log)
+		if strings.HasPrefix(name, "upload") && cfg.URL != "" {
+			return nil, fmt.Errorf("%s: upload scenarios run in-process only (they mint their own tokens)", name)
+		}
+		res, err := runScenario(ctx, cfg, sc, st, in, tgt, log)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -165,40 +225,80 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 	return rep, nil
 }
 
-func runScenario(ctx context.Context, cfg Config, sc scenario, st *disk.Store, keys []string, log *slog.Logger) (Result, error) {
-	base, admin := cfg.URL, cfg.AdminURL
-	if base == "" {
-		rcfg := resizer.DefaultConfig()
-		rcfg.AnySizeUnsigned = true
-		rcfg.Concurrency = cfg.Concurrency
-		if !sc.originalCache {
-			rcfg.OriginalCacheBytes = 0
-		}
-		if !sc.variantCache {
-			rcfg.VariantCacheBytes = 0
-		}
-		srv := server.New(server.Config{Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0"}, nil, slog.New(slog.DiscardHandler))
-		rz, err := resizer.New(st, rcfg, log, srv.Registry)
-		if err != nil {
-			return Result{}, err
-		}
-		srv.Handle("/", rz)
-		if err := srv.Listen(); err != nil {
-			return Result{}, err
-		}
-		sctx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- srv.Run(sctx) }()
-		defer func() { stop(); <-done }()
-		base, admin = "http://"+srv.Addr(), "http://"+srv.AdminAddr()
+// inProcess starts the embedded server for one scenario: the resizer cached as
+// the scenario says, and the uploader; it returns the base and admin URLs, the
+// upload tokens (one per worker) and a stop function.
+func inProcess(ctx context.Context, sc scenario, workers int, st *disk.Store, in *ingest.Ingester, log *slog.Logger) (base, admin string, tokens []string, stop func(), err error) {
+	rcfg := resizer.DefaultConfig()
+	rcfg.AnySizeUnsigned = true
+	rcfg.Concurrency = runtime.NumCPU()
+	if !sc.originalCache {
+		rcfg.OriginalCacheBytes = 0
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}, Timeout: 30 * time.Second}
-	load := loader{client: client, base: base, sc: sc, keys: keys, cfg: cfg}
+	if !sc.variantCache {
+		rcfg.VariantCacheBytes = 0
+	}
+	srv := server.New(server.Config{Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0"}, nil, slog.New(slog.DiscardHandler))
+	rz, err := resizer.New(st, rcfg, log, srv.Registry)
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	key, _ := token.NewKey([]byte("imgorigin-bench-token-seed-32byt"))
+	ks, _ := token.NewKeySet(key)
+	ucfg := uploader.DefaultConfig()
+	// The c32 scenario measures memory under load, not shedding.
+	ucfg.QueueLength, ucfg.QueueTimeout = 64, time.Minute
+	up, err := uploader.New(in, ks, [][]byte{[]byte("bench-service-key")}, nil, ucfg, log, srv.Registry)
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	srv.Handle("/", rz)
+	up.Register(srv)
+	if err := srv.Listen(); err != nil {
+		return "", "", nil, nil, err
+	}
+	for w := range workers {
+		tok, _, err := ks.MintUpload(fmt.Sprintf("bench-worker-%d", w), 0, time.Hour, time.Now())
+		if err != nil {
+			return "", "", nil, nil, err
+		}
+		tokens = append(tokens, tok)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(sctx) }()
+	return "http://" + srv.Addr(), "http://" + srv.AdminAddr(), tokens, func() { cancel(); <-done }, nil
+}
+
+func runScenario(ctx context.Context, cfg Config, sc scenario, st *disk.Store, in *ingest.Ingester, tgt *target, log *slog.Logger) (Result, error) {
+	if sc.concurrency > 0 {
+		cfg.Concurrency = sc.concurrency
+	}
+	base, admin := cfg.URL, cfg.AdminURL
+	t := *tgt
+	if sc.sources != nil {
+		var err error
+		if t.sources, err = sc.sources(); err != nil {
+			return Result{}, err
+		}
+	}
+	if base == "" {
+		var stop func()
+		var err error
+		if base, admin, t.tokens, stop, err = inProcess(ctx, sc, cfg.Concurrency, st, in, log); err != nil {
+			return Result{}, err
+		}
+		defer stop()
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}, Timeout: 60 * time.Second}
+	load := loader{client: client, base: base, sc: sc, target: &t, cfg: cfg}
 	load.run(ctx, cfg.Warmup, nil)
 	before := scrape(client, admin)
 	usageBefore := readUsage()
 	var rec recorder
+	peak := sampleRSS()
 	elapsed := load.run(ctx, cfg.Duration, &rec)
+	peakRSS := peak()
 	usageAfter := readUsage()
 	after := scrape(client, admin)
 	res := rec.result(sc.name, elapsed)
@@ -209,18 +309,21 @@ func runScenario(ctx context.Context, cfg Config, sc scenario, st *disk.Store, k
 		res.Mode = fmt.Sprintf("closed c=%d", cfg.Concurrency)
 	}
 	if cfg.URL == "" { // the server runs in this process: its usage is ours
-		res.RSSMB = float64(usageAfter.rss) / (1 << 20)
+		res.RSSMB = float64(peakRSS) / (1 << 20)
 		if res.Requests > 0 {
 			res.CPUSecondsPer1k = (usageAfter.cpu - usageBefore.cpu).Seconds() / float64(res.Requests) * 1000
 		}
 	}
-	if before != nil && after != nil {
+	if before != nil && after != nil && !strings.HasPrefix(sc.name, "upload") {
 		served := float64(res.Requests - res.Errors)
 		if served > 0 {
 			res.StoreGetsPerImage = (after["store_gets"] - before["store_gets"]) / served
 		}
 		res.VariantHitRatio = ratio(after["variant_hit"]-before["variant_hit"], after["variant_miss"]-before["variant_miss"])
 		res.OriginalHitRatio = ratio(after["original_hit"]-before["original_hit"], after["original_miss"]-before["original_miss"])
+	}
+	if sc.name == "upload-12mp" {
+		res.Aborted = abortedUploads(base, t.tokens[0], t.sources[0], 200)
 	}
 	return res, nil
 }
@@ -255,7 +358,7 @@ func (r *recorder) result(name string, elapsed time.Duration) Result {
 	slices.Sort(r.latencies)
 	res := Result{Scenario: name, Requests: len(r.latencies), StatusCounts: r.statuses, BytesOut: r.bytes}
 	for code, n := range r.statuses {
-		if code != http.StatusOK {
+		if code != http.StatusOK && code != http.StatusCreated {
 			res.Errors += n
 		}
 	}

@@ -2,11 +2,15 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +28,7 @@ type loader struct {
 	client *http.Client
 	base   string
 	sc     scenario
-	keys   []string
+	target *target
 	cfg    Config
 	seq    atomic.Int64
 }
@@ -56,7 +60,7 @@ func (l *loader) run(ctx context.Context, d time.Duration, rec *recorder) time.D
 			wg.Add(1)
 			go func(due time.Time) {
 				defer func() { <-sem; wg.Done() }()
-				l.one(rand.New(rand.NewPCG(uint64(due.UnixNano()), 1)), due, rec)
+				l.one(rand.New(rand.NewPCG(uint64(due.UnixNano()), 1)), 0, due, rec)
 			}(due)
 		}
 	} else {
@@ -66,7 +70,7 @@ func (l *loader) run(ctx context.Context, d time.Duration, rec *recorder) time.D
 				defer wg.Done()
 				rng := rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano())))
 				for time.Now().Before(end) && ctx.Err() == nil {
-					l.one(rng, time.Now(), rec)
+					l.one(rng, w, time.Now(), rec)
 				}
 			}()
 		}
@@ -75,11 +79,15 @@ func (l *loader) run(ctx context.Context, d time.Duration, rec *recorder) time.D
 	return time.Since(start)
 }
 
-func (l *loader) one(rng *rand.Rand, due time.Time, rec *recorder) {
-	path, accept := l.sc.next(rng, l.keys, int(l.seq.Add(1)))
-	req, _ := http.NewRequest("GET", l.base+path, nil)
-	if accept != "" {
-		req.Header.Set("Accept", accept)
+func (l *loader) one(rng *rand.Rand, worker int, due time.Time, rec *recorder) {
+	r := l.sc.next(rng, l.target, worker, int(l.seq.Add(1)))
+	req, _ := http.NewRequest(r.method, l.base+r.path, bytes.NewReader(r.body))
+	if r.accept != "" {
+		req.Header.Set("Accept", r.accept)
+	}
+	if r.auth != "" {
+		req.Header.Set("Authorization", "Bearer "+r.auth)
+		req.Header.Set("Content-Type", "image/jpeg")
 	}
 	status, n := 0, int64(0)
 	resp, err := l.client.Do(req)
@@ -172,3 +180,56 @@ func readUsage() usage {
 	}
 	return u
 }
+
+// sampleRSS samples this process's resident memory every 50 ms until the
+// returned function is called, which returns the peak.
+func sampleRSS() func() int64 {
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if r := readUsage().rss; r > peak.Load() {
+				peak.Store(r)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() int64 { close(stop); <-done; return peak.Load() }
+}
+
+// abortedUploads measures resident memory before and after n uploads that
+// send half their body and hang up: what a server left holding buffers for
+// abandoned uploads would never give back.
+func abortedUploads(base, tok string, body []byte, n int) *Aborted {
+	a := &Aborted{Count: n, BaselineMB: mb(settledRSS())}
+	addr := strings.TrimPrefix(base, "http://")
+	for range n {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(conn, "POST /v1/uploads HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer %s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n", tok, len(body))
+		conn.Write(body[:len(body)/2])
+		conn.Close()
+	}
+	a.AfterMB = mb(settledRSS())
+	return a
+}
+
+// settledRSS waits for in-flight work to end and the Go runtime to return
+// freed memory, as a server at rest would within minutes, then reads RSS.
+func settledRSS() int64 {
+	time.Sleep(500 * time.Millisecond)
+	debug.FreeOSMemory()
+	return readUsage().rss
+}
+
+func mb(b int64) float64 { return float64(b) / (1 << 20) }

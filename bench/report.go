@@ -33,6 +33,24 @@ type Result struct {
 	OriginalHitRatio  float64     `json:"original_hit_ratio"`
 	FloorRPS          float64     `json:"floor_rps,omitempty"`
 	FloorRatio        float64     `json:"floor_ratio,omitempty"`
+	Aborted           *Aborted    `json:"aborted_uploads,omitempty"`
+}
+
+// Aborted is resident memory around a burst of abandoned uploads.
+type Aborted struct {
+	Count      int     `json:"count"`
+	BaselineMB float64 `json:"rss_baseline_mb"`
+	AfterMB    float64 `json:"rss_after_mb"`
+}
+
+// CorpusFile is one source photo and the original stored for it.
+type CorpusFile struct {
+	Name          string  `json:"name"`
+	SourceBytes   int64   `json:"source_bytes"`
+	OriginalBytes int64   `json:"original_bytes"`
+	Width         int     `json:"width"`
+	Height        int     `json:"height"`
+	SSIM          float64 `json:"ssim"`
 }
 
 // Report is a whole run.
@@ -40,10 +58,7 @@ type Report struct {
 	Started time.Time `json:"started"`
 	Config  Config    `json:"config"`
 	Corpus  struct {
-		Files         int     `json:"files"`
-		SourceBytes   int64   `json:"source_bytes"`
-		OriginalBytes int64   `json:"original_bytes"`
-		Megapixels    float64 `json:"original_megapixels_avg"`
+		Files []CorpusFile `json:"files"`
 	} `json:"corpus"`
 	Results []Result `json:"results"`
 }
@@ -64,8 +79,12 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		corpus = "generated photo-like 2048x1536 JPEGs"
 	}
 	fmt.Fprintf(w, "# imgorigin bench — %s\n\n", r.Started.Format("2006-01-02 15:04 MST"))
+	var mp float64
+	for _, f := range r.Corpus.Files {
+		mp += float64(f.Width*f.Height) / 1e6 / float64(len(r.Corpus.Files))
+	}
 	fmt.Fprintf(w, "%d cores (GOMAXPROCS %d), %s, warm-up %s, duration %s per scenario; corpus: %s (%d files, originals %.1f MP on average).\n\n",
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS+"/"+runtime.GOARCH, r.Config.Warmup, r.Config.Duration, corpus, r.Corpus.Files, r.Corpus.Megapixels)
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS+"/"+runtime.GOARCH, r.Config.Warmup, r.Config.Duration, corpus, len(r.Corpus.Files), mp)
 	fmt.Fprintln(w, "| scenario | load | requests | errors | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | RSS MB | CPU s / 1k | store GETs / image | variant hits | floor req/s | of floor |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, x := range r.Results {
@@ -80,9 +99,20 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	for _, x := range r.Results {
 		fmt.Fprintf(w, "- **%s**: %s\n", x.Scenario, x.Description)
 	}
-	if r.Corpus.SourceBytes > 0 {
-		fmt.Fprintf(w, "\nOriginals: %d source bytes became %d WebP bytes (%.1f %% smaller). SSIM of each is not computed yet.\n",
-			r.Corpus.SourceBytes, r.Corpus.OriginalBytes, 100*(1-float64(r.Corpus.OriginalBytes)/float64(r.Corpus.SourceBytes)))
+	for _, x := range r.Results {
+		if a := x.Aborted; a != nil {
+			fmt.Fprintf(w, "\n%d aborted 12 MP uploads (half the body, then hang up): RSS %.0f MB before, %.0f MB after (%+.1f %%).\n", a.Count, a.BaselineMB, a.AfterMB, 100*(a.AfterMB/a.BaselineMB-1))
+		}
+	}
+	if len(r.Corpus.Files) > 0 {
+		fmt.Fprintln(w, "\n## Originals against their sources\n\n| file | source bytes | WebP original bytes | change | size | SSIM |\n|---|---:|---:|---:|---|---:|")
+		var src, orig int64
+		var ssim float64
+		for _, f := range r.Corpus.Files {
+			src, orig, ssim = src+f.SourceBytes, orig+f.OriginalBytes, ssim+f.SSIM/float64(len(r.Corpus.Files))
+			fmt.Fprintf(w, "| %s | %d | %d | %+.1f %% | %dx%d | %.4f |\n", f.Name, f.SourceBytes, f.OriginalBytes, 100*(float64(f.OriginalBytes)/float64(f.SourceBytes)-1), f.Width, f.Height, f.SSIM)
+		}
+		fmt.Fprintf(w, "| **all** | %d | %d | %+.1f %% | | %.4f mean |\n", src, orig, 100*(float64(orig)/float64(src)-1), ssim)
 	}
 	fmt.Fprintln(w, "\nRSS and CPU are of the benchmark process, which runs the server in-process (load generator included). The floor is libvips alone in-process: thumbnail of the same in-memory WebP originals + WebP encode at the same effort, on the same number of workers.")
 }

