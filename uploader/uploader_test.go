@@ -247,6 +247,28 @@ func TestEveryInputFormatUploads(t *testing.T) {
 	}
 }
 
+// With an archive store, the untouched upload is kept too, under the same key.
+func TestArchiveKeepsTheUntouchedUpload(t *testing.T) {
+	f := newFixture(t, diskStore(t), nil)
+	archive := diskStore(t)
+	f.h.archive = archive
+	photo := testimage.Photo(t, 500, 300)
+	src := testimage.WithPrivateMetadata(t, photo)
+	code, res := f.upload(f.uploadToken("u", ""), src)
+	if code != 201 {
+		t.Fatalf("%d %v", code, res)
+	}
+	obj, err := archive.Get(context.Background(), res["key"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, _ := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	if !bytes.Equal(kept, src) {
+		t.Fatalf("archive holds %d bytes, not the %d uploaded", len(kept), len(src))
+	}
+}
+
 func TestMultipartUpload(t *testing.T) {
 	f := newFixture(t, diskStore(t), nil)
 	photo := testimage.Photo(t, 400, 300)
