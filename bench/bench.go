@@ -16,8 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/davidbyttow/govips/v2/vips"
-
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/resizer"
@@ -53,22 +51,7 @@ func upload(_ *rand.Rand, t *target, worker, i int) request {
 
 // twelveMP draws n 4000x3000 photo-like JPEGs.
 func twelveMP(n int) func() ([][]byte, error) {
-	return func() ([][]byte, error) {
-		var out [][]byte
-		for i := range n {
-			img, err := photoLike(4000, 3000, 100+i)
-			if err != nil {
-				return nil, err
-			}
-			b, _, err := img.ExportJpeg(&vips.JpegExportParams{Quality: 90})
-			img.Close()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, b)
-		}
-		return out, nil
-	}
+	return func() ([][]byte, error) { return photoJPEGs(n, 4000, 3000, 100) }
 }
 
 // request is one request a scenario sends.

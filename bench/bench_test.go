@@ -10,16 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/testimage"
 )
 
-func TestMain(m *testing.M) {
-	if err := imaging.Start(imaging.Config{}, slog.Default()); err != nil {
-		slog.Error("libvips", "err", err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testimage.Main(m) }
 
 // A short run of every scenario against the in-process server: the report must
 // hold real, error-free figures in the JSON fields scripts read.

@@ -48,9 +48,22 @@ func loadCorpus(dir string, n int) ([]source, error) {
 }
 
 func generated(n int) ([]source, error) {
-	var out []source
+	jpegs, err := photoJPEGs(n, 2048, 1536, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]source, n)
+	for i, b := range jpegs {
+		out[i] = source{name: fmt.Sprintf("generated-%02d.jpg", i), data: b}
+	}
+	return out, nil
+}
+
+// photoJPEGs draws n photo-like w x h JPEGs (quality 90), seeded from seed.
+func photoJPEGs(n, w, h, seed int) ([][]byte, error) {
+	var out [][]byte
 	for i := range n {
-		img, err := photoLike(2048, 1536, i)
+		img, err := photoLike(w, h, seed+i)
 		if err != nil {
 			return nil, err
 		}
@@ -59,7 +72,7 @@ func generated(n int) ([]source, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, source{name: fmt.Sprintf("generated-%02d.jpg", i), data: b})
+		out = append(out, b)
 	}
 	return out, nil
 }

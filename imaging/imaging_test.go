@@ -3,8 +3,6 @@ package imaging_test
 import (
 	"bytes"
 	"errors"
-	"log/slog"
-	"os"
 	"slices"
 	"testing"
 
@@ -14,13 +12,7 @@ import (
 	"github.com/imgorigin/imgorigin/internal/testimage"
 )
 
-func TestMain(m *testing.M) {
-	if err := imaging.Start(imaging.Config{}, slog.Default()); err != nil {
-		slog.Error("libvips", "err", err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testimage.Main(m) }
 
 func TestSniff(t *testing.T) {
 	photo := testimage.Photo(t, 32, 32)

@@ -2,8 +2,6 @@ package ingest_test
 
 import (
 	"context"
-	"log/slog"
-	"os"
 	"testing"
 
 	"github.com/imgorigin/imgorigin/imaging"
@@ -13,13 +11,7 @@ import (
 	"github.com/imgorigin/imgorigin/storage/disk"
 )
 
-func TestMain(m *testing.M) {
-	if err := imaging.Start(imaging.Config{}, slog.Default()); err != nil {
-		slog.Error("libvips", "err", err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testimage.Main(m) }
 
 type countingPuts struct {
 	storage.Store

@@ -327,17 +327,24 @@ func (h *Handler) render(ctx context.Context, key, vkey string, opts Options) (*
 		h.variants.Add(vkey, v)
 		return v, nil
 	})
+	return wait[*variant](ctx, ch, h.metrics.coalesced.WithLabelValues("render"))
+}
+
+// wait returns a singleflight call's result, counting callers that shared
+// another's work, or ctx's error if the caller stops waiting first.
+func wait[T any](ctx context.Context, ch <-chan singleflight.Result, coalesced prometheus.Counter) (T, error) {
+	var zero T
 	select {
 	case res := <-ch:
 		if res.Shared {
-			h.metrics.coalesced.WithLabelValues("render").Inc()
+			coalesced.Inc()
 		}
 		if res.Err != nil {
-			return nil, res.Err
+			return zero, res.Err
 		}
-		return res.Val.(*variant), nil
+		return res.Val.(T), nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return zero, ctx.Err()
 	}
 }
 
@@ -424,18 +431,7 @@ func (h *Handler) original(ctx context.Context, key string) (*original, error) {
 		h.originals.Add(key, o)
 		return o, nil
 	})
-	select {
-	case res := <-ch:
-		if res.Shared {
-			h.metrics.coalesced.WithLabelValues("fetch").Inc()
-		}
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		return res.Val.(*original), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return wait[*original](ctx, ch, h.metrics.coalesced.WithLabelValues("fetch"))
 }
 
 func (h *Handler) fetch(ctx context.Context, key string) (*original, error) {

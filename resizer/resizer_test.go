@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -28,13 +27,7 @@ import (
 	"github.com/imgorigin/imgorigin/storage/disk"
 )
 
-func TestMain(m *testing.M) {
-	if err := imaging.Start(imaging.Config{}, slog.Default()); err != nil {
-		slog.Error("libvips", "err", err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testimage.Main(m) }
 
 // countingStore wraps a real disk store, counts Gets, and can delay or fail them.
 type countingStore struct {

@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -32,13 +31,7 @@ import (
 	"github.com/imgorigin/imgorigin/token"
 )
 
-func TestMain(m *testing.M) {
-	if err := imaging.Start(imaging.Config{}, slog.Default()); err != nil {
-		slog.Error("libvips", "err", err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testimage.Main(m) }
 
 const serviceKey = "backend-service-key-0123456789"
 

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,13 +19,7 @@ import (
 	"github.com/imgorigin/imgorigin/storage/storeurl"
 )
 
-func TestMain(m *testing.M) {
-	if err := imaging.Start(imaging.Config{}, slog.Default()); err != nil {
-		slog.Error("libvips", "err", err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testimage.Main(m) }
 
 type importLine struct {
 	File   string `json:"file"`

@@ -6,9 +6,13 @@ package testimage
 import (
 	"encoding/binary"
 	"hash/crc32"
+	"log/slog"
+	"os"
 	"testing"
 
 	"github.com/davidbyttow/govips/v2/vips"
+
+	"github.com/imgorigin/imgorigin/imaging"
 )
 
 // Photo draws a w x h colour gradient with noise (so encoders cannot cheat on
@@ -315,4 +319,14 @@ func Formats(t testing.TB, w, h int) map[string][]byte {
 	out["webp-animated"] = Animated(t, w, h, 3)
 	out["gif-animated"] = AnimatedGIF(t, w, h, 3)
 	return out
+}
+
+// Main starts libvips as servers do, runs the package's tests and exits: the
+// TestMain of every package that touches images.
+func Main(m *testing.M) {
+	if err := imaging.Start(imaging.Config{}, slog.Default()); err != nil {
+		slog.Error("libvips", "err", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
 }
