@@ -42,6 +42,9 @@ type Config struct {
 // Scenarios are the names --scenario accepts, in run order.
 var Scenarios = []string{"cold", "cold-1080", "warm-original", "hot", "zipf", "upload", "upload-12mp", "upload-12mp-c32"}
 
+// zipfPhotos is how many photos the zipf scenario draws from.
+const zipfPhotos = 300
+
 func get(path, accept string) request { return request{method: "GET", path: path, accept: accept} }
 
 // upload sends the worker's next source with the worker's own token.
@@ -65,9 +68,10 @@ type request struct {
 // target is what requests are drawn from: originals to resize, sources and
 // upload tokens (one per worker, so workers never coalesce) to upload.
 type target struct {
-	keys    []string
-	sources [][]byte
-	tokens  []string
+	keys     []string
+	zipfKeys []string // many photos, for the zipf scenario
+	sources  [][]byte
+	tokens   []string
 }
 
 // scenario says how the in-process server is set up and what each request asks.
@@ -115,13 +119,13 @@ func scenarios() map[string]scenario {
 			next: func(_ *rand.Rand, t *target, _, _ int) request {
 				return get(fmt.Sprintf("/%s?w=320&fm=webp", t.keys[0]), "")
 			}},
-		"zipf": {name: "zipf", originalCache: true, variantCache: true, description: "Zipf popularity, mobile size mix, auto=format with 70 % WebP / 30 % JPEG clients",
+		"zipf": {name: "zipf", originalCache: true, variantCache: true, description: fmt.Sprintf("Zipf (s=1.1) popularity over %d photos, mobile size mix, auto=format with 70 %% WebP / 30 %% JPEG clients, caches at their defaults", zipfPhotos),
 			next: func(rng *rand.Rand, t *target, _, _ int) request {
 				zipfOnce.Lock()
 				if zipf == nil {
-					zipf = rand.NewZipf(rand.New(rand.NewPCG(7, 7)), 1.1, 1, uint64(len(t.keys)-1))
+					zipf = rand.NewZipf(rand.New(rand.NewPCG(7, 7)), 1.1, 1, uint64(len(t.zipfKeys)-1))
 				}
-				k := t.keys[zipf.Uint64()]
+				k := t.zipfKeys[zipf.Uint64()]
 				zipfOnce.Unlock()
 				accept := "image/webp,image/*"
 				if rng.IntN(100) >= 70 {
@@ -183,6 +187,18 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 			rep.Corpus.Files = append(rep.Corpus.Files, CorpusFile{Name: s.name, SourceBytes: int64(len(s.data)), OriginalBytes: res.Bytes, Width: res.Width, Height: res.Height, SSIM: ssim})
 		}
 		log.Info("corpus ingested", "files", len(tgt.keys))
+		// Zipf popularity needs many photos: store the originals again under
+		// more keys (the bytes are the same; the caches cannot tell).
+		for i := range zipfPhotos {
+			key := fmt.Sprintf("zipf/%04d", i)
+			if _, err := st.Put(ctx, key, originals[i%len(originals)], "image/webp"); err != nil {
+				return nil, err
+			}
+			tgt.zipfKeys = append(tgt.zipfKeys, key)
+		}
+	}
+	if tgt.zipfKeys == nil {
+		tgt.zipfKeys = tgt.keys
 	}
 	if len(tgt.keys) == 0 {
 		return nil, errors.New("bench: --url needs --keys (originals on that server)")

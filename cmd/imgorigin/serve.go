@@ -10,8 +10,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/imgorigin/imgorigin/resizer"
 	"github.com/imgorigin/imgorigin/server"
 )
@@ -79,8 +77,6 @@ func joinInts(ns []int) string {
 	}
 	return strings.Join(s, ",")
 }
-
-type registerer = prometheus.Registerer
 
 // serve runs a server role: "serve" is the embedded default (resizer and
 // uploader on one port, development keys created under --data); "resizer"

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/secrets"
@@ -122,7 +124,7 @@ func splitList(s string) []string {
 }
 
 // newUploader builds the uploader on store with the flags' settings.
-func (f *uploaderFlags) newUploader(ctx context.Context, sf *storeFlags, st ingest.Store, dev bool, log *slog.Logger, reg registerer) (*uploader.Handler, error) {
+func (f *uploaderFlags) newUploader(ctx context.Context, sf *storeFlags, st ingest.Store, dev bool, log *slog.Logger, reg prometheus.Registerer) (*uploader.Handler, error) {
 	ks, service, err := f.keys(sf.data, dev, log)
 	if err != nil {
 		return nil, err
