@@ -74,21 +74,35 @@ func (in *Ingester) Key(subject string, src []byte) string {
 // Ingest converts src and stores it. A retry of an upload already stored
 // converts again (to answer with its dimensions) but writes nothing.
 func (in *Ingester) Ingest(ctx context.Context, subject string, src []byte) (Result, error) {
-	key := in.Key(subject, src)
+	res, err := in.Prepare(subject, src)
+	if err != nil {
+		return Result{}, err
+	}
+	return res, in.Save(ctx, &res)
+}
+
+// Prepare converts src and derives its key; nothing is stored yet.
+func (in *Ingester) Prepare(subject string, src []byte) (Result, error) {
 	out, err := imaging.ConvertOriginal(src, in.cfg.Limits, in.cfg.Original)
 	if err != nil {
 		return Result{}, err
 	}
 	sum := sha256.Sum256(out.Bytes)
-	res := Result{Key: key, Width: out.Width, Height: out.Height, Bytes: int64(len(out.Bytes)), Format: string(out.Format), SHA256: hex.EncodeToString(sum[:]), Frames: out.Frames, Data: out.Bytes}
-	if info, err := in.store.Head(ctx, key); err == nil && info.Size == res.Bytes {
+	return Result{Key: in.Key(subject, src), Width: out.Width, Height: out.Height, Bytes: int64(len(out.Bytes)), Format: string(out.Format),
+		SHA256: hex.EncodeToString(sum[:]), Frames: out.Frames, Data: out.Bytes}, nil
+}
+
+// Save stores a prepared original unless an object of its size is already
+// under its key (then res.Existed is set and nothing is written).
+func (in *Ingester) Save(ctx context.Context, res *Result) error {
+	if info, err := in.store.Head(ctx, res.Key); err == nil && info.Size == res.Bytes {
 		res.Existed = true
-		return res, nil
+		return nil
 	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return Result{}, fmt.Errorf("ingest: %w", err)
+		return fmt.Errorf("ingest: %w", err)
 	}
-	if _, err := in.store.Put(ctx, key, out.Bytes, out.Format.ContentType()); err != nil {
-		return Result{}, fmt.Errorf("ingest: %w", err)
+	if _, err := in.store.Put(ctx, res.Key, res.Data, imaging.WebP.ContentType()); err != nil {
+		return fmt.Errorf("ingest: %w", err)
 	}
-	return res, nil
+	return nil
 }

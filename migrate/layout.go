@@ -12,27 +12,33 @@ import (
 //	originals:  legacy/{group}/{photo}.jpg
 //	thumbnails: legacy/{group}/{photo}_{size}.jpg
 type Layout struct {
-	originals, thumbnails *regexp.Regexp
-	originalsTemplate     string
+	originals *regexp.Regexp
+	// thumbnails holds the template compiled greedy and lazy: "a_b_320.jpg"
+	// splits as photo "a_b" size "320" or photo "a" size "b_320", and only
+	// the existing originals can tell which is meant.
+	thumbnails        [2]*regexp.Regexp
+	originalsTemplate string
 }
 
 // ParseLayout compiles the two templates. A placeholder matches one or more
 // characters other than "/"; everything else matches literally.
 func ParseLayout(originals, thumbnails string) (*Layout, error) {
-	o, err := compileTemplate(originals, "group", "photo")
+	o, err := compileTemplate(originals, "", "group", "photo")
 	if err != nil {
 		return nil, fmt.Errorf("--originals: %w", err)
 	}
-	t, err := compileTemplate(thumbnails, "group", "photo", "size")
-	if err != nil {
-		return nil, fmt.Errorf("--thumbnails: %w", err)
+	l := &Layout{originals: o, originalsTemplate: originals}
+	for i, mode := range []string{"", "?"} {
+		if l.thumbnails[i], err = compileTemplate(thumbnails, mode, "group", "photo", "size"); err != nil {
+			return nil, fmt.Errorf("--thumbnails: %w", err)
+		}
 	}
-	return &Layout{originals: o, thumbnails: t, originalsTemplate: originals}, nil
+	return l, nil
 }
 
 var placeholder = regexp.MustCompile(`\{([a-z]+)\}`)
 
-func compileTemplate(tmpl string, need ...string) (*regexp.Regexp, error) {
+func compileTemplate(tmpl, lazy string, need ...string) (*regexp.Regexp, error) {
 	var b strings.Builder
 	b.WriteString("^")
 	seen := map[string]bool{}
@@ -44,7 +50,7 @@ func compileTemplate(tmpl string, need ...string) (*regexp.Regexp, error) {
 		}
 		seen[name] = true
 		b.WriteString(regexp.QuoteMeta(tmpl[last:m[0]]))
-		fmt.Fprintf(&b, "(?P<%s>[^/]+?)", name)
+		fmt.Fprintf(&b, "(?P<%s>[^/]+%s)", name, lazy)
 		last = m[1]
 	}
 	b.WriteString(regexp.QuoteMeta(tmpl[last:]))
@@ -68,13 +74,33 @@ func (l *Layout) Prefix() string {
 	return l.originalsTemplate
 }
 
-// Match says what key is: an original (size ""), a thumbnail, or neither (ok false).
-func (l *Layout) Match(key string) (group, photo, size string, ok bool) {
-	if m := l.thumbnails.FindStringSubmatch(key); m != nil {
-		return m[l.thumbnails.SubexpIndex("group")], m[l.thumbnails.SubexpIndex("photo")], m[l.thumbnails.SubexpIndex("size")], true
-	}
+func (l *Layout) matchOriginal(key string) (group, photo, size string, ok bool) {
 	if m := l.originals.FindStringSubmatch(key); m != nil {
 		return m[l.originals.SubexpIndex("group")], m[l.originals.SubexpIndex("photo")], "", true
 	}
 	return "", "", "", false
+}
+
+// thumbnailSplits lists the ways key reads as a thumbnail, greedy first.
+func (l *Layout) thumbnailSplits(key string) [][3]string {
+	var out [][3]string
+	for _, re := range l.thumbnails {
+		if m := re.FindStringSubmatch(key); m != nil {
+			s := [3]string{m[re.SubexpIndex("group")], m[re.SubexpIndex("photo")], m[re.SubexpIndex("size")]}
+			if len(out) == 0 || out[0] != s {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// Match says what key is on its own: a thumbnail (its greedy reading), an
+// original (size ""), or neither (ok false). Plan resolves keys that read both
+// ways against the originals that exist.
+func (l *Layout) Match(key string) (group, photo, size string, ok bool) {
+	if s := l.thumbnailSplits(key); len(s) > 0 {
+		return s[0][0], s[0][1], s[0][2], true
+	}
+	return l.matchOriginal(key)
 }

@@ -1,0 +1,392 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/ingest"
+	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/storage"
+	"github.com/imgorigin/imgorigin/storage/disk"
+	"github.com/imgorigin/imgorigin/storage/storagetest"
+)
+
+func TestMain(m *testing.M) { testimage.Main(m) }
+
+const (
+	originalsT  = "legacy/{group}/{photo}.jpg"
+	thumbnailsT = "legacy/{group}/{photo}_{size}.jpg"
+)
+
+var sizes = []string{"64", "128", "320", "640", "1080"}
+
+func TestLayout(t *testing.T) {
+	l, err := ParseLayout(originalsT, thumbnailsT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string][4]string{
+		"legacy/couple-1/p9.jpg":     {"couple-1", "p9", "", "ok"},
+		"legacy/couple-1/p9_320.jpg": {"couple-1", "p9", "320", "ok"},
+		"legacy/couple-1/x/p9.jpg":   {"", "", "", ""},
+		"legacy/couple-1/p9.png":     {"", "", "", ""},
+		"other/couple-1/p9.jpg":      {"", "", "", ""},
+		"legacy/c.d/some.photo.jpg":  {"c.d", "some.photo", "", "ok"},
+	} {
+		g, p, s, ok := l.Match(key)
+		if got := [4]string{g, p, s, map[bool]string{true: "ok"}[ok]}; got != want {
+			t.Errorf("Match(%q) = %v, want %v", key, got, want)
+		}
+	}
+	if l.Prefix() != "legacy/" {
+		t.Errorf("Prefix = %q", l.Prefix())
+	}
+	for _, bad := range [][2]string{{"legacy/{photo}.jpg", thumbnailsT}, {originalsT, "legacy/{group}/{photo}.jpg"}, {"legacy/{group}/{photo}/{photo}.jpg", thumbnailsT}, {"legacy/{group}/{photo}_{who}.jpg", thumbnailsT}} {
+		if _, err := ParseLayout(bad[0], bad[1]); err == nil {
+			t.Errorf("ParseLayout(%q, %q) accepted", bad[0], bad[1])
+		}
+	}
+}
+
+// legacy fills src with groups x photos originals (unique bytes each) and
+// five thumbnails per photo; it returns the originals' keys.
+func legacy(t *testing.T, src storage.Store, groups, photos int) []string {
+	t.Helper()
+	img := testimage.Photo(t, 64, 48)
+	base := testimage.JPEG(t, img)
+	img.Close()
+	var keys []string
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for g := range groups {
+		for p := range photos {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				prefix := fmt.Sprintf("legacy/couple-%03d/photo_%02d", g, p)
+				// Bytes after the JPEG's end marker make each photo unique.
+				data := append(append([]byte{}, base...), fmt.Sprintf("%s", prefix)...)
+				if _, err := src.Put(context.Background(), prefix+".jpg", data, "image/jpeg"); err != nil {
+					t.Error(err)
+				}
+				for _, s := range sizes {
+					if _, err := src.Put(context.Background(), prefix+"_"+s+".jpg", []byte("thumb "+s), "image/jpeg"); err != nil {
+						t.Error(err)
+					}
+				}
+				mu.Lock()
+				keys = append(keys, prefix+".jpg")
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	return keys
+}
+
+type rig struct {
+	src, dst storage.Store
+	state    *State
+	queue    Queue
+	in       *ingest.Ingester
+	layout   *Layout
+}
+
+func newRig(t *testing.T, src, dst storage.Store) *rig {
+	t.Helper()
+	st, err := OpenSQLite(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	in, err := ingest.New(dst, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("migration-test-secret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := ParseLayout(originalsT, thumbnailsT)
+	return &rig{src: src, dst: dst, state: st, queue: st.Queue(5), in: in, layout: l}
+}
+
+func (r *rig) worker(cfg WorkerConfig) *Worker {
+	cfg.Drain = true
+	if cfg.Visibility == 0 {
+		cfg.Visibility = 300 * time.Millisecond
+	}
+	return NewWorker(r.src, r.dst, r.in, r.state, r.queue, cfg, slog.New(slog.DiscardHandler))
+}
+
+func (r *rig) run(t *testing.T, cfg WorkerConfig) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := r.worker(cfg).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func list(t *testing.T, st storage.Store, prefix string) []string {
+	t.Helper()
+	var keys []string
+	after := ""
+	for {
+		page, err := st.List(context.Background(), prefix, after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			keys = append(keys, it.Key)
+		}
+		if page.Next == "" {
+			return keys
+		}
+		after = page.Next
+	}
+}
+
+// checkFinal asserts the exact end state: one new original per legacy photo
+// and nothing else in the target, every record done and pointing at an object
+// that exists, no legacy thumbnail left, legacy originals kept (or not).
+func (r *rig) checkFinal(t *testing.T, originals []string, originalsDeleted bool) {
+	t.Helper()
+	ctx := context.Background()
+	newKeys := map[string]string{}
+	if err := r.state.EachPhoto(ctx, func(p PhotoRecord) error {
+		if prev, dup := newKeys[p.NewKey]; dup {
+			t.Errorf("%s and %s share new key %s", prev, p.OldKey, p.NewKey)
+		}
+		newKeys[p.NewKey] = p.OldKey
+		if p.Width != 64 || p.Height != 48 || p.NewBytes <= 0 || p.Thumbnails != len(sizes) {
+			t.Errorf("record %+v", p)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(newKeys) != len(originals) {
+		t.Errorf("%d photos recorded done, want %d", len(newKeys), len(originals))
+	}
+	target := list(t, r.dst, "")
+	if len(target) != len(originals) {
+		t.Errorf("target holds %d objects, want %d (one per photo: no orphans, no duplicates)", len(target), len(originals))
+	}
+	for _, k := range target {
+		if _, ok := newKeys[k]; !ok {
+			t.Errorf("orphan in target: %s", k)
+		}
+	}
+	isOriginal := map[string]bool{}
+	for _, k := range originals {
+		isOriginal[k] = true
+	}
+	var thumbs, origs int
+	for _, k := range list(t, r.src, "legacy/") {
+		if isOriginal[k] {
+			origs++
+		} else {
+			thumbs++
+		}
+	}
+	wantOrigs := len(originals)
+	if originalsDeleted {
+		wantOrigs = 0
+	}
+	if thumbs != 0 || origs != wantOrigs {
+		t.Errorf("legacy bucket has %d thumbnails and %d originals left, want 0 and %d", thumbs, origs, wantOrigs)
+	}
+	st, err := r.state.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GroupsDone != st.Groups || st.Done != len(originals) || st.Queued+st.InFlight+st.Dead != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// A generated legacy bucket in the real S3-compatible server: 200 groups,
+// 1,000 photos, 5 thumbnails each, run to completion by two workers.
+func TestMigrateLegacyBucketOnS3(t *testing.T) {
+	src, dst := storagetest.NewS3(t, ""), storagetest.NewS3(t, "originals/")
+	originals := legacy(t, src, 200, 5)
+	r := newRig(t, src, dst)
+	res, err := Plan(context.Background(), src, r.layout, r.state, r.queue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Groups != 200 || res.Photos != 1000 || res.Thumbnails != 5000 || res.Enqueued != 200 || res.Unmatched != 0 {
+		t.Fatalf("plan %+v", res)
+	}
+	var wg sync.WaitGroup
+	for range 2 { // two workers, as on two machines
+		wg.Add(1)
+		go func() { defer wg.Done(); r.run(t, WorkerConfig{Concurrency: 4}) }()
+	}
+	wg.Wait()
+	r.checkFinal(t, originals, false)
+	st, _ := r.state.Stats(context.Background())
+	if st.OldObjects != 6000 || st.NewObjects != 2000 {
+		t.Errorf("report objects %d -> %d, want 6000 -> 2000 (legacy originals kept)", st.OldObjects, st.NewObjects)
+	}
+	// A re-run of plan enqueues nothing.
+	if res, err := Plan(context.Background(), src, r.layout, r.state, r.queue); err != nil || res.Enqueued != 0 {
+		t.Fatalf("re-plan: %+v, %v", res, err)
+	}
+}
+
+// A worker that dies before any step leaves a state from which the job's
+// redelivery completes: nothing lost, nothing duplicated, nothing orphaned.
+func TestCrashAtEveryStepThenRecover(t *testing.T) {
+	for _, step := range []string{"convert", "put", "verify", "record", "delete", "record-done"} {
+		for _, deleteOriginals := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/delete-originals=%v", step, deleteOriginals), func(t *testing.T) {
+				src, _ := disk.New(t.TempDir())
+				dst, _ := disk.New(t.TempDir())
+				originals := legacy(t, src, 3, 4)
+				r := newRig(t, src, dst)
+				if _, err := Plan(context.Background(), src, r.layout, r.state, r.queue); err != nil {
+					t.Fatal(err)
+				}
+				var crashes atomic.Int32
+				hook := func(s, key string) error {
+					// Crash the third time the step is reached (mid-group), once.
+					if s == step && crashes.Add(1) == 3 {
+						return errors.New("worker killed at " + step)
+					}
+					return nil
+				}
+				r.run(t, WorkerConfig{Concurrency: 2, Hook: hook, DeleteOriginals: deleteOriginals})
+				if crashes.Load() < 3 {
+					t.Fatalf("the %s step was reached only %d times", step, crashes.Load())
+				}
+				r.checkFinal(t, originals, deleteOriginals)
+			})
+		}
+	}
+}
+
+// The same job delivered twice, even at once, ends in the same state.
+func TestDuplicateDelivery(t *testing.T) {
+	src, _ := disk.New(t.TempDir())
+	dst, _ := disk.New(t.TempDir())
+	originals := legacy(t, src, 2, 5)
+	r := newRig(t, src, dst)
+	Plan(context.Background(), src, r.layout, r.state, r.queue)
+	ds, err := r.queue.Receive(context.Background(), 10, time.Minute)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("receive: %d, %v", len(ds), err)
+	}
+	w := r.worker(WorkerConfig{})
+	var wg sync.WaitGroup
+	for _, d := range append(ds, ds...) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.MigrateGroup(context.Background(), d.Job); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, d := range ds { // and once more, after it is all done
+		if err := w.MigrateGroup(context.Background(), d.Job); err != nil {
+			t.Fatal(err)
+		}
+		r.queue.Ack(context.Background(), d)
+	}
+	r.checkFinal(t, originals, false)
+}
+
+// slowStore answers SlowDown to the first n calls of Get and DeleteMany, as S3
+// does when a bucket is hammered.
+type slowStore struct {
+	storage.Store
+	left atomic.Int32
+	hits atomic.Int32
+}
+
+func (s *slowStore) storm() error {
+	if s.left.Add(-1) >= 0 {
+		s.hits.Add(1)
+		return &smithy.GenericAPIError{Code: "SlowDown", Message: "Please reduce your request rate."}
+	}
+	return nil
+}
+
+func (s *slowStore) Get(ctx context.Context, key string) (*storage.Object, error) {
+	if err := s.storm(); err != nil {
+		return nil, err
+	}
+	return s.Store.Get(ctx, key)
+}
+
+func (s *slowStore) DeleteMany(ctx context.Context, keys []string) error {
+	if err := s.storm(); err != nil {
+		return err
+	}
+	return s.Store.DeleteMany(ctx, keys)
+}
+
+func TestSlowDownStorm(t *testing.T) {
+	base, _ := disk.New(t.TempDir())
+	dst, _ := disk.New(t.TempDir())
+	originals := legacy(t, base, 4, 5)
+	src := &slowStore{Store: base}
+	src.left.Store(25)
+	r := newRig(t, src, dst)
+	Plan(context.Background(), src, r.layout, r.state, r.queue)
+	r.run(t, WorkerConfig{Concurrency: 4})
+	if src.hits.Load() != 25 {
+		t.Fatalf("the storm hit %d calls, want 25", src.hits.Load())
+	}
+	r.checkFinal(t, originals, false)
+}
+
+func TestQueueRedeliversAndDeadLetters(t *testing.T) {
+	st, err := OpenSQLite(filepath.Join(t.TempDir(), "q.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	q := st.Queue(2)
+	ctx := context.Background()
+	q.Send(ctx, []Job{{Group: "a"}, {Group: "b"}})
+	q.Send(ctx, []Job{{Group: "a"}}) // the same group again: still one job
+	first, _ := q.Receive(ctx, 10, 50*time.Millisecond)
+	if len(first) != 2 {
+		t.Fatalf("received %d jobs, want 2", len(first))
+	}
+	if again, _ := q.Receive(ctx, 10, time.Minute); len(again) != 0 {
+		t.Fatalf("invisible jobs delivered again: %d", len(again))
+	}
+	q.Ack(ctx, first[1]) // b is done
+	time.Sleep(60 * time.Millisecond)
+	second, _ := q.Receive(ctx, 10, 50*time.Millisecond)
+	if len(second) != 1 || second[0].Job.Group != "a" || second[0].Attempts != 2 {
+		t.Fatalf("redelivery: %+v", second)
+	}
+	if err := q.Ack(ctx, first[0]); err != nil { // a stale receipt acks nothing
+		t.Fatal(err)
+	}
+	if n, _ := q.(Remaining).Remaining(ctx); n != 1 {
+		t.Fatalf("a stale receipt removed the job (%d left)", n)
+	}
+	time.Sleep(60 * time.Millisecond)
+	if third, _ := q.Receive(ctx, 10, time.Minute); len(third) != 0 {
+		t.Fatalf("a job past its attempts was delivered: %+v", third)
+	}
+	stats, _ := st.Stats(ctx)
+	if stats.Dead != 1 {
+		t.Fatalf("dead letters: %d", stats.Dead)
+	}
+}

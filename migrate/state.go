@@ -1,0 +1,230 @@
+package migrate
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the embedded database
+)
+
+// Photo states in the progress store.
+const (
+	StateConverted = "converted" // new original stored and verified; legacy objects may remain
+	StateDone      = "done"      // legacy thumbnails (and original, if asked) deleted
+)
+
+// PhotoRecord is one legacy photo's migration.
+type PhotoRecord struct {
+	OldKey      string `json:"old_key"`
+	Group       string `json:"group"`
+	NewKey      string `json:"new_key"`
+	Width       int    `json:"width"`
+	Height      int    `json:"height"`
+	OldBytes    int64  `json:"old_bytes"`
+	NewBytes    int64  `json:"new_bytes"`
+	Thumbnails  int    `json:"thumbnails"`
+	ThumbBytes  int64  `json:"thumbnail_bytes"`
+	State       string `json:"state"`
+	OriginalDel bool   `json:"legacy_original_deleted"`
+}
+
+// State is the progress store and, on one machine, the queue: one SQL schema
+// on SQLite (embedded) or PostgreSQL.
+type State struct {
+	db       *sql.DB
+	postgres bool
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS migrate_groups (
+	grp TEXT PRIMARY KEY,
+	photos INTEGER NOT NULL,
+	state TEXT NOT NULL,
+	updated_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS migrate_photos (
+	old_key TEXT PRIMARY KEY,
+	grp TEXT NOT NULL,
+	new_key TEXT NOT NULL,
+	width INTEGER NOT NULL,
+	height INTEGER NOT NULL,
+	old_bytes BIGINT NOT NULL,
+	new_bytes BIGINT NOT NULL,
+	thumbnails INTEGER NOT NULL,
+	thumb_bytes BIGINT NOT NULL,
+	original_deleted BOOLEAN NOT NULL,
+	state TEXT NOT NULL,
+	updated_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS migrate_photos_grp ON migrate_photos (grp);
+CREATE TABLE IF NOT EXISTS migrate_queue (
+	id TEXT PRIMARY KEY,
+	body TEXT NOT NULL,
+	visible_at BIGINT NOT NULL,
+	attempts INTEGER NOT NULL,
+	receipt TEXT NOT NULL,
+	dead BOOLEAN NOT NULL
+);
+CREATE INDEX IF NOT EXISTS migrate_queue_visible ON migrate_queue (dead, visible_at);
+`
+
+// OpenSQLite opens (creating) the embedded state in dir.
+func OpenSQLite(path string) (*State, error) {
+	// WAL and a busy timeout let several local workers share the file.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1) // SQLite writes one at a time; one connection avoids SQLITE_BUSY storms
+	return open(db, false)
+}
+
+func open(db *sql.DB, postgres bool) (*State, error) {
+	s := &State{db: db, postgres: postgres}
+	for _, stmt := range strings.Split(schema, ";") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := db.Exec(stmt); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("migrate state schema: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *State) Close() error { return s.db.Close() }
+
+// q rewrites ? placeholders as $1, $2... for PostgreSQL.
+func (s *State) q(query string) string {
+	if !s.postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// GroupDone reports whether a group finished.
+func (s *State) GroupDone(ctx context.Context, group string) (bool, error) {
+	var state string
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT state FROM migrate_groups WHERE grp = ?`), group).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return state == StateDone, err
+}
+
+// SetGroup records a group's state ("planned" or "done").
+func (s *State) SetGroup(ctx context.Context, group string, photos int, state string) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO migrate_groups (grp, photos, state, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (grp) DO UPDATE SET photos = excluded.photos, state = excluded.state, updated_at = excluded.updated_at`),
+		group, photos, state, time.Now().Unix())
+	return err
+}
+
+// Photo returns the record of a legacy original, if any.
+func (s *State) Photo(ctx context.Context, oldKey string) (PhotoRecord, bool, error) {
+	var r PhotoRecord
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT old_key, grp, new_key, width, height, old_bytes, new_bytes, thumbnails, thumb_bytes, original_deleted, state
+		FROM migrate_photos WHERE old_key = ?`), oldKey).
+		Scan(&r.OldKey, &r.Group, &r.NewKey, &r.Width, &r.Height, &r.OldBytes, &r.NewBytes, &r.Thumbnails, &r.ThumbBytes, &r.OriginalDel, &r.State)
+	if errors.Is(err, sql.ErrNoRows) {
+		return PhotoRecord{}, false, nil
+	}
+	return r, err == nil, err
+}
+
+// PutPhoto records (or replaces) a photo's record.
+func (s *State) PutPhoto(ctx context.Context, r PhotoRecord) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO migrate_photos
+		(old_key, grp, new_key, width, height, old_bytes, new_bytes, thumbnails, thumb_bytes, original_deleted, state, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (old_key) DO UPDATE SET grp = excluded.grp, new_key = excluded.new_key, width = excluded.width,
+			height = excluded.height, old_bytes = excluded.old_bytes, new_bytes = excluded.new_bytes,
+			thumbnails = excluded.thumbnails, thumb_bytes = excluded.thumb_bytes,
+			original_deleted = excluded.original_deleted, state = excluded.state, updated_at = excluded.updated_at`),
+		r.OldKey, r.Group, r.NewKey, r.Width, r.Height, r.OldBytes, r.NewBytes, r.Thumbnails, r.ThumbBytes, r.OriginalDel, r.State, time.Now().Unix())
+	return err
+}
+
+// Stats is what `migrate status` and `migrate report` print.
+type Stats struct {
+	Groups, GroupsDone      int
+	Photos, Converted, Done int
+	Queued, InFlight, Dead  int
+	OldObjects, NewObjects  int64
+	OldBytes, NewBytes      int64
+	LegacyOriginalsKept     int64
+	LegacyOriginalBytesKept int64
+	FirstUpdate, LastUpdate time.Time
+}
+
+// Stats sums the store.
+func (s *State) Stats(ctx context.Context) (Stats, error) {
+	var st Stats
+	now := time.Now().UnixMilli()
+	var first, last sql.NullInt64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT
+		(SELECT COUNT(*) FROM migrate_groups),
+		(SELECT COUNT(*) FROM migrate_groups WHERE state = 'done'),
+		(SELECT COALESCE(SUM(photos), 0) FROM migrate_groups),
+		(SELECT COUNT(*) FROM migrate_photos WHERE state = 'converted'),
+		(SELECT COUNT(*) FROM migrate_photos WHERE state = 'done'),
+		(SELECT COUNT(*) FROM migrate_queue WHERE NOT dead AND visible_at <= ?),
+		(SELECT COUNT(*) FROM migrate_queue WHERE NOT dead AND visible_at > ?),
+		(SELECT COUNT(*) FROM migrate_queue WHERE dead),
+		(SELECT COALESCE(SUM(1 + thumbnails), 0) FROM migrate_photos WHERE state = 'done'),
+		(SELECT COALESCE(SUM(old_bytes + thumb_bytes), 0) FROM migrate_photos WHERE state = 'done'),
+		(SELECT COALESCE(SUM(new_bytes), 0) FROM migrate_photos WHERE state = 'done'),
+		(SELECT COUNT(*) FROM migrate_photos WHERE state = 'done' AND NOT original_deleted),
+		(SELECT COALESCE(SUM(old_bytes), 0) FROM migrate_photos WHERE state = 'done' AND NOT original_deleted),
+		(SELECT MIN(updated_at) FROM migrate_photos),
+		(SELECT MAX(updated_at) FROM migrate_photos)`), now, now).
+		Scan(&st.Groups, &st.GroupsDone, &st.Photos, &st.Converted, &st.Done, &st.Queued, &st.InFlight, &st.Dead,
+			&st.OldObjects, &st.OldBytes, &st.NewBytes, &st.LegacyOriginalsKept, &st.LegacyOriginalBytesKept, &first, &last)
+	if err != nil {
+		return st, err
+	}
+	st.NewObjects = int64(st.Done) + st.LegacyOriginalsKept
+	st.NewBytes += st.LegacyOriginalBytesKept
+	if first.Valid {
+		st.FirstUpdate, st.LastUpdate = time.Unix(first.Int64, 0), time.Unix(last.Int64, 0)
+	}
+	return st, nil
+}
+
+// EachPhoto calls f for every finished photo, in old-key order: the old ->
+// new mapping the app's database is updated from.
+func (s *State) EachPhoto(ctx context.Context, f func(PhotoRecord) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT old_key, grp, new_key, width, height, old_bytes, new_bytes, thumbnails, thumb_bytes, original_deleted, state
+		FROM migrate_photos WHERE state = 'done' ORDER BY old_key`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r PhotoRecord
+		if err := rows.Scan(&r.OldKey, &r.Group, &r.NewKey, &r.Width, &r.Height, &r.OldBytes, &r.NewBytes, &r.Thumbnails, &r.ThumbBytes, &r.OriginalDel, &r.State); err != nil {
+			return err
+		}
+		if err := f(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

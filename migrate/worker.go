@@ -1,0 +1,304 @@
+package migrate
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/imgorigin/imgorigin/ingest"
+	"github.com/imgorigin/imgorigin/storage"
+)
+
+// Source is what the worker needs of the legacy bucket.
+type Source interface {
+	Get(ctx context.Context, key string) (*storage.Object, error)
+	DeleteMany(ctx context.Context, keys []string) error
+}
+
+// Target is what the worker needs of where new originals go.
+type Target interface {
+	Head(ctx context.Context, key string) (storage.Info, error)
+}
+
+// WorkerConfig tunes a worker.
+type WorkerConfig struct {
+	// Concurrency is how many jobs (groups) one worker runs at once: the cap
+	// on jobs in flight per worker. Default 2.
+	Concurrency int
+	// Visibility is how long a received job stays hidden from other workers;
+	// it is extended every third of it while the job runs. Default 2 min.
+	Visibility time.Duration
+	// DeleteOriginals also deletes the legacy original once its replacement
+	// is verified. Off by default.
+	DeleteOriginals bool
+	// DeleteRate bounds objects deleted per second by this worker (S3 throttles
+	// a bucket past roughly 10 million a minute across all workers). Default 2000.
+	DeleteRate float64
+	// Drain makes Run return once no job is queued or in flight.
+	Drain bool
+	// Hook, in tests, is called before each step ("convert", "put", "verify",
+	// "record", "delete", "record-done") and fails it by returning an error.
+	Hook func(step, key string) error
+}
+
+// Worker migrates groups from the queue.
+type Worker struct {
+	src     Source
+	dst     Target
+	in      *ingest.Ingester
+	state   *State
+	queue   Queue
+	cfg     WorkerConfig
+	deletes *rate.Limiter
+	log     *slog.Logger
+}
+
+// NewWorker returns a worker; in converts and stores into the target.
+func NewWorker(src Source, dst Target, in *ingest.Ingester, state *State, queue Queue, cfg WorkerConfig, log *slog.Logger) *Worker {
+	if cfg.Concurrency < 1 {
+		cfg.Concurrency = 2
+	}
+	if cfg.Visibility <= 0 {
+		cfg.Visibility = 2 * time.Minute
+	}
+	if cfg.DeleteRate <= 0 {
+		cfg.DeleteRate = 2000
+	}
+	return &Worker{src: src, dst: dst, in: in, state: state, queue: queue, cfg: cfg,
+		deletes: rate.NewLimiter(rate.Limit(cfg.DeleteRate), 1000), log: log}
+}
+
+// Remaining is implemented by queues that can tell when all work is over.
+type Remaining interface {
+	Remaining(ctx context.Context) (int, error)
+}
+
+// Run takes jobs until ctx ends, or with Drain until none is left.
+func (w *Worker) Run(ctx context.Context) error {
+	sem := make(chan struct{}, w.cfg.Concurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for ctx.Err() == nil {
+		free := w.cfg.Concurrency - len(sem)
+		if free == 0 {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		ds, err := w.queue.Receive(ctx, free, w.cfg.Visibility)
+		if err != nil {
+			return err
+		}
+		if len(ds) == 0 {
+			if w.cfg.Drain && len(sem) == 0 {
+				left, err := w.queue.(Remaining).Remaining(ctx)
+				if err != nil {
+					return err
+				}
+				if left == 0 {
+					return nil
+				}
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(200 * time.Millisecond):
+			}
+			continue
+		}
+		for _, d := range ds {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				w.process(ctx, d)
+			}()
+		}
+	}
+	return nil
+}
+
+// process runs one job, keeping it hidden while it runs. A failed job is not
+// acked: the queue delivers it again after its visibility timeout (the
+// backoff), and dead-letters it after too many attempts.
+func (w *Worker) process(ctx context.Context, d Delivery) {
+	jctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		t := time.NewTicker(w.cfg.Visibility / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-jctx.Done():
+				return
+			case <-t.C:
+				_ = w.queue.Extend(jctx, d, w.cfg.Visibility)
+			}
+		}
+	}()
+	if err := w.MigrateGroup(jctx, d.Job); err != nil {
+		w.log.Warn("migrate: group failed; it will be retried", "group", d.Job.Group, "attempt", d.Attempts, "err", err)
+		return
+	}
+	if err := w.queue.Ack(ctx, d); err != nil {
+		w.log.Warn("migrate: ack failed; the group will run again (harmlessly)", "group", d.Job.Group, "err", err)
+	}
+}
+
+func (w *Worker) hook(step, key string) error {
+	if w.cfg.Hook == nil {
+		return nil
+	}
+	return w.cfg.Hook(step, key)
+}
+
+// MigrateGroup converts every photo of the job, then deletes the legacy
+// thumbnails of the verified ones, then records them done. Every step is
+// idempotent: run it twice, or stop it anywhere and run it again, and the end
+// state is the same. Nothing is deleted before its replacement is verified.
+func (w *Worker) MigrateGroup(ctx context.Context, job Job) error {
+	var ready []PhotoRecord
+	var doomed []string
+	for _, p := range job.Photos {
+		rec, err := w.migratePhoto(ctx, job.Group, p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.Original, err)
+		}
+		if rec.State == StateDone {
+			continue
+		}
+		ready = append(ready, rec)
+		doomed = append(doomed, p.Thumbnails...)
+		if w.cfg.DeleteOriginals {
+			doomed = append(doomed, p.Original)
+		}
+	}
+	for start := 0; start < len(doomed); start += 1000 {
+		batch := doomed[start:min(start+1000, len(doomed))]
+		if err := w.hook("delete", batch[0]); err != nil {
+			return err
+		}
+		if err := w.deletes.WaitN(ctx, len(batch)); err != nil {
+			return err
+		}
+		if err := retryThrottled(ctx, func() error { return w.src.DeleteMany(ctx, batch) }); err != nil {
+			return fmt.Errorf("delete legacy objects: %w", err)
+		}
+	}
+	for _, rec := range ready {
+		if err := w.hook("record-done", rec.OldKey); err != nil {
+			return err
+		}
+		rec.State, rec.OriginalDel = StateDone, w.cfg.DeleteOriginals
+		if err := w.state.PutPhoto(ctx, rec); err != nil {
+			return err
+		}
+	}
+	return w.state.SetGroup(ctx, job.Group, len(job.Photos), StateDone)
+}
+
+// migratePhoto brings one photo to "converted" (or finds it done): the
+// record and the target object must agree, else it is converted again.
+func (w *Worker) migratePhoto(ctx context.Context, group string, p JobPhoto) (PhotoRecord, error) {
+	rec, found, err := w.state.Photo(ctx, p.Original)
+	if err != nil {
+		return rec, err
+	}
+	if found {
+		if _, err := w.head(ctx, rec.NewKey); err == nil {
+			return rec, nil // converted or done, and the object is there
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return rec, err
+		}
+		w.log.Warn("migrate: recorded original missing from the target; converting again", "old", p.Original, "new", rec.NewKey)
+	}
+	if err := w.hook("convert", p.Original); err != nil {
+		return rec, err
+	}
+	var data []byte
+	err = retryThrottled(ctx, func() error {
+		obj, err := w.src.Get(ctx, p.Original)
+		if err != nil {
+			return err
+		}
+		defer obj.Body.Close()
+		data, err = io.ReadAll(obj.Body)
+		return err
+	})
+	if err != nil {
+		return rec, fmt.Errorf("read legacy original: %w", err)
+	}
+	res, err := w.in.Prepare(group, data)
+	if err != nil {
+		return rec, fmt.Errorf("convert: %w", err)
+	}
+	if err := w.hook("put", res.Key); err != nil {
+		return rec, err
+	}
+	if err := retryThrottled(ctx, func() error { return w.in.Save(ctx, &res) }); err != nil {
+		return rec, err
+	}
+	if err := w.hook("verify", res.Key); err != nil {
+		return rec, err
+	}
+	info, err := w.head(ctx, res.Key)
+	if err != nil {
+		return rec, fmt.Errorf("verify: %w", err)
+	}
+	sum := md5.Sum(res.Data)
+	if info.Size != res.Bytes || (info.ETag != "" && info.ETag != hex.EncodeToString(sum[:])) {
+		return rec, fmt.Errorf("verify %s: stored %d bytes (ETag %s), wrote %d", res.Key, info.Size, info.ETag, res.Bytes)
+	}
+	if err := w.hook("record", p.Original); err != nil {
+		return rec, err
+	}
+	rec = PhotoRecord{OldKey: p.Original, Group: group, NewKey: res.Key, Width: res.Width, Height: res.Height,
+		OldBytes: p.OriginalBytes, NewBytes: res.Bytes, Thumbnails: len(p.Thumbnails), ThumbBytes: p.ThumbBytes, State: StateConverted}
+	return rec, w.state.PutPhoto(ctx, rec)
+}
+
+func (w *Worker) head(ctx context.Context, key string) (storage.Info, error) {
+	var info storage.Info
+	err := retryThrottled(ctx, func() error {
+		var err error
+		info, err = w.dst.Head(ctx, key)
+		return err
+	})
+	return info, err
+}
+
+// retryThrottled retries f while the store says to slow down (S3 503
+// SlowDown, throttling), backing off exponentially from 100 ms to 5 s, eight
+// times at most. Other errors return at once.
+func retryThrottled(ctx context.Context, f func() error) error {
+	delay := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil || !throttled(err) || attempt == 8 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+func throttled(err error) bool {
+	var coded interface{ ErrorCode() string }
+	if errors.As(err, &coded) {
+		switch coded.ErrorCode() {
+		case "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable", "TooManyRequests":
+			return true
+		}
+	}
+	return false
+}
