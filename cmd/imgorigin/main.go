@@ -17,6 +17,7 @@ Commands:
   resizer   the resizer alone, for regional fleets (use --store s3://...)
   uploader  the uploader alone, for regional fleets (needs --signing-key-file and --service-keys)
   import    convert image files into stored originals; prints one JSON line per file
+  migrate   convert a legacy bucket (originals + thumbnails) into WebP originals: plan, work, status, report, export
   bench     load generator and performance report (cold, warm-original, hot, zipf)
 
 Run 'imgorigin COMMAND -h' for a command's flags. Every flag has an
@@ -36,6 +37,8 @@ func main() {
 		err = importFiles(args, os.Stdout)
 	case "bench":
 		err = runBench(args)
+	case "migrate":
+		err = migrateCmd(args, os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/storage/disk"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
 	"github.com/imgorigin/imgorigin/storage/storeurl"
 )
@@ -150,5 +152,62 @@ func TestUploaderRoleRefusesToStartWithoutKeys(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "keys", "signing-key")); err == nil {
 		t.Fatal("the uploader role created development keys")
+	}
+}
+
+// The migration through its commands, on disk stores: plan, work --drain,
+// status, report, export.
+func TestMigrateCommands(t *testing.T) {
+	dir := t.TempDir()
+	legacyDir := filepath.Join(dir, "legacy-bucket")
+	src, err := disk.New(legacyDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := testimage.Photo(t, 120, 80)
+	jpg := testimage.JPEG(t, photo)
+	for g := range 3 {
+		for p := range 2 {
+			key := fmt.Sprintf("legacy/user-%d/p%d", g, p)
+			src.Put(context.Background(), key+".jpg", append(append([]byte{}, jpg...), key...), "image/jpeg")
+			for _, s := range []string{"s", "m", "l"} {
+				src.Put(context.Background(), key+"_"+s+".jpg", []byte("thumbnail"), "image/jpeg")
+			}
+		}
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		args = append(args, "--data", filepath.Join(dir, "data"), "--source", "file://"+legacyDir, "--log-level", "error")
+		if err := migrateCmd(args, &out); err != nil {
+			t.Fatalf("migrate %v: %v\n%s", args[0], err, out.String())
+		}
+		return out.String()
+	}
+	if out := run("plan"); !strings.Contains(out, "groups 3 (0 already done), photos 6, thumbnails 18, enqueued 3") {
+		t.Fatalf("plan: %s", out)
+	}
+	run("work", "--drain")
+	if out := run("status"); !strings.Contains(out, "groups:  3 of 3 done") || !strings.Contains(out, "photos:  6 of 6 done") {
+		t.Fatalf("status: %s", out)
+	}
+	if out := run("report"); !strings.Contains(out, "| objects | 24 | 12 | -50.0 % |") {
+		t.Fatalf("report: %s", out)
+	}
+	csvOut := run("export", "--format", "csv")
+	lines := strings.Split(strings.TrimSpace(csvOut), "\n")
+	if len(lines) != 7 || lines[0] != "old_key,new_key,group,width,height,old_bytes,new_bytes" || !strings.HasPrefix(lines[1], "legacy/user-0/p0.jpg,") {
+		t.Fatalf("export csv:\n%s", csvOut)
+	}
+	st, _ := disk.New(filepath.Join(dir, "data", "originals"))
+	newKey := strings.Split(lines[1], ",")[1]
+	if _, err := st.Head(context.Background(), newKey); err != nil {
+		t.Fatalf("exported new key %s is not in the target: %v", newKey, err)
+	}
+	if jl := run("export", "--format", "jsonl"); strings.Count(jl, "\n") != 6 || !strings.Contains(jl, `"new_key":"`+newKey+`"`) {
+		t.Fatalf("export jsonl:\n%s", jl)
+	}
+	if out := run("plan"); !strings.Contains(out, "enqueued 0") {
+		t.Fatalf("re-plan enqueued again: %s", out)
 	}
 }

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/ingest"
+	"github.com/imgorigin/imgorigin/migrate"
+	"github.com/imgorigin/imgorigin/storage"
+	"github.com/imgorigin/imgorigin/storage/storeurl"
+)
+
+const migrateUsage = `Usage: imgorigin migrate plan|work|status|report|export [flags]
+
+  plan    list --source by group and enqueue one job per group not done
+  work    take jobs and migrate them (--drain: exit 0 when none are left)
+  status  progress: groups, photos, queue, dead letters, rate, ETA
+  report  objects and bytes before and after
+  export  the old -> new key mapping (--format csv|jsonl)
+`
+
+// migrateCmd runs `imgorigin migrate SUB`.
+func migrateCmd(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, migrateUsage)
+		return fmt.Errorf("migrate: which step?")
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("migrate "+sub, flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	source := fs.String("source", "", "the legacy store URL (file://... or s3://...)")
+	originals := fs.String("originals", "legacy/{group}/{photo}.jpg", "template of legacy originals' keys")
+	thumbnails := fs.String("thumbnails", "legacy/{group}/{photo}_{size}.jpg", "template of legacy thumbnails' keys")
+	stateDir := fs.String("state", "", "directory of the embedded queue and progress store (default DATA/migrate)")
+	var wc migrate.WorkerConfig
+	fs.IntVar(&wc.Concurrency, "workers", 2, "jobs (groups) this process runs at once")
+	fs.DurationVar(&wc.Visibility, "visibility", 2*time.Minute, "how long a taken job stays hidden; extended while it runs")
+	fs.BoolVar(&wc.DeleteOriginals, "delete-originals", false, "also delete legacy originals once replaced and verified")
+	fs.Float64Var(&wc.DeleteRate, "delete-rate", 2000, "legacy objects deleted per second, at most (per process)")
+	fs.BoolVar(&wc.Drain, "drain", false, "exit 0 once no jobs are left (scripts, Kubernetes Jobs)")
+	storeRate := fs.Float64("store-rate", 0, "requests per second to each store, at most (0: unbounded)")
+	maxAttempts := fs.Int("max-attempts", 5, "deliveries of a job before it is dead-lettered")
+	format := fs.String("format", "csv", "export: csv or jsonl")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	log, err := sf.logger()
+	if err != nil {
+		return err
+	}
+	dir := *stateDir
+	if dir == "" {
+		dir = filepath.Join(sf.data, "migrate")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	state, err := migrate.OpenSQLite(filepath.Join(dir, "state.db"))
+	if err != nil {
+		return err
+	}
+	defer state.Close()
+	queue := state.Queue(*maxAttempts)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	layout, err := migrate.ParseLayout(*originals, *thumbnails)
+	if err != nil {
+		return err
+	}
+	openSource := func() (storage.Store, error) {
+		if *source == "" {
+			return nil, fmt.Errorf("--source is required")
+		}
+		src, err := storeurl.Open(ctx, *source, sf.s3Defaults())
+		return migrate.Throttle(src, *storeRate), err
+	}
+	switch sub {
+	case "plan":
+		src, err := openSource()
+		if err != nil {
+			return err
+		}
+		res, err := migrate.Plan(ctx, src, layout, state, queue)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "groups %d (%d already done), photos %d, thumbnails %d, enqueued %d, keys fitting neither template %d\n",
+			res.Groups, res.AlreadyDone, res.Photos, res.Thumbnails, res.Enqueued, res.Unmatched)
+		return nil
+	case "work":
+		if err := startVips(log); err != nil {
+			return err
+		}
+		src, err := openSource()
+		if err != nil {
+			return err
+		}
+		dst, err := sf.openStore(ctx)
+		if err != nil {
+			return err
+		}
+		secret, err := sf.keySecret(log)
+		if err != nil {
+			return err
+		}
+		dst = migrate.Throttle(dst, *storeRate)
+		in, err := ingest.New(dst, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: secret})
+		if err != nil {
+			return err
+		}
+		return migrate.NewWorker(src, dst, in, state, queue, wc, log).Run(ctx)
+	case "status", "report":
+		st, err := state.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		if sub == "status" {
+			migrate.WriteStatus(stdout, st)
+		} else {
+			migrate.WriteReport(stdout, st)
+		}
+		return nil
+	case "export":
+		return state.Export(ctx, stdout, *format)
+	}
+	fmt.Fprint(os.Stderr, migrateUsage)
+	return fmt.Errorf("migrate: unknown step %q", sub)
+}
