@@ -2,10 +2,13 @@ package migrate
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -104,25 +107,80 @@ type rig struct {
 	layout   *Layout
 }
 
-func newRig(t *testing.T, src, dst storage.Store) *rig {
-	t.Helper()
-	st, err := OpenSQLite(filepath.Join(t.TempDir(), "state.db"))
+// engine is a progress store and queue pair: the embedded default, or the
+// multi-machine engines on the real servers `make test` starts.
+type engine struct {
+	name string
+	open func(t *testing.T) (*State, Queue)
+}
+
+var engines = []engine{
+	{"sqlite+embedded", func(t *testing.T) (*State, Queue) {
+		st, err := OpenSQLite(filepath.Join(t.TempDir(), "state.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st, st.Queue(5)
+	}},
+	{"postgres+sqs", func(t *testing.T) (*State, Queue) {
+		st := freshPostgres(t)
+		q, err := OpenSQS(context.Background(), SQSConfig{Name: "migrate-" + randomName(), Endpoint: sqsEndpoint(t), MaxAttempts: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, q
+	}},
+}
+
+func randomName() string { return receipt()[:12] }
+
+func sqsEndpoint(t *testing.T) string {
+	ep := os.Getenv("IMGORIGIN_TEST_SQS_ENDPOINT")
+	if ep == "" {
+		t.Fatal("IMGORIGIN_TEST_SQS_ENDPOINT is not set: run the tests with `make test`, which starts fauxqs")
+	}
+	return ep
+}
+
+// freshPostgres makes a new database on the test server for one test.
+func freshPostgres(t *testing.T) *State {
+	dsn := os.Getenv("IMGORIGIN_TEST_POSTGRES")
+	if dsn == "" {
+		t.Fatal("IMGORIGIN_TEST_POSTGRES is not set: run the tests with `make test`, which starts PostgreSQL")
+	}
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name := "mt_" + randomName()
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	st, err := OpenPostgres(strings.Replace(dsn, "/postgres?", "/"+name+"?", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func newRig(t *testing.T, src, dst storage.Store, e engine) *rig {
+	t.Helper()
+	st, q := e.open(t)
 	in, err := ingest.New(dst, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("migration-test-secret")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	l, _ := ParseLayout(originalsT, thumbnailsT)
-	return &rig{src: src, dst: dst, state: st, queue: st.Queue(5), in: in, layout: l}
+	return &rig{src: src, dst: dst, state: st, queue: q, in: in, layout: l}
 }
 
 func (r *rig) worker(cfg WorkerConfig) *Worker {
 	cfg.Drain = true
 	if cfg.Visibility == 0 {
-		cfg.Visibility = 300 * time.Millisecond
+		cfg.Visibility = time.Second // SQS's least
 	}
 	return NewWorker(r.src, r.dst, r.in, r.state, r.queue, cfg, slog.New(slog.DiscardHandler))
 }
@@ -212,14 +270,23 @@ func (r *rig) checkFinal(t *testing.T, originals []string, originalsDeleted bool
 	if st.GroupsDone != st.Groups || st.Done != len(originals) || st.Queued+st.InFlight+st.Dead != 0 {
 		t.Errorf("stats %+v", st)
 	}
+	if left, err := r.queue.(Remaining).Remaining(ctx); err != nil || left != 0 {
+		t.Errorf("queue still holds %d jobs (%v)", left, err)
+	}
 }
 
 // A generated legacy bucket in the real S3-compatible server: 200 groups,
 // 1,000 photos, 5 thumbnails each, run to completion by two workers.
 func TestMigrateLegacyBucketOnS3(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) { migrateLegacyBucketOnS3(t, e) })
+	}
+}
+
+func migrateLegacyBucketOnS3(t *testing.T, e engine) {
 	src, dst := storagetest.NewS3(t, ""), storagetest.NewS3(t, "originals/")
 	originals := legacy(t, src, 200, 5)
-	r := newRig(t, src, dst)
+	r := newRig(t, src, dst, e)
 	res, err := Plan(context.Background(), src, r.layout, r.state, r.queue)
 	if err != nil {
 		t.Fatal(err)
@@ -247,13 +314,14 @@ func TestMigrateLegacyBucketOnS3(t *testing.T) {
 // A worker that dies before any step leaves a state from which the job's
 // redelivery completes: nothing lost, nothing duplicated, nothing orphaned.
 func TestCrashAtEveryStepThenRecover(t *testing.T) {
-	for _, step := range []string{"convert", "put", "verify", "record", "delete", "record-done"} {
+	for i, step := range []string{"convert", "put", "verify", "record", "delete", "record-done"} {
 		for _, deleteOriginals := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/delete-originals=%v", step, deleteOriginals), func(t *testing.T) {
+			e := engines[i%len(engines)] // each step on one engine, the steps spread over both
+			t.Run(fmt.Sprintf("%s/%s/delete-originals=%v", e.name, step, deleteOriginals), func(t *testing.T) {
 				src, _ := disk.New(t.TempDir())
 				dst, _ := disk.New(t.TempDir())
 				originals := legacy(t, src, 3, 4)
-				r := newRig(t, src, dst)
+				r := newRig(t, src, dst, e)
 				if _, err := Plan(context.Background(), src, r.layout, r.state, r.queue); err != nil {
 					t.Fatal(err)
 				}
@@ -280,7 +348,7 @@ func TestDuplicateDelivery(t *testing.T) {
 	src, _ := disk.New(t.TempDir())
 	dst, _ := disk.New(t.TempDir())
 	originals := legacy(t, src, 2, 5)
-	r := newRig(t, src, dst)
+	r := newRig(t, src, dst, engines[0])
 	Plan(context.Background(), src, r.layout, r.state, r.queue)
 	ds, err := r.queue.Receive(context.Background(), 10, time.Minute)
 	if err != nil || len(ds) != 2 {
@@ -343,13 +411,46 @@ func TestSlowDownStorm(t *testing.T) {
 	originals := legacy(t, base, 4, 5)
 	src := &slowStore{Store: base}
 	src.left.Store(25)
-	r := newRig(t, src, dst)
+	r := newRig(t, src, dst, engines[1])
 	Plan(context.Background(), src, r.layout, r.state, r.queue)
 	r.run(t, WorkerConfig{Concurrency: 4})
 	if src.hits.Load() != 25 {
 		t.Fatalf("the storm hit %d calls, want 25", src.hits.Load())
 	}
 	r.checkFinal(t, originals, false)
+}
+
+// A job that can never succeed (its original is not an image) is
+// dead-lettered after its attempts, on both queues, and draining still ends.
+func TestPoisonJobIsDeadLettered(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			src, _ := disk.New(t.TempDir())
+			dst, _ := disk.New(t.TempDir())
+			originals := legacy(t, src, 2, 2)
+			src.Put(context.Background(), "legacy/poison/p.jpg", []byte("not an image"), "image/jpeg")
+			r := newRig(t, src, dst, e)
+			if _, err := Plan(context.Background(), src, r.layout, r.state, r.queue); err != nil {
+				t.Fatal(err)
+			}
+			r.run(t, WorkerConfig{Concurrency: 3})
+			var dead int
+			switch q := r.queue.(type) {
+			case *SQSQueue:
+				dead, _ = q.Dead(context.Background())
+			default:
+				st, _ := r.state.Stats(context.Background())
+				dead = st.Dead
+			}
+			if dead != 1 {
+				t.Fatalf("dead letters: %d, want the poison group's 1", dead)
+			}
+			if done, _ := r.state.GroupDone(context.Background(), "couple-000"); !done {
+				t.Fatal("a healthy group did not finish")
+			}
+			_ = originals
+		})
+	}
 }
 
 func TestQueueRedeliversAndDeadLetters(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 func WriteStatus(w io.Writer, st Stats) {
 	fmt.Fprintf(w, "groups:  %d of %d done\n", st.GroupsDone, st.Groups)
 	fmt.Fprintf(w, "photos:  %d of %d done, %d converted awaiting deletes\n", st.Done, st.Photos, st.Converted)
-	fmt.Fprintf(w, "queue:   %d queued, %d in flight, %d dead-lettered (failed too often; see the workers' logs)\n", st.Queued, st.InFlight, st.Dead)
+	fmt.Fprintf(w, "queue:   %d queued or in flight, %d dead-lettered (failed too often; see the workers' logs)\n", st.Queued+st.InFlight, st.Dead)
 	if span := st.LastUpdate.Sub(st.FirstUpdate); span > 0 && st.Done > 0 {
 		rate := float64(st.Done) / span.Seconds()
 		left := st.Photos - st.Done

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the embedded database
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL, for runs on many machines
+	_ "modernc.org/sqlite"             // the embedded database
 )
 
 // Photo states in the progress store.
@@ -82,6 +83,20 @@ func OpenSQLite(path string) (*State, error) {
 	}
 	db.SetMaxOpenConns(1) // SQLite writes one at a time; one connection avoids SQLITE_BUSY storms
 	return open(db, false)
+}
+
+// OpenPostgres opens the progress store (and queue tables) in PostgreSQL, for
+// runs on many machines: postgres://user@host:port/db?sslmode=...
+func OpenPostgres(dsn string) (*State, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return open(db, true)
 }
 
 func open(db *sql.DB, postgres bool) (*State, error) {
@@ -182,17 +197,17 @@ func (s *State) Stats(ctx context.Context) (Stats, error) {
 	err := s.db.QueryRowContext(ctx, s.q(`SELECT
 		(SELECT COUNT(*) FROM migrate_groups),
 		(SELECT COUNT(*) FROM migrate_groups WHERE state = 'done'),
-		(SELECT COALESCE(SUM(photos), 0) FROM migrate_groups),
+		(SELECT CAST(COALESCE(SUM(photos), 0) AS BIGINT) FROM migrate_groups),
 		(SELECT COUNT(*) FROM migrate_photos WHERE state = 'converted'),
 		(SELECT COUNT(*) FROM migrate_photos WHERE state = 'done'),
 		(SELECT COUNT(*) FROM migrate_queue WHERE NOT dead AND visible_at <= ?),
 		(SELECT COUNT(*) FROM migrate_queue WHERE NOT dead AND visible_at > ?),
 		(SELECT COUNT(*) FROM migrate_queue WHERE dead),
-		(SELECT COALESCE(SUM(1 + thumbnails), 0) FROM migrate_photos WHERE state = 'done'),
-		(SELECT COALESCE(SUM(old_bytes + thumb_bytes), 0) FROM migrate_photos WHERE state = 'done'),
-		(SELECT COALESCE(SUM(new_bytes), 0) FROM migrate_photos WHERE state = 'done'),
+		(SELECT CAST(COALESCE(SUM(1 + thumbnails), 0) AS BIGINT) FROM migrate_photos WHERE state = 'done'),
+		(SELECT CAST(COALESCE(SUM(old_bytes + thumb_bytes), 0) AS BIGINT) FROM migrate_photos WHERE state = 'done'),
+		(SELECT CAST(COALESCE(SUM(new_bytes), 0) AS BIGINT) FROM migrate_photos WHERE state = 'done'),
 		(SELECT COUNT(*) FROM migrate_photos WHERE state = 'done' AND NOT original_deleted),
-		(SELECT COALESCE(SUM(old_bytes), 0) FROM migrate_photos WHERE state = 'done' AND NOT original_deleted),
+		(SELECT CAST(COALESCE(SUM(old_bytes), 0) AS BIGINT) FROM migrate_photos WHERE state = 'done' AND NOT original_deleted),
 		(SELECT MIN(updated_at) FROM migrate_photos),
 		(SELECT MAX(updated_at) FROM migrate_photos)`), now, now).
 		Scan(&st.Groups, &st.GroupsDone, &st.Photos, &st.Converted, &st.Done, &st.Queued, &st.InFlight, &st.Dead,

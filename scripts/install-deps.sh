@@ -5,6 +5,9 @@
 set -euo pipefail
 what=${1:-run}
 VERSITYGW_VERSION=v1.8.0
+FAUXQS_VERSION=1.9.2
+# Where test tools that are not Debian packages or Go modules live.
+TOOLS=${IMGORIGIN_TOOLS:-$HOME/.cache/imgorigin}
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_updated=
@@ -18,6 +21,8 @@ pkg-config --exists vips 2>/dev/null || need+=(libvips-dev pkg-config)
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 if [ "$what" = test ]; then
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+  command -v node >/dev/null || need+=(nodejs npm)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
@@ -25,6 +30,16 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 if [ "$what" = test ]; then
+  node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$node_major" -lt 20 ]; then
+    echo "fauxqs (the SQS-compatible test server) needs Node.js 20 or newer; this machine has $(node --version 2>/dev/null || echo none)" >&2
+    exit 1
+  fi
+  if [ "$(node -p "require('$TOOLS/fauxqs/node_modules/fauxqs/package.json').version" 2>/dev/null)" != "$FAUXQS_VERSION" ]; then
+    echo "installing fauxqs $FAUXQS_VERSION (the SQS-compatible test server)"
+    mkdir -p "$TOOLS/fauxqs"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS/fauxqs" "fauxqs@$FAUXQS_VERSION" >/dev/null
+  fi
   gobin=$(go env GOPATH)/bin
   if ! go version -m "$gobin/versitygw" 2>/dev/null | grep -q "versitygw[[:space:]]*$VERSITYGW_VERSION"; then
     echo "installing versitygw $VERSITYGW_VERSION (the S3-compatible test server; about a minute)"

@@ -3,9 +3,13 @@
 # addresses in the environment, and stops them however the command ends.
 set -euo pipefail
 gobin=$(go env GOPATH)/bin
+TOOLS=${IMGORIGIN_TOOLS:-$HOME/.cache/imgorigin}
 work=$(mktemp -d)
+chmod 755 "$work" # the postgres user must reach its directory inside
 pids=()
+pgctl=""
 cleanup() {
+  [ -n "$pgctl" ] && $pgctl stop -m immediate >/dev/null 2>&1 || true
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -38,6 +42,28 @@ pids+=($!)
 wait_port versitygw "$s3port" "$work/versitygw.log"
 export IMGORIGIN_TEST_S3_ENDPOINT="http://127.0.0.1:$s3port"
 echo "versitygw (S3) on $IMGORIGIN_TEST_S3_ENDPOINT"
+
+# SQS: fauxqs, through a launcher that binds 127.0.0.1 only.
+sqsport=$(free_port)
+node "$(dirname "$0")/fauxqs-loopback.mjs" "$TOOLS/fauxqs" "$sqsport" >"$work/fauxqs.log" 2>&1 &
+pids+=($!)
+wait_port fauxqs "$sqsport" "$work/fauxqs.log"
+export IMGORIGIN_TEST_SQS_ENDPOINT="http://127.0.0.1:$sqsport"
+echo "fauxqs (SQS) on $IMGORIGIN_TEST_SQS_ENDPOINT"
+
+# PostgreSQL: a throwaway cluster on 127.0.0.1 (PostgreSQL will not run as
+# root, so as the postgres user when we are root).
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+pgport=$(free_port)
+as_pg=()
+if [ "$(id -u)" = 0 ]; then as_pg=(runuser -u postgres --); fi
+mkdir -p "$work/pg"
+[ "$(id -u)" = 0 ] && chown postgres "$work/pg"
+"${as_pg[@]}" "$pgbin/initdb" -D "$work/pg/data" -A trust -U imgorigin >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log" >&2; exit 1; }
+pgctl="${as_pg[*]} $pgbin/pg_ctl -D $work/pg/data"
+$pgctl -o "-c listen_addresses=127.0.0.1 -p $pgport -k $work/pg -c fsync=off" -l "$work/pg/log" -w start >/dev/null || { cat "$work/pg/log" >&2; exit 1; }
+export IMGORIGIN_TEST_POSTGRES="postgres://imgorigin@127.0.0.1:$pgport/postgres?sslmode=disable"
+echo "PostgreSQL on 127.0.0.1:$pgport"
 
 # nginx is started by the tests that need it (a config per test), from this binary.
 export IMGORIGIN_TEST_NGINX=$(command -v nginx || echo /usr/sbin/nginx)

@@ -41,6 +41,8 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	originals := fs.String("originals", "legacy/{group}/{photo}.jpg", "template of legacy originals' keys")
 	thumbnails := fs.String("thumbnails", "legacy/{group}/{photo}_{size}.jpg", "template of legacy thumbnails' keys")
 	stateDir := fs.String("state", "", "directory of the embedded queue and progress store (default DATA/migrate)")
+	queueURL := fs.String("queue", "", "sqs://NAME[?endpoint=URL&region=R] for runs on many machines (default: the embedded queue)")
+	dbURL := fs.String("db", "", "postgres://... progress store for runs on many machines (default: embedded SQLite)")
 	var wc migrate.WorkerConfig
 	fs.IntVar(&wc.Concurrency, "workers", 2, "jobs (groups) this process runs at once")
 	fs.DurationVar(&wc.Visibility, "visibility", 2*time.Minute, "how long a taken job stays hidden; extended while it runs")
@@ -57,21 +59,24 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dir := *stateDir
-	if dir == "" {
-		dir = filepath.Join(sf.data, "migrate")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	state, err := migrate.OpenSQLite(filepath.Join(dir, "state.db"))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	state, err := openState(*dbURL, *stateDir, sf.data)
 	if err != nil {
 		return err
 	}
 	defer state.Close()
 	queue := state.Queue(*maxAttempts)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
+	if *queueURL != "" {
+		qc, err := migrate.ParseSQSURL(*queueURL)
+		if err != nil {
+			return err
+		}
+		qc.MaxAttempts = *maxAttempts
+		if queue, err = migrate.OpenSQS(ctx, qc); err != nil {
+			return err
+		}
+	}
 	layout, err := migrate.ParseLayout(*originals, *thumbnails)
 	if err != nil {
 		return err
@@ -123,6 +128,15 @@ func migrateCmd(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if q, ok := queue.(*migrate.SQSQueue); ok { // the queue counts live in SQS
+			if st.Queued, err = q.Remaining(ctx); err != nil {
+				return err
+			}
+			if st.Dead, err = q.Dead(ctx); err != nil {
+				return err
+			}
+			st.InFlight = 0
+		}
 		if sub == "status" {
 			migrate.WriteStatus(stdout, st)
 		} else {
@@ -134,4 +148,19 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprint(os.Stderr, migrateUsage)
 	return fmt.Errorf("migrate: unknown step %q", sub)
+}
+
+// openState opens PostgreSQL when dbURL is set, else the embedded SQLite file
+// in dir (default DATA/migrate).
+func openState(dbURL, dir, data string) (*migrate.State, error) {
+	if dbURL != "" {
+		return migrate.OpenPostgres(dbURL)
+	}
+	if dir == "" {
+		dir = filepath.Join(data, "migrate")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return migrate.OpenSQLite(filepath.Join(dir, "state.db"))
 }
