@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -37,6 +38,8 @@ type Config struct {
 	AdminURL    string        // its metrics listener, for cache and store figures
 	Keys        []string      // originals on the running server (with URL)
 	DataDir     string        // scratch for the in-process store
+	// MigratePhotos is how many legacy photos the migrate scenario moves.
+	MigratePhotos int
 }
 
 // Scenarios are the names --scenario accepts, in run order.
@@ -152,8 +155,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 	}
 	all := scenarios()
 	for _, s := range cfg.Scenarios {
-		if _, ok := all[s]; !ok {
-			return nil, fmt.Errorf("unknown scenario %q (known: %s)", s, strings.Join(Scenarios, ", "))
+		if _, ok := all[s]; !ok && s != "migrate" {
+			return nil, fmt.Errorf("unknown scenario %q (known: %s, migrate)", s, strings.Join(Scenarios, ", "))
 		}
 	}
 	rep := &Report{Started: time.Now().UTC(), Config: cfg}
@@ -204,6 +207,21 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 		return nil, errors.New("bench: --url needs --keys (originals on that server)")
 	}
 	for _, name := range cfg.Scenarios {
+		if name == "migrate" {
+			if cfg.URL != "" {
+				return nil, errors.New("migrate: runs in-process only")
+			}
+			n := cfg.MigratePhotos
+			if n <= 0 {
+				n = 1000
+			}
+			m, err := runMigrate(ctx, filepath.Join(cfg.DataDir, "migrate"), tgt.sources, n, slog.New(slog.DiscardHandler))
+			if err != nil {
+				return nil, fmt.Errorf("migrate: %w", err)
+			}
+			rep.Migrate = m
+			continue
+		}
 		sc := all[name]
 		if strings.HasPrefix(name, "upload") && cfg.URL != "" {
 			return nil, fmt.Errorf("%s: upload scenarios run in-process only (they mint their own tokens)", name)

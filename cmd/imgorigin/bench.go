@@ -29,7 +29,7 @@ func runBench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var cfg bench.Config
 	var scenarios, keys listFlag
-	fs.Var(&scenarios, "scenario", "scenario to run, repeatable: "+strings.Join(bench.Scenarios, ", ")+" (default all)")
+	fs.Var(&scenarios, "scenario", "scenario to run, repeatable: "+strings.Join(bench.Scenarios, ", ")+" (default: all of these), or migrate (opt-in: legacy photos through the migration worker)")
 	fs.DurationVar(&cfg.Duration, "duration", 20*time.Second, "measured time per scenario")
 	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "unmeasured time before each scenario")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 2, "closed loop: requests in flight (and render slots in-process)")
@@ -38,6 +38,7 @@ func runBench(args []string) error {
 	fs.StringVar(&cfg.URL, "url", "", "a running server to load; default: start one in-process on the embedded store")
 	fs.StringVar(&cfg.AdminURL, "admin-url", "", "with --url: its admin listener, for cache and store figures")
 	fs.Var(&keys, "keys", "with --url: keys of originals on it, comma-separated")
+	fs.IntVar(&cfg.MigratePhotos, "migrate-photos", 1000, "legacy photos the migrate scenario moves")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	mdOut := fs.String("markdown", "", "write the Markdown report to this file (default: stdout)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")

@@ -1,0 +1,126 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/ingest"
+	"github.com/imgorigin/imgorigin/migrate"
+	"github.com/imgorigin/imgorigin/storage/disk"
+)
+
+// SpotVCPUHour is the price assumed for the cost line: a c7g-class spot vCPU
+// hour (c7g.large spot has been about $0.029 an hour for 2 vCPUs).
+const SpotVCPUHour = 0.0145
+
+// MigrateResult is the migration benchmark's figures.
+type MigrateResult struct {
+	Photos           int       `json:"photos"`
+	Seconds          float64   `json:"seconds"`
+	PhotosPerSecond  float64   `json:"photos_per_second"`
+	PerCore          float64   `json:"photos_per_second_per_core"`
+	CPUSecondsPhoto  float64   `json:"cpu_seconds_per_photo"`
+	CostPerMillion   float64   `json:"usd_per_million_photos"`
+	RSSQuartilesMB   []float64 `json:"rss_mb_at_25_50_75_100_percent"`
+	SourceMegapixels float64   `json:"source_megapixels_avg"`
+}
+
+// runMigrate migrates n legacy photos (the corpus sources cycled, each made
+// unique, with five thumbnails) from one disk store to another, the embedded
+// queue and SQLite state, a worker per core; RSS is sampled throughout.
+func runMigrate(ctx context.Context, dir string, sources [][]byte, n int, log *slog.Logger) (*MigrateResult, error) {
+	src, err := disk.New(filepath.Join(dir, "legacy"))
+	if err != nil {
+		return nil, err
+	}
+	dst, err := disk.New(filepath.Join(dir, "migrated"))
+	if err != nil {
+		return nil, err
+	}
+	res := &MigrateResult{Photos: n}
+	for i, s := range sources {
+		h, err := imaging.Probe(s)
+		if err != nil {
+			return nil, fmt.Errorf("source %d: %w", i, err)
+		}
+		res.SourceMegapixels += float64(h.Width*h.Height) / 1e6 / float64(len(sources))
+	}
+	for i := range n {
+		base := fmt.Sprintf("legacy/user-%04d/photo-%05d", i/5, i)
+		data := append(append([]byte{}, sources[i%len(sources)]...), base...) // unique bytes after the JPEG end
+		if _, err := src.Put(ctx, base+".jpg", data, "image/jpeg"); err != nil {
+			return nil, err
+		}
+		for _, size := range []string{"64", "128", "320", "640", "1080"} {
+			if _, err := src.Put(ctx, base+"_"+size+".jpg", []byte("thumbnail"), "image/jpeg"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	state, err := migrate.OpenSQLite(filepath.Join(dir, "state.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer state.Close()
+	layout, _ := migrate.ParseLayout("legacy/{group}/{photo}.jpg", "legacy/{group}/{photo}_{size}.jpg")
+	queue := state.Queue(5)
+	if _, err := migrate.Plan(ctx, src, layout, state, queue); err != nil {
+		return nil, err
+	}
+	in, err := ingest.New(dst, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("imgorigin-bench-key-secret")})
+	if err != nil {
+		return nil, err
+	}
+	w := migrate.NewWorker(src, dst, in, state, queue, migrate.WorkerConfig{Concurrency: runtime.NumCPU(), Drain: true}, log)
+	var mu sync.Mutex
+	var series []int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				mu.Lock()
+				series = append(series, readUsage().rss)
+				mu.Unlock()
+			}
+		}
+	}()
+	before, start := readUsage(), time.Now()
+	err = w.Run(ctx)
+	elapsed, after := time.Since(start), readUsage()
+	close(stop)
+	<-sampled
+	if err != nil {
+		return nil, err
+	}
+	st, err := state.Stats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.Done != n {
+		return nil, fmt.Errorf("migrated %d of %d photos", st.Done, n)
+	}
+	res.Seconds = elapsed.Seconds()
+	res.PhotosPerSecond = float64(n) / res.Seconds
+	res.PerCore = res.PhotosPerSecond / float64(runtime.NumCPU())
+	res.CPUSecondsPhoto = (after.cpu - before.cpu).Seconds() / float64(n)
+	res.CostPerMillion = res.CPUSecondsPhoto * 1e6 / 3600 * SpotVCPUHour
+	for _, q := range []float64{0.25, 0.5, 0.75, 1} {
+		if len(series) > 0 {
+			res.RSSQuartilesMB = append(res.RSSQuartilesMB, mb(series[min(len(series)-1, int(q*float64(len(series))))]))
+		}
+	}
+	return res, nil
+}
