@@ -91,3 +91,15 @@ func TestOpenLoopCountsFromTheSchedule(t *testing.T) {
 		t.Fatalf("open loop at 50/s for 1s sent %d requests (%s)", r.Requests, r.Mode)
 	}
 }
+
+func TestMigrateScenario(t *testing.T) {
+	cfg := Config{DataDir: t.TempDir(), Scenarios: []string{"migrate"}, MigratePhotos: 30}
+	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := rep.Migrate
+	if m == nil || m.Photos != 30 || m.PhotosPerSecond <= 0 || m.CPUSecondsPhoto <= 0 || m.CostPerMillion <= 0 || len(m.RSSQuartilesMB) != 4 {
+		t.Fatalf("migrate result %+v", m)
+	}
+}

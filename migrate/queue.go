@@ -11,8 +11,26 @@ import (
 
 // Job is one group's work: its legacy photos and their thumbnails.
 type Job struct {
+	// ID names the job in the queue; default Group.
+	ID     string     `json:"id,omitempty"`
 	Group  string     `json:"group"`
 	Photos []JobPhoto `json:"photos"`
+	// Subject owns the new originals (their keys derive from it); default Group.
+	Subject string `json:"subject,omitempty"`
+}
+
+func (j Job) id() string {
+	if j.ID != "" {
+		return j.ID
+	}
+	return j.Group
+}
+
+func (j Job) subject() string {
+	if j.Subject != "" {
+		return j.Subject
+	}
+	return j.Group
 }
 
 // JobPhoto is one legacy original and the thumbnails generated from it.
@@ -21,6 +39,9 @@ type JobPhoto struct {
 	OriginalBytes int64    `json:"original_bytes"`
 	Thumbnails    []string `json:"thumbnails"`
 	ThumbBytes    int64    `json:"thumbnail_bytes"`
+	// DeleteOriginal deletes this original once replaced, whatever the
+	// worker's setting: a deferred upload's raw bytes are not kept.
+	DeleteOriginal bool `json:"delete_original,omitempty"`
 }
 
 // Delivery is a received job; Ack it when done, Extend it while working.
@@ -67,7 +88,7 @@ func (q *dbQueue) Send(ctx context.Context, jobs []Job) error {
 	defer stmt.Close()
 	for _, j := range jobs {
 		b, _ := json.Marshal(j)
-		if _, err := stmt.ExecContext(ctx, j.Group, string(b)); err != nil {
+		if _, err := stmt.ExecContext(ctx, j.id(), string(b)); err != nil {
 			return err
 		}
 	}

@@ -166,7 +166,7 @@ func (w *Worker) MigrateGroup(ctx context.Context, job Job) error {
 	var ready []PhotoRecord
 	var doomed []string
 	for _, p := range job.Photos {
-		rec, err := w.migratePhoto(ctx, job.Group, p)
+		rec, err := w.migratePhoto(ctx, job.Group, job.subject(), p)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.Original, err)
 		}
@@ -175,7 +175,7 @@ func (w *Worker) MigrateGroup(ctx context.Context, job Job) error {
 		}
 		ready = append(ready, rec)
 		doomed = append(doomed, p.Thumbnails...)
-		if w.cfg.DeleteOriginals {
+		if w.cfg.DeleteOriginals || p.DeleteOriginal {
 			doomed = append(doomed, p.Original)
 		}
 	}
@@ -195,7 +195,8 @@ func (w *Worker) MigrateGroup(ctx context.Context, job Job) error {
 		if err := w.hook("record-done", rec.OldKey); err != nil {
 			return err
 		}
-		rec.State, rec.OriginalDel = StateDone, w.cfg.DeleteOriginals
+		rec.State = StateDone
+		rec.OriginalDel = rec.OriginalDel || w.cfg.DeleteOriginals
 		if err := w.state.PutPhoto(ctx, rec); err != nil {
 			return err
 		}
@@ -205,7 +206,7 @@ func (w *Worker) MigrateGroup(ctx context.Context, job Job) error {
 
 // migratePhoto brings one photo to "converted" (or finds it done): the
 // record and the target object must agree, else it is converted again.
-func (w *Worker) migratePhoto(ctx context.Context, group string, p JobPhoto) (PhotoRecord, error) {
+func (w *Worker) migratePhoto(ctx context.Context, group, subject string, p JobPhoto) (PhotoRecord, error) {
 	rec, found, err := w.state.Photo(ctx, p.Original)
 	if err != nil {
 		return rec, err
@@ -234,7 +235,7 @@ func (w *Worker) migratePhoto(ctx context.Context, group string, p JobPhoto) (Ph
 	if err != nil {
 		return rec, fmt.Errorf("read legacy original: %w", err)
 	}
-	res, err := w.in.Prepare(group, data)
+	res, err := w.in.Prepare(subject, data)
 	if err != nil {
 		return rec, fmt.Errorf("convert: %w", err)
 	}
@@ -259,7 +260,8 @@ func (w *Worker) migratePhoto(ctx context.Context, group string, p JobPhoto) (Ph
 		return rec, err
 	}
 	rec = PhotoRecord{OldKey: p.Original, Group: group, NewKey: res.Key, Width: res.Width, Height: res.Height,
-		OldBytes: p.OriginalBytes, NewBytes: res.Bytes, Thumbnails: len(p.Thumbnails), ThumbBytes: p.ThumbBytes, State: StateConverted}
+		OldBytes: p.OriginalBytes, NewBytes: res.Bytes, Thumbnails: len(p.Thumbnails), ThumbBytes: p.ThumbBytes,
+		OriginalDel: p.DeleteOriginal, State: StateConverted}
 	return rec, w.state.PutPhoto(ctx, rec)
 }
 

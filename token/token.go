@@ -56,6 +56,9 @@ type ResultClaims struct {
 	Height    int    `json:"height"`
 	Bytes     int64  `json:"bytes"`
 	SHA256    string `json:"sha256"`
+	// Pending marks an upload stored for later conversion: the key is final,
+	// the dimensions, size and hash are not known yet (zero).
+	Pending bool `json:"pending,omitempty"`
 }
 
 // Key is an Ed25519 key with its id.

@@ -76,6 +76,12 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// Deferrer takes an upload the uploader is too busy to convert now: it must
+// store raw and arrange for it to become the original under key later.
+type Deferrer interface {
+	Defer(ctx context.Context, subject, key string, raw []byte, contentType string) error
+}
+
 // Archive keeps untouched uploads, for users who must keep camera originals.
 type Archive interface {
 	Put(ctx context.Context, key string, data []byte, contentType string) (storage.Info, error)
@@ -87,7 +93,8 @@ type Handler struct {
 	ingest      *ingest.Ingester
 	keys        *token.KeySet
 	serviceKeys [][]byte
-	archive     Archive // nil: off
+	archive     Archive  // nil: off
+	deferrer    Deferrer // nil: overload answers 503
 	pool        *workpool.Pool
 	conversions singleflight.Group
 	log         *slog.Logger
@@ -222,6 +229,9 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 		return 0, err
 	}
 	res, ph, err := h.convert(r.Context(), claims.Subject, body)
+	if errors.Is(err, workpool.ErrOverloaded) && h.deferrer != nil {
+		return h.deferUpload(w, r, claims.Subject, body, contentType)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -279,6 +289,26 @@ func (h *Handler) convert(ctx context.Context, subject string, body []byte) (ing
 	case <-ctx.Done():
 		return ingest.Result{}, imaging.Placeholder{}, ctx.Err()
 	}
+}
+
+// SetDeferrer turns on deferred conversion: when the conversion queue is
+// full, uploads are stored raw and converted later instead of refused.
+func (h *Handler) SetDeferrer(d Deferrer) { h.deferrer = d }
+
+// deferUpload answers 202 with the key the photo will have once converted and
+// a result token marked pending (no dimensions yet): the backend can record
+// the key now; the resizer serves it once the worker has converted it.
+func (h *Handler) deferUpload(w http.ResponseWriter, r *http.Request, subject string, body []byte, contentType string) (int, error) {
+	key := h.ingest.Key(subject, body)
+	if err := h.deferrer.Defer(r.Context(), subject, key, body, contentType); err != nil {
+		return 0, fmt.Errorf("defer conversion: %w", err)
+	}
+	now := h.now()
+	result, err := h.keys.Sign(token.ResultClaims{Subject: subject, Audience: token.AudienceResult, IssuedAt: now.Unix(), ExpiresAt: now.Add(h.cfg.ResultTTL).Unix(), Key: key, Pending: true})
+	if err != nil {
+		return 0, err
+	}
+	return writeJSON(w, http.StatusAccepted, map[string]any{"key": key, "status": "pending", "format": "webp", "result_token": result})
 }
 
 func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) (int, error) {

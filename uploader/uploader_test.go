@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,7 @@ import (
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/migrate"
 	"github.com/imgorigin/imgorigin/resizer"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/disk"
@@ -434,6 +436,53 @@ func TestOverloadAnswers503(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("overloaded: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
+
+// With deferral on, an upload that finds the conversion queue full is stored
+// raw and answered 202 with its final key; the migration worker converts it
+// to exactly what a direct upload would have stored, and removes the raw bytes.
+func TestBusyUploadsAreDeferred(t *testing.T) {
+	st := diskStore(t)
+	f := newFixture(t, st, func(c *Config) { c.Concurrency, c.QueueLength = 1, 0 })
+	state, err := migrate.OpenSQLite(filepath.Join(t.TempDir(), "deferred.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer state.Close()
+	queue := state.Queue(5)
+	f.h.SetDeferrer(migrate.Deferred{Store: st, Queue: queue})
+	if err := f.h.pool.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	photo := testimage.Photo(t, 900, 600)
+	src := testimage.JPEG(t, photo)
+	code, res := f.upload(f.uploadToken("couple-7", ""), src)
+	f.h.pool.Release()
+	if code != 202 || res["status"] != "pending" {
+		t.Fatalf("busy upload: %d %v, want 202 pending", code, res)
+	}
+	key := res["key"].(string)
+	claims, err := f.keys.VerifyResult(res["result_token"].(string), time.Now())
+	if err != nil || !claims.Pending || claims.Key != key || claims.Subject != "couple-7" {
+		t.Fatalf("pending result token: %+v, %v", claims, err)
+	}
+	if _, err := st.Head(context.Background(), key); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("the original exists before conversion: %v", err)
+	}
+	in, _ := ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("test-object-key-secret")})
+	w := migrate.NewWorker(st, st, in, state, queue, migrate.WorkerConfig{Drain: true}, slog.New(slog.DiscardHandler))
+	if err := w.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Head(context.Background(), migrate.PendingPrefix+key); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("raw upload still pending after conversion: %v", err)
+	}
+	deferred := f.stored(key)
+	// The same upload, converted directly, stores the same original.
+	code, direct := f.upload(f.uploadToken("couple-7", ""), src)
+	if code != 201 || direct["key"] != key || int(direct["bytes"].(float64)) != len(deferred) {
+		t.Fatalf("direct upload of the same bytes: %d %v; deferred stored %d bytes under %s", code, direct, len(deferred), key)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"os/signal"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/imgorigin/imgorigin/migrate"
 	"github.com/imgorigin/imgorigin/resizer"
 	"github.com/imgorigin/imgorigin/server"
 )
@@ -127,12 +129,22 @@ func serve(role string, args []string) error {
 		}
 		srv.Handle("/", rz)
 	}
+	var deferred *migrate.Worker
 	if role != "resizer" {
-		up, err := uf.newUploader(ctx, &sf, store, role == "serve", log, srv.Registry)
+		up, worker, err := uf.newUploader(ctx, &sf, store, role == "serve", log, srv.Registry)
 		if err != nil {
 			return err
 		}
 		up.Register(srv)
+		deferred = worker
 	}
-	return srv.Run(ctx)
+	if deferred == nil {
+		return srv.Run(ctx)
+	}
+	// The deferred-conversion worker lives as long as the server.
+	done := make(chan error, 1)
+	go func() { done <- deferred.Run(ctx) }()
+	err = srv.Run(ctx)
+	stop()
+	return errors.Join(err, <-done)
 }

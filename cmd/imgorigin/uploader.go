@@ -15,6 +15,8 @@ import (
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/secrets"
+	"github.com/imgorigin/imgorigin/migrate"
+	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/storeurl"
 	"github.com/imgorigin/imgorigin/token"
 	"github.com/imgorigin/imgorigin/uploader"
@@ -28,6 +30,7 @@ type uploaderFlags struct {
 	oldKeyFiles     string
 	serviceKeys     string
 	archiveStoreURL string
+	deferWhenBusy   bool
 }
 
 func (f *uploaderFlags) register(fs *flag.FlagSet) {
@@ -38,6 +41,7 @@ func (f *uploaderFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.oldKeyFiles, "old-signing-key-files", "", "comma-separated seed files of rotated-out keys: their tokens still verify")
 	fs.StringVar(&f.serviceKeys, "service-keys", "", "comma-separated API keys backends use for /v1/upload-tokens (required by `uploader`; `serve` creates DATA/keys/service-key)")
 	fs.StringVar(&f.archiveStoreURL, "archive-store", "", "also keep every untouched upload in this store URL (off by default)")
+	fs.BoolVar(&f.deferWhenBusy, "defer-when-busy", false, "when the conversion queue is full, store uploads raw and convert them later with the migration worker (202) instead of answering 503")
 	fs.Int64Var(&c.MaxBytes, "max-upload-bytes", c.MaxBytes, "largest upload body")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "upload token life when the backend does not ask")
 	fs.DurationVar(&c.MaxTokenTTL, "max-token-ttl", c.MaxTokenTTL, "longest upload token life a backend may ask")
@@ -123,25 +127,37 @@ func splitList(s string) []string {
 	return out
 }
 
-// newUploader builds the uploader on store with the flags' settings.
-func (f *uploaderFlags) newUploader(ctx context.Context, sf *storeFlags, st ingest.Store, dev bool, log *slog.Logger, reg prometheus.Registerer) (*uploader.Handler, error) {
+// newUploader builds the uploader on store with the flags' settings. With
+// --defer-when-busy it also returns the deferred-conversion worker, for the
+// caller to run for the server's lifetime.
+func (f *uploaderFlags) newUploader(ctx context.Context, sf *storeFlags, st storage.Store, dev bool, log *slog.Logger, reg prometheus.Registerer) (*uploader.Handler, *migrate.Worker, error) {
 	ks, service, err := f.keys(sf.data, dev, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	secret, err := sf.keySecret(log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	in, err := ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: f.original, KeySecret: secret})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var archive uploader.Archive
 	if f.archiveStoreURL != "" {
 		if archive, err = storeurl.Open(ctx, f.archiveStoreURL, sf.s3Defaults()); err != nil {
-			return nil, fmt.Errorf("--archive-store: %w", err)
+			return nil, nil, fmt.Errorf("--archive-store: %w", err)
 		}
 	}
-	return uploader.New(in, ks, service, archive, f.cfg, log, reg)
+	h, err := uploader.New(in, ks, service, archive, f.cfg, log, reg)
+	if err != nil || !f.deferWhenBusy {
+		return h, nil, err
+	}
+	state, err := openState("", filepath.Join(sf.data, "deferred"), sf.data)
+	if err != nil {
+		return nil, nil, err
+	}
+	queue := state.Queue(5)
+	h.SetDeferrer(migrate.Deferred{Store: st, Queue: queue})
+	return h, migrate.NewWorker(st, st, in, state, queue, migrate.WorkerConfig{Concurrency: 1}, log), nil
 }
