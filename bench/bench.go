@@ -313,9 +313,9 @@ func runScenario(ctx context.Context, cfg Config, sc scenario, st *disk.Store, i
 	before := scrape(client, admin)
 	usageBefore := readUsage()
 	var rec recorder
-	peak := sampleRSS()
+	samples := sampleRSS(50 * time.Millisecond)
 	elapsed := load.run(ctx, cfg.Duration, &rec)
-	peakRSS := peak()
+	peakRSS := slices.Max(samples())
 	usageAfter := readUsage()
 	after := scrape(client, admin)
 	res := rec.result(sc.name, elapsed)

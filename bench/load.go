@@ -181,20 +181,18 @@ func readUsage() usage {
 	return u
 }
 
-// sampleRSS samples this process's resident memory every 50 ms until the
-// returned function is called, which returns the peak.
-func sampleRSS() func() int64 {
-	var peak atomic.Int64
+// sampleRSS samples this process's resident memory every interval until the
+// returned function is called, which returns the samples in order.
+func sampleRSS(every time.Duration) func() []int64 {
+	var samples []int64
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(50 * time.Millisecond)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
-			if r := readUsage().rss; r > peak.Load() {
-				peak.Store(r)
-			}
+			samples = append(samples, readUsage().rss)
 			select {
 			case <-stop:
 				return
@@ -202,7 +200,7 @@ func sampleRSS() func() int64 {
 			}
 		}
 	}()
-	return func() int64 { close(stop); <-done; return peak.Load() }
+	return func() []int64 { close(stop); <-done; return samples }
 }
 
 // abortedUploads measures resident memory before and after n uploads that

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/imgorigin/imgorigin/imaging"
@@ -78,30 +77,11 @@ func runMigrate(ctx context.Context, dir string, sources [][]byte, n int, log *s
 		return nil, err
 	}
 	w := migrate.NewWorker(src, dst, in, state, queue, migrate.WorkerConfig{Concurrency: runtime.NumCPU(), Drain: true}, log)
-	var mu sync.Mutex
-	var series []int64
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		t := time.NewTicker(250 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				mu.Lock()
-				series = append(series, readUsage().rss)
-				mu.Unlock()
-			}
-		}
-	}()
+	samples := sampleRSS(250 * time.Millisecond)
 	before, start := readUsage(), time.Now()
 	err = w.Run(ctx)
 	elapsed, after := time.Since(start), readUsage()
-	close(stop)
-	<-sampled
+	series := samples()
 	if err != nil {
 		return nil, err
 	}
@@ -118,9 +98,7 @@ func runMigrate(ctx context.Context, dir string, sources [][]byte, n int, log *s
 	res.CPUSecondsPhoto = (after.cpu - before.cpu).Seconds() / float64(n)
 	res.CostPerMillion = res.CPUSecondsPhoto * 1e6 / 3600 * SpotVCPUHour
 	for _, q := range []float64{0.25, 0.5, 0.75, 1} {
-		if len(series) > 0 {
-			res.RSSQuartilesMB = append(res.RSSQuartilesMB, mb(series[min(len(series)-1, int(q*float64(len(series))))]))
-		}
+		res.RSSQuartilesMB = append(res.RSSQuartilesMB, mb(series[min(len(series)-1, int(q*float64(len(series))))]))
 	}
 	return res, nil
 }
