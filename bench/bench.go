@@ -313,9 +313,10 @@ func runScenario(ctx context.Context, cfg Config, sc scenario, st *disk.Store, i
 	before := scrape(client, admin)
 	usageBefore := readUsage()
 	var rec recorder
-	samples := sampleRSS(50 * time.Millisecond)
+	sample := sampleRSS(50 * time.Millisecond)
 	elapsed := load.run(ctx, cfg.Duration, &rec)
-	peakRSS := slices.Max(samples())
+	samples := sample()
+	peakRSS := slices.Max(samples)
 	usageAfter := readUsage()
 	after := scrape(client, admin)
 	res := rec.result(sc.name, elapsed)
@@ -326,7 +327,8 @@ func runScenario(ctx context.Context, cfg Config, sc scenario, st *disk.Store, i
 		res.Mode = fmt.Sprintf("closed c=%d", cfg.Concurrency)
 	}
 	if cfg.URL == "" { // the server runs in this process: its usage is ours
-		res.RSSMB = float64(peakRSS) / (1 << 20)
+		res.RSSMB = mb(peakRSS)
+		res.RSSQuartilesMB = quartiles(samples)
 		if res.Requests > 0 {
 			res.CPUSecondsPer1k = (usageAfter.cpu - usageBefore.cpu).Seconds() / float64(res.Requests) * 1000
 		}
@@ -397,3 +399,13 @@ func (r *recorder) result(name string, elapsed time.Duration) Result {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// quartiles returns RSS at 25, 50, 75 and 100 % of a run, in MB: flat memory
+// shows as four close numbers, a leak as a climb.
+func quartiles(samples []int64) []float64 {
+	var out []float64
+	for _, q := range []float64{0.25, 0.5, 0.75, 1} {
+		out = append(out, mb(samples[min(len(samples)-1, int(q*float64(len(samples))))]))
+	}
+	return out
+}

@@ -97,8 +97,6 @@ func runMigrate(ctx context.Context, dir string, sources [][]byte, n int, log *s
 	res.PerCore = res.PhotosPerSecond / float64(runtime.NumCPU())
 	res.CPUSecondsPhoto = (after.cpu - before.cpu).Seconds() / float64(n)
 	res.CostPerMillion = res.CPUSecondsPhoto * 1e6 / 3600 * SpotVCPUHour
-	for _, q := range []float64{0.25, 0.5, 0.75, 1} {
-		res.RSSQuartilesMB = append(res.RSSQuartilesMB, mb(series[min(len(series)-1, int(q*float64(len(series))))]))
-	}
+	res.RSSQuartilesMB = quartiles(series)
 	return res, nil
 }

@@ -25,7 +25,8 @@ type Result struct {
 	P99               float64     `json:"p99_ms"`
 	P999              float64     `json:"p999_ms"`
 	Max               float64     `json:"max_ms"`
-	RSSMB             float64     `json:"rss_mb"`
+	RSSMB             float64     `json:"rss_mb"`           // peak
+	RSSQuartilesMB    []float64   `json:"rss_mb_quartiles"` // at 25/50/75/100 % of the run
 	CPUSecondsPer1k   float64     `json:"cpu_s_per_1k"`
 	BytesOut          int64       `json:"bytes_out"`
 	StoreGetsPerImage float64     `json:"store_gets_per_image"`
