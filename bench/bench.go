@@ -357,7 +357,7 @@ func ratio(hit, miss float64) float64 {
 // recorder collects latencies and statuses of measured requests.
 type recorder struct {
 	mu        sync.Mutex
-	latencies []time.Duration
+	latencies histogram
 	statuses  map[int]int
 	bytes     int64
 }
@@ -368,14 +368,13 @@ func (r *recorder) add(d time.Duration, status int, n int64) {
 	if r.statuses == nil {
 		r.statuses = map[int]int{}
 	}
-	r.latencies = append(r.latencies, d)
+	r.latencies.add(d)
 	r.statuses[status]++
 	r.bytes += n
 }
 
 func (r *recorder) result(name string, elapsed time.Duration) Result {
-	slices.Sort(r.latencies)
-	res := Result{Scenario: name, Requests: len(r.latencies), StatusCounts: r.statuses, BytesOut: r.bytes}
+	res := Result{Scenario: name, Requests: int(r.latencies.n), StatusCounts: r.statuses, BytesOut: r.bytes}
 	for code, n := range r.statuses {
 		if code != http.StatusOK && code != http.StatusCreated {
 			res.Errors += n
@@ -384,17 +383,9 @@ func (r *recorder) result(name string, elapsed time.Duration) Result {
 	if elapsed > 0 {
 		res.RPS = float64(res.Requests) / elapsed.Seconds()
 	}
-	pct := func(p float64) float64 {
-		if len(r.latencies) == 0 {
-			return 0
-		}
-		i := min(len(r.latencies)-1, int(p*float64(len(r.latencies))))
-		return ms(r.latencies[i])
-	}
+	pct := func(p float64) float64 { return ms(r.latencies.quantile(p)) }
 	res.P50, res.P90, res.P99, res.P999 = pct(0.50), pct(0.90), pct(0.99), pct(0.999)
-	if len(r.latencies) > 0 {
-		res.Max = ms(r.latencies[len(r.latencies)-1])
-	}
+	res.Max = ms(r.latencies.max)
 	return res
 }
 
