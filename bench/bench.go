@@ -172,7 +172,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 		if st, err = disk.New(cfg.DataDir); err != nil {
 			return nil, err
 		}
-		if in, err = ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("imgorigin-bench-key-secret")}); err != nil {
+		if in, err = newIngester(st); err != nil {
 			return nil, err
 		}
 		for _, s := range srcs {
@@ -240,6 +240,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 		rep.Results = append(rep.Results, res)
 	}
 	return rep, nil
+}
+
+// newIngester converts into st as uploads do, with the bench's own key secret.
+func newIngester(st ingest.Store) (*ingest.Ingester, error) {
+	return ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("imgorigin-bench-key-secret")})
 }
 
 // inProcess starts the embedded server for one scenario: the resizer cached as

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/imgorigin/imgorigin/imaging"
-	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/migrate"
 	"github.com/imgorigin/imgorigin/storage/disk"
 )
@@ -72,7 +71,7 @@ func runMigrate(ctx context.Context, dir string, sources [][]byte, n int, log *s
 	if _, err := migrate.Plan(ctx, src, layout, state, queue); err != nil {
 		return nil, err
 	}
-	in, err := ingest.New(dst, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("imgorigin-bench-key-secret")})
+	in, err := newIngester(dst)
 	if err != nil {
 		return nil, err
 	}

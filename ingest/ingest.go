@@ -38,7 +38,6 @@ type Result struct {
 	Bytes  int64  `json:"bytes"`
 	Format string `json:"format"`
 	SHA256 string `json:"sha256"` // of the stored original
-	Frames int    `json:"-"`
 	// Data is the stored original (for placeholders); nil when unchanged.
 	Data []byte `json:"-"`
 	// Existed reports that the same upload was already stored: nothing was written.
@@ -74,22 +73,24 @@ func (in *Ingester) Key(subject string, src []byte) string {
 // Ingest converts src and stores it. A retry of an upload already stored
 // converts again (to answer with its dimensions) but writes nothing.
 func (in *Ingester) Ingest(ctx context.Context, subject string, src []byte) (Result, error) {
-	res, err := in.Prepare(subject, src)
+	res, err := in.Prepare(in.Key(subject, src), src)
 	if err != nil {
 		return Result{}, err
 	}
 	return res, in.Save(ctx, &res)
 }
 
-// Prepare converts src and derives its key; nothing is stored yet.
-func (in *Ingester) Prepare(subject string, src []byte) (Result, error) {
+// Prepare converts src, to be stored under key (from Key, which callers often
+// need first: hashing a 12 MP upload twice costs milliseconds); nothing is
+// stored yet.
+func (in *Ingester) Prepare(key string, src []byte) (Result, error) {
 	out, err := imaging.ConvertOriginal(src, in.cfg.Limits, in.cfg.Original)
 	if err != nil {
 		return Result{}, err
 	}
 	sum := sha256.Sum256(out.Bytes)
-	return Result{Key: in.Key(subject, src), Width: out.Width, Height: out.Height, Bytes: int64(len(out.Bytes)), Format: string(out.Format),
-		SHA256: hex.EncodeToString(sum[:]), Frames: out.Frames, Data: out.Bytes}, nil
+	return Result{Key: key, Width: out.Width, Height: out.Height, Bytes: int64(len(out.Bytes)), Format: string(out.Format),
+		SHA256: hex.EncodeToString(sum[:]), Data: out.Bytes}, nil
 }
 
 // Save stores a prepared original unless an object of its size is already

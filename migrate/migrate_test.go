@@ -267,11 +267,11 @@ func (r *rig) checkFinal(t *testing.T, originals []string, originalsDeleted bool
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.GroupsDone != st.Groups || st.Done != len(originals) || st.Queued+st.InFlight+st.Dead != 0 {
+	if st.GroupsDone != st.Groups || st.Done != len(originals) {
 		t.Errorf("stats %+v", st)
 	}
-	if left, err := r.queue.(Remaining).Remaining(ctx); err != nil || left != 0 {
-		t.Errorf("queue still holds %d jobs (%v)", left, err)
+	if pending, dead, err := r.queue.Counts(ctx); err != nil || pending+dead != 0 {
+		t.Errorf("queue still holds %d pending and %d dead jobs (%v)", pending, dead, err)
 	}
 }
 
@@ -434,15 +434,8 @@ func TestPoisonJobIsDeadLettered(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.run(t, WorkerConfig{Concurrency: 3})
-			var dead int
-			switch q := r.queue.(type) {
-			case *SQSQueue:
-				dead, _ = q.Dead(context.Background())
-			default:
-				st, _ := r.state.Stats(context.Background())
-				dead = st.Dead
-			}
-			if dead != 1 {
+			_, dead, err := r.queue.Counts(context.Background())
+			if err != nil || dead != 1 {
 				t.Fatalf("dead letters: %d, want the poison group's 1", dead)
 			}
 			if done, _ := r.state.GroupDone(context.Background(), "couple-000"); !done {
@@ -479,15 +472,14 @@ func TestQueueRedeliversAndDeadLetters(t *testing.T) {
 	if err := q.Ack(ctx, first[0]); err != nil { // a stale receipt acks nothing
 		t.Fatal(err)
 	}
-	if n, _ := q.(Remaining).Remaining(ctx); n != 1 {
+	if n, _, _ := q.Counts(ctx); n != 1 {
 		t.Fatalf("a stale receipt removed the job (%d left)", n)
 	}
 	time.Sleep(60 * time.Millisecond)
 	if third, _ := q.Receive(ctx, 10, time.Minute); len(third) != 0 {
 		t.Fatalf("a job past its attempts was delivered: %+v", third)
 	}
-	stats, _ := st.Stats(ctx)
-	if stats.Dead != 1 {
-		t.Fatalf("dead letters: %d", stats.Dead)
+	if _, dead, _ := q.Counts(ctx); dead != 1 {
+		t.Fatalf("dead letters: %d", dead)
 	}
 }

@@ -59,6 +59,10 @@ type Queue interface {
 	Receive(ctx context.Context, max int, visibility time.Duration) ([]Delivery, error)
 	Extend(ctx context.Context, d Delivery, visibility time.Duration) error
 	Ack(ctx context.Context, d Delivery) error
+	// Counts says how many jobs are pending (queued or in flight) and how
+	// many were dead-lettered: status reports them, and draining ends at
+	// zero pending.
+	Counts(ctx context.Context) (pending, dead int, err error)
 }
 
 // dbQueue is the embedded queue: a table beside the progress store, so a
@@ -159,9 +163,9 @@ func receipt() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Remaining counts jobs queued or in flight (dead ones excluded).
-func (q *dbQueue) Remaining(ctx context.Context) (int, error) {
-	var n int
-	err := q.s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrate_queue WHERE NOT dead`).Scan(&n)
-	return n, err
+func (q *dbQueue) Counts(ctx context.Context) (pending, dead int, err error) {
+	err = q.s.db.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM migrate_queue WHERE NOT dead),
+		(SELECT COUNT(*) FROM migrate_queue WHERE dead)`).Scan(&pending, &dead)
+	return pending, dead, err
 }

@@ -10,11 +10,12 @@ import (
 	"time"
 )
 
-// WriteStatus prints progress: groups, photos, queue, errors, rate, ETA.
-func WriteStatus(w io.Writer, st Stats) {
+// WriteStatus prints progress: groups, photos, the queue's pending and
+// dead-lettered jobs, rate, ETA.
+func WriteStatus(w io.Writer, st Stats, pending, dead int) {
 	fmt.Fprintf(w, "groups:  %d of %d done\n", st.GroupsDone, st.Groups)
 	fmt.Fprintf(w, "photos:  %d of %d done, %d converted awaiting deletes\n", st.Done, st.Photos, st.Converted)
-	fmt.Fprintf(w, "queue:   %d queued or in flight, %d dead-lettered (failed too often; see the workers' logs)\n", st.Queued+st.InFlight, st.Dead)
+	fmt.Fprintf(w, "queue:   %d queued or in flight, %d dead-lettered (failed too often; see the workers' logs)\n", pending, dead)
 	if span := st.LastUpdate.Sub(st.FirstUpdate); span > 0 && st.Done > 0 {
 		rate := float64(st.Done) / span.Seconds()
 		left := st.Photos - st.Done

@@ -141,16 +141,14 @@ func (q *SQSQueue) Ack(ctx context.Context, d Delivery) error {
 	return err
 }
 
-// Remaining counts jobs queued or in flight (SQS's approximate counts).
-func (q *SQSQueue) Remaining(ctx context.Context) (int, error) {
+// Counts uses SQS's approximate counts of both queues.
+func (q *SQSQueue) Counts(ctx context.Context) (pending, dead int, err error) {
 	visible, inFlight, err := q.counts(ctx)
-	return visible + inFlight, err
-}
-
-// Dead counts dead-lettered jobs.
-func (q *SQSQueue) Dead(ctx context.Context) (int, error) {
-	visible, inFlight, err := q.countsOf(ctx, q.dead)
-	return visible + inFlight, err
+	if err != nil {
+		return 0, 0, err
+	}
+	deadVisible, deadInFlight, err := q.countsOf(ctx, q.dead)
+	return visible + inFlight, deadVisible + deadInFlight, err
 }
 
 func (q *SQSQueue) counts(ctx context.Context) (visible, inFlight int, err error) {

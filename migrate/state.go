@@ -152,12 +152,18 @@ func (s *State) SetGroup(ctx context.Context, group string, photos int, state st
 	return err
 }
 
+// photoColumns are read by Photo and EachPhoto, in scanPhoto's order.
+const photoColumns = `old_key, grp, new_key, width, height, old_bytes, new_bytes, thumbnails, thumb_bytes, original_deleted, state`
+
+func scanPhoto(row interface{ Scan(...any) error }) (PhotoRecord, error) {
+	var r PhotoRecord
+	err := row.Scan(&r.OldKey, &r.Group, &r.NewKey, &r.Width, &r.Height, &r.OldBytes, &r.NewBytes, &r.Thumbnails, &r.ThumbBytes, &r.OriginalDel, &r.State)
+	return r, err
+}
+
 // Photo returns the record of a legacy original, if any.
 func (s *State) Photo(ctx context.Context, oldKey string) (PhotoRecord, bool, error) {
-	var r PhotoRecord
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT old_key, grp, new_key, width, height, old_bytes, new_bytes, thumbnails, thumb_bytes, original_deleted, state
-		FROM migrate_photos WHERE old_key = ?`), oldKey).
-		Scan(&r.OldKey, &r.Group, &r.NewKey, &r.Width, &r.Height, &r.OldBytes, &r.NewBytes, &r.Thumbnails, &r.ThumbBytes, &r.OriginalDel, &r.State)
+	r, err := scanPhoto(s.db.QueryRowContext(ctx, s.q(`SELECT `+photoColumns+` FROM migrate_photos WHERE old_key = ?`), oldKey))
 	if errors.Is(err, sql.ErrNoRows) {
 		return PhotoRecord{}, false, nil
 	}
@@ -181,7 +187,6 @@ func (s *State) PutPhoto(ctx context.Context, r PhotoRecord) error {
 type Stats struct {
 	Groups, GroupsDone      int
 	Photos, Converted, Done int
-	Queued, InFlight, Dead  int
 	OldObjects, NewObjects  int64
 	OldBytes, NewBytes      int64
 	LegacyOriginalsKept     int64
@@ -189,10 +194,9 @@ type Stats struct {
 	FirstUpdate, LastUpdate time.Time
 }
 
-// Stats sums the store.
+// Stats sums the progress store (the queue counts its own jobs: Queue.Counts).
 func (s *State) Stats(ctx context.Context) (Stats, error) {
 	var st Stats
-	now := time.Now().UnixMilli()
 	var first, last sql.NullInt64
 	err := s.db.QueryRowContext(ctx, s.q(`SELECT
 		(SELECT COUNT(*) FROM migrate_groups),
@@ -200,17 +204,14 @@ func (s *State) Stats(ctx context.Context) (Stats, error) {
 		(SELECT CAST(COALESCE(SUM(photos), 0) AS BIGINT) FROM migrate_groups),
 		(SELECT COUNT(*) FROM migrate_photos WHERE state = 'converted'),
 		(SELECT COUNT(*) FROM migrate_photos WHERE state = 'done'),
-		(SELECT COUNT(*) FROM migrate_queue WHERE NOT dead AND visible_at <= ?),
-		(SELECT COUNT(*) FROM migrate_queue WHERE NOT dead AND visible_at > ?),
-		(SELECT COUNT(*) FROM migrate_queue WHERE dead),
 		(SELECT CAST(COALESCE(SUM(1 + thumbnails), 0) AS BIGINT) FROM migrate_photos WHERE state = 'done'),
 		(SELECT CAST(COALESCE(SUM(old_bytes + thumb_bytes), 0) AS BIGINT) FROM migrate_photos WHERE state = 'done'),
 		(SELECT CAST(COALESCE(SUM(new_bytes), 0) AS BIGINT) FROM migrate_photos WHERE state = 'done'),
 		(SELECT COUNT(*) FROM migrate_photos WHERE state = 'done' AND NOT original_deleted),
 		(SELECT CAST(COALESCE(SUM(old_bytes), 0) AS BIGINT) FROM migrate_photos WHERE state = 'done' AND NOT original_deleted),
 		(SELECT MIN(updated_at) FROM migrate_photos),
-		(SELECT MAX(updated_at) FROM migrate_photos)`), now, now).
-		Scan(&st.Groups, &st.GroupsDone, &st.Photos, &st.Converted, &st.Done, &st.Queued, &st.InFlight, &st.Dead,
+		(SELECT MAX(updated_at) FROM migrate_photos)`)).
+		Scan(&st.Groups, &st.GroupsDone, &st.Photos, &st.Converted, &st.Done,
 			&st.OldObjects, &st.OldBytes, &st.NewBytes, &st.LegacyOriginalsKept, &st.LegacyOriginalBytesKept, &first, &last)
 	if err != nil {
 		return st, err
@@ -226,15 +227,14 @@ func (s *State) Stats(ctx context.Context) (Stats, error) {
 // EachPhoto calls f for every finished photo, in old-key order: the old ->
 // new mapping the app's database is updated from.
 func (s *State) EachPhoto(ctx context.Context, f func(PhotoRecord) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT old_key, grp, new_key, width, height, old_bytes, new_bytes, thumbnails, thumb_bytes, original_deleted, state
-		FROM migrate_photos WHERE state = 'done' ORDER BY old_key`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+photoColumns+` FROM migrate_photos WHERE state = 'done' ORDER BY old_key`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r PhotoRecord
-		if err := rows.Scan(&r.OldKey, &r.Group, &r.NewKey, &r.Width, &r.Height, &r.OldBytes, &r.NewBytes, &r.Thumbnails, &r.ThumbBytes, &r.OriginalDel, &r.State); err != nil {
+		r, err := scanPhoto(rows)
+		if err != nil {
 			return err
 		}
 		if err := f(r); err != nil {

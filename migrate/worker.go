@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -49,6 +48,10 @@ type WorkerConfig struct {
 	Hook func(step, key string) error
 }
 
+// maxLegacyOriginal bounds a legacy original read into memory: camera JPEGs
+// stay under 50 MB, so an object of 256 MiB is not a photo.
+const maxLegacyOriginal = 256 << 20
+
 // Worker migrates groups from the queue.
 type Worker struct {
 	src     Source
@@ -76,11 +79,6 @@ func NewWorker(src Source, dst Target, in *ingest.Ingester, state *State, queue 
 		deletes: rate.NewLimiter(rate.Limit(cfg.DeleteRate), 1000), log: log}
 }
 
-// Remaining is implemented by queues that can tell when all work is over.
-type Remaining interface {
-	Remaining(ctx context.Context) (int, error)
-}
-
 // Run takes jobs until ctx ends, or with Drain until none is left.
 func (w *Worker) Run(ctx context.Context) error {
 	sem := make(chan struct{}, w.cfg.Concurrency)
@@ -98,7 +96,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		if len(ds) == 0 {
 			if w.cfg.Drain && len(sem) == 0 {
-				left, err := w.queue.(Remaining).Remaining(ctx)
+				left, _, err := w.queue.Counts(ctx)
 				if err != nil {
 					return err
 				}
@@ -228,14 +226,13 @@ func (w *Worker) migratePhoto(ctx context.Context, group, subject string, p JobP
 		if err != nil {
 			return err
 		}
-		defer obj.Body.Close()
-		data, err = io.ReadAll(obj.Body)
+		data, err = storage.ReadAll(obj, maxLegacyOriginal)
 		return err
 	})
 	if err != nil {
 		return rec, fmt.Errorf("read legacy original: %w", err)
 	}
-	res, err := w.in.Prepare(subject, data)
+	res, err := w.in.Prepare(w.in.Key(subject, data), data)
 	if err != nil {
 		return rec, fmt.Errorf("convert: %w", err)
 	}

@@ -11,10 +11,7 @@ import (
 	"github.com/imgorigin/imgorigin/storage"
 )
 
-var (
-	errMethod         = errors.New("only GET and HEAD are allowed")
-	errSourceTooLarge = errors.New("original too large")
-)
+var errMethod = errors.New("only GET and HEAD are allowed")
 
 // storeError is a store failure other than not-found: our fault, not the client's.
 type storeError struct{ err error }
@@ -41,7 +38,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		status, msg = http.StatusBadRequest, err.Error()
 	case errors.Is(err, storage.ErrNotFound):
 		status, msg = http.StatusNotFound, "no such image"
-	case errors.Is(err, errSourceTooLarge):
+	case errors.Is(err, storage.ErrTooLarge):
 		status, msg = http.StatusRequestEntityTooLarge, err.Error()
 	case errors.Is(err, imaging.ErrUnsupported):
 		status, msg = http.StatusUnsupportedMediaType, err.Error()

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -444,23 +443,18 @@ func (h *Handler) fetch(ctx context.Context, key string) (*original, error) {
 		}
 		return nil, err
 	}
-	defer obj.Body.Close()
-	if obj.Size > h.cfg.MaxSourceBytes {
-		return nil, fmt.Errorf("%w: original is %d bytes, over the %d byte limit", errSourceTooLarge, obj.Size, h.cfg.MaxSourceBytes)
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, max(obj.Size, 0)+bytes.MinRead))
-	if _, err := buf.ReadFrom(io.LimitReader(obj.Body, h.cfg.MaxSourceBytes+1)); err != nil {
+	data, err := storage.ReadAll(obj, h.cfg.MaxSourceBytes)
+	if errors.Is(err, storage.ErrTooLarge) {
+		return nil, err
+	} else if err != nil {
 		h.metrics.storeErrs.Inc()
 		return nil, &storeError{err}
 	}
-	if int64(buf.Len()) > h.cfg.MaxSourceBytes {
-		return nil, fmt.Errorf("%w: original is over the %d byte limit", errSourceTooLarge, h.cfg.MaxSourceBytes)
-	}
-	hdr, err := imaging.Probe(buf.Bytes())
+	hdr, err := imaging.Probe(data)
 	if err != nil {
 		return nil, err
 	}
-	return &original{data: buf.Bytes(), info: obj.Info, header: hdr}, nil
+	return &original{data: data, info: obj.Info, header: hdr}, nil
 }
 
 func hitMiss(hit bool) string {

@@ -4,6 +4,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,8 @@ var (
 	ErrNotFound = errors.New("storage: not found")
 	// ErrInvalidKey means the key can never name an object (see ValidateKey).
 	ErrInvalidKey = errors.New("storage: invalid key")
+	// ErrTooLarge means an object is over what the caller will read.
+	ErrTooLarge = errors.New("storage: object too large")
 )
 
 // Info describes a stored object.
@@ -56,6 +59,24 @@ type Store interface {
 	// List returns up to limit objects whose keys start with prefix and sort
 	// (bytewise) after the cursor after, in key order.
 	List(ctx context.Context, prefix, after string, limit int) (Page, error)
+}
+
+// ReadAll reads and closes obj's body, refusing more than limit bytes. The
+// buffer is sized once from obj.Size (plus room for the final EOF read), not
+// grown by doubling as io.ReadAll would, copying the bytes each time.
+func ReadAll(obj *Object, limit int64) ([]byte, error) {
+	defer obj.Body.Close()
+	if obj.Size > limit {
+		return nil, fmt.Errorf("%w: %s is %d bytes, over the %d byte limit", ErrTooLarge, obj.Key, obj.Size, limit)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, max(obj.Size, 0)+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(obj.Body, limit+1)); err != nil {
+		return nil, err
+	}
+	if int64(buf.Len()) > limit {
+		return nil, fmt.Errorf("%w: %s is over the %d byte limit", ErrTooLarge, obj.Key, limit)
+	}
+	return buf.Bytes(), nil
 }
 
 // ValidateKey rejects keys that are unsafe on a filesystem or ambiguous in a URL:

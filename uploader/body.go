@@ -48,7 +48,10 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) 
 	}
 	var buf bytes.Buffer
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+		// MinRead more than the body: ReadFrom probes for EOF with that much
+		// free room, and without it would copy the whole upload to a buffer
+		// twice the size just to read zero bytes.
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
 	}
 	n, err := buf.ReadFrom(io.LimitReader(src, limit+1))
 	if err != nil {

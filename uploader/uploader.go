@@ -99,7 +99,6 @@ type Handler struct {
 	conversions singleflight.Group
 	log         *slog.Logger
 	uploads     *prometheus.HistogramVec
-	now         func() time.Time
 }
 
 // New returns a Handler. serviceKeys authenticate backends; archive may be nil.
@@ -111,7 +110,7 @@ func New(in *ingest.Ingester, keys *token.KeySet, serviceKeys [][]byte, archive 
 		return nil, errors.New("uploader: no service keys: backends could not ask for upload tokens")
 	}
 	h := &Handler{cfg: cfg, ingest: in, keys: keys, serviceKeys: serviceKeys, archive: archive, log: log,
-		pool: workpool.New(cfg.Concurrency, cfg.QueueLength), now: time.Now,
+		pool: workpool.New(cfg.Concurrency, cfg.QueueLength),
 		uploads: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "imgorigin_uploader_request_duration_seconds", Help: "Uploader requests by endpoint and status.",
 			Buckets: []float64{.01, .025, .05, .1, .2, .3, .5, .7, 1, 2, 5, 10, 30}}, []string{"endpoint", "status"}),
 	}
@@ -173,7 +172,7 @@ func (h *Handler) uploadToken(w http.ResponseWriter, r *http.Request) (int, erro
 			return 0, badRequest(fmt.Sprintf("ttl_seconds must be from 1 to %d", int(h.cfg.MaxTokenTTL.Seconds())))
 		}
 	}
-	tok, claims, err := h.keys.MintUpload(req.Subject, req.MaxBytes, ttl, h.now())
+	tok, claims, err := h.keys.MintUpload(req.Subject, req.MaxBytes, ttl, time.Now())
 	if err != nil {
 		return 0, err
 	}
@@ -216,7 +215,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 	if !ok {
 		return 0, errUnauthorized("an upload token is required (Authorization: Bearer TOKEN)")
 	}
-	claims, err := h.keys.VerifyUpload(tok, h.now())
+	claims, err := h.keys.VerifyUpload(tok, time.Now())
 	if err != nil {
 		return 0, errUnauthorized(err.Error())
 	}
@@ -228,9 +227,10 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, ph, err := h.convert(r.Context(), claims.Subject, body)
+	key := h.ingest.Key(claims.Subject, body)
+	res, ph, err := h.convert(r.Context(), key, body)
 	if errors.Is(err, workpool.ErrOverloaded) && h.deferrer != nil {
-		return h.deferUpload(w, r, claims.Subject, body, contentType)
+		return h.deferUpload(w, r, claims.Subject, key, body, contentType)
 	}
 	if err != nil {
 		return 0, err
@@ -240,7 +240,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 			return 0, fmt.Errorf("archive: %w", err)
 		}
 	}
-	now := h.now()
+	now := time.Now()
 	result, err := h.keys.Sign(token.ResultClaims{
 		Subject: claims.Subject, Audience: token.AudienceResult, IssuedAt: now.Unix(), ExpiresAt: now.Add(h.cfg.ResultTTL).Unix(),
 		Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, SHA256: res.SHA256,
@@ -261,8 +261,8 @@ type converted struct {
 // network): they share one conversion and one key instead of taking a slot
 // each. The work is detached from the first caller, so its leaving does not
 // fail the others.
-func (h *Handler) convert(ctx context.Context, subject string, body []byte) (ingest.Result, imaging.Placeholder, error) {
-	ch := h.conversions.DoChan(h.ingest.Key(subject, body), func() (any, error) {
+func (h *Handler) convert(ctx context.Context, key string, body []byte) (ingest.Result, imaging.Placeholder, error) {
+	ch := h.conversions.DoChan(key, func() (any, error) {
 		wctx := context.WithoutCancel(ctx)
 		qctx, cancel := context.WithTimeout(wctx, h.cfg.QueueTimeout) // bounds the wait, not the work
 		defer cancel()
@@ -270,8 +270,11 @@ func (h *Handler) convert(ctx context.Context, subject string, body []byte) (ing
 			return nil, err
 		}
 		defer h.pool.Release()
-		res, err := h.ingest.Ingest(wctx, subject, body)
+		res, err := h.ingest.Prepare(key, body)
 		if err != nil {
+			return nil, err
+		}
+		if err := h.ingest.Save(wctx, &res); err != nil {
 			return nil, err
 		}
 		// From the upload, not the stored WebP: JPEG shrink-on-load makes the
@@ -298,12 +301,11 @@ func (h *Handler) SetDeferrer(d Deferrer) { h.deferrer = d }
 // deferUpload answers 202 with the key the photo will have once converted and
 // a result token marked pending (no dimensions yet): the backend can record
 // the key now; the resizer serves it once the worker has converted it.
-func (h *Handler) deferUpload(w http.ResponseWriter, r *http.Request, subject string, body []byte, contentType string) (int, error) {
-	key := h.ingest.Key(subject, body)
+func (h *Handler) deferUpload(w http.ResponseWriter, r *http.Request, subject, key string, body []byte, contentType string) (int, error) {
 	if err := h.deferrer.Defer(r.Context(), subject, key, body, contentType); err != nil {
 		return 0, fmt.Errorf("defer conversion: %w", err)
 	}
-	now := h.now()
+	now := time.Now()
 	result, err := h.keys.Sign(token.ResultClaims{Subject: subject, Audience: token.AudienceResult, IssuedAt: now.Unix(), ExpiresAt: now.Add(h.cfg.ResultTTL).Unix(), Key: key, Pending: true})
 	if err != nil {
 		return 0, err

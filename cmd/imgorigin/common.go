@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/secrets"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/storeurl"
@@ -60,6 +61,16 @@ func (f *storeFlags) openStore(ctx context.Context) (storage.Store, error) {
 
 func (f *storeFlags) s3Defaults() storeurl.S3Defaults {
 	return storeurl.S3Defaults{Endpoint: f.s3Endpoint, Region: f.s3Region, PathStyle: f.s3PathStyle}
+}
+
+// ingester converts into st with the object-key secret under --data: uploads,
+// import and migration must derive keys alike.
+func (f *storeFlags) ingester(st ingest.Store, original imaging.OriginalConfig, log *slog.Logger) (*ingest.Ingester, error) {
+	secret, err := f.keySecret(log)
+	if err != nil {
+		return nil, err
+	}
+	return ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: original, KeySecret: secret})
 }
 
 // keySecret is the secret behind object keys: created under --data on first

@@ -39,11 +39,7 @@ func importFiles(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	secret, err := sf.keySecret(log)
-	if err != nil {
-		return err
-	}
-	in, err := ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: secret})
+	in, err := sf.ingester(st, imaging.DefaultOriginal(), log)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/imgorigin/imgorigin/imaging"
-	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/migrate"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/storeurl"
@@ -113,12 +112,8 @@ func migrateCmd(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		secret, err := sf.keySecret(log)
-		if err != nil {
-			return err
-		}
 		dst = migrate.Throttle(dst, *storeRate)
-		in, err := ingest.New(dst, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: secret})
+		in, err := sf.ingester(dst, imaging.DefaultOriginal(), log)
 		if err != nil {
 			return err
 		}
@@ -128,17 +123,12 @@ func migrateCmd(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if q, ok := queue.(*migrate.SQSQueue); ok { // the queue counts live in SQS
-			if st.Queued, err = q.Remaining(ctx); err != nil {
-				return err
-			}
-			if st.Dead, err = q.Dead(ctx); err != nil {
-				return err
-			}
-			st.InFlight = 0
-		}
 		if sub == "status" {
-			migrate.WriteStatus(stdout, st)
+			pending, dead, err := queue.Counts(ctx)
+			if err != nil {
+				return err
+			}
+			migrate.WriteStatus(stdout, st, pending, dead)
 		} else {
 			migrate.WriteReport(stdout, st)
 		}

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/imgorigin/imgorigin/imaging"
-	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/secrets"
 	"github.com/imgorigin/imgorigin/migrate"
 	"github.com/imgorigin/imgorigin/storage"
@@ -135,11 +134,7 @@ func (f *uploaderFlags) newUploader(ctx context.Context, sf *storeFlags, st stor
 	if err != nil {
 		return nil, nil, err
 	}
-	secret, err := sf.keySecret(log)
-	if err != nil {
-		return nil, nil, err
-	}
-	in, err := ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: f.original, KeySecret: secret})
+	in, err := sf.ingester(st, f.original, log)
 	if err != nil {
 		return nil, nil, err
 	}
