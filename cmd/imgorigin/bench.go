@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/signal"
 	"strings"
@@ -39,6 +41,13 @@ func runBench(args []string) error {
 	fs.StringVar(&cfg.AdminURL, "admin-url", "", "with --url: its admin listener, for cache and store figures")
 	fs.Var(&keys, "keys", "with --url: keys of originals on it, comma-separated")
 	fs.IntVar(&cfg.MigratePhotos, "migrate-photos", 1000, "legacy photos the migrate scenario moves")
+	attack := fs.String("attack", "", "instead of scenarios, attack the server at --url: "+strings.Join(bench.Attacks, ", "))
+	var acfg bench.AttackConfig
+	fs.StringVar(&acfg.ServiceKey, "service-key", "", "with --attack: the server's service key (mints upload tokens)")
+	fs.IntVar(&acfg.Conns, "attack-conns", 100, "with --attack uploads|connections: connections held")
+	fs.DurationVar(&acfg.Hold, "attack-hold", 20*time.Second, "with --attack uploads|connections: how long they are held")
+	fs.StringVar(&acfg.HeavyURL, "attack-heavy-url", "/KEY?w=2048&h=2048&dpr=2&fit=scale&fm=avif&q=100", "with --attack renders: the expensive unsigned request (KEY: an uploaded key)")
+	fs.Float64Var(&acfg.HeavyRate, "attack-heavy-rate", 0.5, "with --attack renders: heavy requests per second")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	mdOut := fs.String("markdown", "", "write the Markdown report to this file (default: stdout)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
@@ -52,6 +61,17 @@ func runBench(args []string) error {
 		return err
 	}
 	if err := startVips(log); err != nil {
+		return err
+	}
+	if *attack != "" {
+		acfg.URL, acfg.AdminURL, acfg.Duration = cfg.URL, cfg.AdminURL, cfg.Duration
+		if acfg.URL == "" || acfg.AdminURL == "" || acfg.ServiceKey == "" {
+			return errors.New("--attack needs --url, --admin-url and --service-key")
+		}
+		rep, err := bench.Attack(context.Background(), *attack, acfg)
+		if rep != nil {
+			fmt.Print(rep)
+		}
 		return err
 	}
 	dir, err := os.MkdirTemp("", "imgorigin-bench-")
