@@ -13,6 +13,7 @@ type Header struct {
 	Height      int
 	Pages       int // frames of an animation or pages of a TIFF; 1 otherwise
 	Orientation int // EXIF orientation 1..8; 1 when absent
+	Alpha       bool
 }
 
 // Upright returns the width and height once EXIF orientation is applied.
@@ -35,7 +36,7 @@ func Probe(b []byte) (Header, error) {
 		return Header{}, fmt.Errorf("%w: %s header: %v", ErrCorrupt, f, oneLine(err))
 	}
 	defer img.Close()
-	h := Header{Format: f, Width: img.Width(), Height: img.PageHeight(), Pages: max(1, img.Pages()), Orientation: img.Orientation()}
+	h := Header{Format: f, Width: img.Width(), Height: img.PageHeight(), Pages: max(1, img.Pages()), Orientation: img.Orientation(), Alpha: img.HasAlpha()}
 	if h.Height <= 0 {
 		h.Height = img.Height()
 	}

@@ -133,12 +133,12 @@ func TestBehindARealHTTPCache(t *testing.T) {
 	gets := f.store.gets.Load()
 	for i := range 2 {
 		resp, st := get("/down?w=320", "image/webp")
-		if resp.StatusCode != 502 || st == "HIT" {
+		if resp.StatusCode != 503 || st == "HIT" {
 			t.Errorf("failing origin, request %d: %d %s", i, resp.StatusCode, st)
 		}
 	}
 	if n := f.store.gets.Load() - gets; n != 2 {
-		t.Errorf("a 502 was served from the cache: origin read the store %d times for 2 requests", n)
+		t.Errorf("a 503 was served from the cache: origin read the store %d times for 2 requests", n)
 	}
 	f.store.fail = nil
 

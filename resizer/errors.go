@@ -8,6 +8,7 @@ import (
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/workpool"
+	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/storage"
 )
 
@@ -21,7 +22,8 @@ func (e *storeError) Unwrap() error { return e.err }
 
 // writeError is the one place where errors become statuses. 4xx answers may be
 // cached briefly (the CDN then absorbs repeats); 5xx never are, and 503 says
-// when to come back.
+// when to come back. Messages are our own and stable; what libvips or a store
+// said stays in the log.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var optErr *OptionsError
 	var stErr *storeError
@@ -32,6 +34,8 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		status, msg = http.StatusBadRequest, optErr.Msg
 	case errors.Is(err, errMethod):
 		status, msg = http.StatusMethodNotAllowed, err.Error()
+	case errors.Is(err, errTooManyVariants):
+		status, msg = http.StatusTooManyRequests, err.Error()
 	case errors.Is(err, errBadSignature):
 		status, msg = http.StatusForbidden, err.Error()
 	case errors.Is(err, storage.ErrInvalidKey):
@@ -42,19 +46,27 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		status, msg = http.StatusRequestEntityTooLarge, err.Error()
 	case errors.Is(err, imaging.ErrUnsupported):
 		status, msg = http.StatusUnsupportedMediaType, err.Error()
-	case errors.Is(err, imaging.ErrTooLarge), errors.Is(err, imaging.ErrCorrupt):
+	case errors.Is(err, imaging.ErrTooLarge):
 		status, msg = http.StatusUnprocessableEntity, err.Error()
+	case errors.Is(err, imaging.ErrCorrupt):
+		status, msg = http.StatusUnprocessableEntity, "the stored image could not be decoded"
+	case errors.As(err, &stErr):
+		// Before the deadline cases: a store call that timed out is the
+		// store's fault, and says so.
+		status, msg = http.StatusServiceUnavailable, "store unavailable"
 	case errors.Is(err, workpool.ErrOverloaded):
 		status, msg = http.StatusServiceUnavailable, err.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		status, msg = http.StatusServiceUnavailable, "deadline exceeded"
 	case errors.Is(err, context.Canceled):
 		status, msg = 499, "client closed the request" // nginx's code; nobody reads it
-	case errors.As(err, &stErr):
-		status, msg = http.StatusBadGateway, "store unavailable"
 	}
-	if status >= 500 {
-		h.log.Error("resizer", "uri", r.RequestURI, "status", status, "err", err)
+	uri := server.Truncate(r.RequestURI, 256)
+	switch {
+	case status == http.StatusInternalServerError || stErr != nil:
+		h.log.Error("resizer", "uri", uri, "status", status, "err", err)
+	case status == http.StatusUnprocessableEntity:
+		h.log.Warn("resizer", "uri", uri, "status", status, "err", err)
 	}
 	hd := w.Header()
 	for _, k := range []string{"Content-Type", "ETag", "Vary", "Last-Modified"} {

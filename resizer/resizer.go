@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/flight"
 	"github.com/imgorigin/imgorigin/internal/workpool"
 	"github.com/imgorigin/imgorigin/storage"
 )
@@ -64,6 +64,37 @@ type Config struct {
 	// AutoAVIF lets auto=format choose AVIF. Off by default: AVIF encodes
 	// several times slower than WebP, which breaks the 100 ms budget.
 	AutoAVIF bool
+	// StoreTimeout bounds one read of the store, retries included: a store
+	// that is down or stalled costs a fast 503, not the whole Deadline.
+	// Default 3 s.
+	StoreTimeout time.Duration
+	// Unsigned is the cost ceiling of requests without a signature.
+	Unsigned UnsignedLimits
+}
+
+// UnsignedLimits bound what a stranger can make the resizer do without a
+// signature: no request may cost much more than an ordinary thumbnail, and
+// parameters that change little come in coarse steps, so that new URLs do
+// not buy new renders. Signed requests go up to MaxOutput.
+type UnsignedLimits struct {
+	// MaxSide bounds width and height after dpr; larger asks are scaled down
+	// to fit (aspect kept). Default 2560, the long edge of stored originals.
+	MaxSide int
+	// MaxSlowPixels bounds the output of AVIF and PNG, whose encoders cost
+	// 10-40x WebP's on photos (AVIF at 2560x1920: 4 s on one core; at 640x480:
+	// 27 ms). Above it auto=format picks WebP and fm=avif|png is refused.
+	// Default 640x640.
+	MaxSlowPixels int
+	// MaxQuality caps q (q=100 JPEG is 4x the bytes of q=90 for no visible
+	// gain), and QualityStep rounds it. Defaults 90 and 5.
+	MaxQuality  int
+	QualityStep int
+	// VariantsPerOriginal bounds the distinct variants one original may have
+	// rendered without a signature per VariantWindow; past it, new unsigned
+	// variants of it answer 429 (0: no bound). Defaults 1000 and 1 h: a photo
+	// app asks a few dozen of each photo.
+	VariantsPerOriginal int
+	VariantWindow       time.Duration
 }
 
 // DefaultConfig returns a Config with every default filled in.
@@ -81,6 +112,9 @@ func DefaultConfig() Config {
 		CacheControl:       "public, max-age=31536000, immutable",
 		ErrorCacheControl:  "public, max-age=60",
 		Quality:            80,
+		StoreTimeout:       3 * time.Second,
+		Unsigned:           UnsignedLimits{MaxSide: 2560, MaxSlowPixels: 640 * 640, MaxQuality: 90, QualityStep: 5,
+			VariantsPerOriginal: 1000, VariantWindow: time.Hour},
 	}
 }
 
@@ -93,8 +127,10 @@ func (c Config) Validate() error {
 		return errors.New("resizer: max output must be positive")
 	case c.Concurrency < 1 || c.QueueLength < 0:
 		return errors.New("resizer: concurrency must be at least 1 and the queue not negative")
-	case c.Deadline <= 0:
-		return errors.New("resizer: deadline must be positive")
+	case c.Deadline <= 0 || c.StoreTimeout <= 0:
+		return errors.New("resizer: deadline and store timeout must be positive")
+	case c.Unsigned.MaxSide < 1 || c.Unsigned.MaxSlowPixels < 0 || c.Unsigned.MaxQuality < 1 || c.Unsigned.MaxQuality > 100 || c.Unsigned.QualityStep < 1:
+		return errors.New("resizer: unsigned limits must be positive (quality up to 100)")
 	case c.Quality < 1 || c.Quality > 100:
 		return errors.New("resizer: quality must be 1..100")
 	case c.OriginalCacheBytes < 0 || c.VariantCacheBytes < 0 || c.MaxSourceBytes < 1:
@@ -121,9 +157,10 @@ type Handler struct {
 	log          *slog.Logger
 	originals    *byteCache[*original]
 	variants     *byteCache[*variant]
-	fetches      singleflight.Group
-	renders      singleflight.Group
+	fetches      flight.Group[*original]
+	renders      flight.Group[*variant]
 	pool         *workpool.Pool
+	budget       *variantBudget
 	metrics      *metrics
 	cacheControl string
 }
@@ -134,10 +171,13 @@ type original struct {
 	header imaging.Header
 }
 
+// variant is one rendition; its ETag is made per request (from origETag and
+// the request's canonical options), since requests that differ only in
+// parameters without effect share one variant.
 type variant struct {
 	data         []byte
 	contentType  string
-	etag         string
+	origETag     string
 	lastModified time.Time
 }
 
@@ -153,6 +193,7 @@ func New(store Originals, cfg Config, log *slog.Logger, reg prometheus.Registere
 		originals: newByteCache(cfg.OriginalCacheBytes, func(o *original) int64 { return int64(len(o.data)) }),
 		variants:  newByteCache(cfg.VariantCacheBytes, func(v *variant) int64 { return int64(len(v.data)) }),
 		pool:      workpool.New(cfg.Concurrency, cfg.QueueLength),
+		budget:    newVariantBudget(cfg.Unsigned.VariantsPerOriginal, cfg.Unsigned.VariantWindow),
 	}
 	h.metrics = newMetrics(reg, h)
 	h.cacheControl = cfg.CacheControl
@@ -205,52 +246,62 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if err := storage.ValidateKey(key); err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	// url.Query would silently drop pairs it cannot parse (with ";" or a bad
+	// escape): w=320;h=320 would render full size and junk could ride along
+	// a signed URL. Such queries are refused whole.
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return badf("malformed query: separate parameters with & and %%-escape the rest")
+	}
 	opts, err := ParseOptions(q, r.Header.Get("Accept"), ParseConfig{MaxOutput: h.cfg.MaxOutput, AutoAVIF: h.cfg.AutoAVIF})
 	if err != nil {
 		return err
 	}
-	if err := h.authorize(r.URL.Path, q); err != nil {
+	signed, err := h.authorize(r.URL.Path, q)
+	if err != nil {
 		return err
+	}
+	if !signed {
+		opts = h.cfg.Unsigned.quantize(opts)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Deadline)
 	defer cancel()
-	vkey := key + "?" + opts.String()
-	v, ok := h.variants.Get(vkey)
+	v, ok := h.variants.Get(key + "?" + opts.String())
 	h.metrics.cacheOps.WithLabelValues("variant", hitMiss(ok)).Inc()
 	if !ok {
 		if etag, ok := h.unchanged(ctx, r, key, opts); ok {
 			return h.notModified(w, etag, opts)
 		}
-		if v, err = h.render(ctx, key, vkey, opts); err != nil {
+		if v, err = h.variant(ctx, key, opts, signed); err != nil {
 			return err
 		}
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", v.contentType)
-	hd.Set("ETag", v.etag)
+	hd.Set("ETag", variantETag(v.origETag, opts))
 	h.cachingHeaders(hd, opts)
 	http.ServeContent(w, r, "", v.lastModified, bytes.NewReader(v.data))
 	return nil
 }
 
-// authorize checks the signature if there is one, else the size ladder.
-func (h *Handler) authorize(path string, q url.Values) error {
+// authorize checks the signature if there is one, else the size ladder; it
+// reports whether the request is signed.
+func (h *Handler) authorize(path string, q url.Values) (bool, error) {
 	if s := q.Get("s"); s != "" {
 		if len(h.cfg.SignKeys) == 0 {
-			return badf("signed URLs are not enabled on this server")
+			return false, badf("signed URLs are not enabled on this server")
 		}
 		for _, k := range h.cfg.SignKeys {
 			if hmac.Equal([]byte(Sign(k, path, q)), []byte(s)) {
-				return nil
+				return true, nil
 			}
 		}
-		return errBadSignature
+		return false, errBadSignature
 	}
 	if h.cfg.AnySizeUnsigned {
-		return nil
+		return false, nil
 	}
-	return CheckLadder(q, h.cfg.Ladder)
+	return false, CheckLadder(q, h.cfg.Ladder)
 }
 
 func (h *Handler) cachingHeaders(hd http.Header, opts Options) {
@@ -271,10 +322,14 @@ func (h *Handler) unchanged(ctx context.Context, r *http.Request, key string, op
 	var origETag string
 	if o, ok := h.originals.Get(key); ok {
 		origETag = o.info.ETag
-	} else if info, err := h.store.Head(ctx, key); err == nil {
-		origETag = info.ETag
 	} else {
-		return "", false
+		sctx, cancel := context.WithTimeout(ctx, h.cfg.StoreTimeout)
+		info, err := h.store.Head(sctx, key)
+		cancel()
+		if err != nil {
+			return "", false
+		}
+		origETag = info.ETag
 	}
 	etag := variantETag(origETag, opts)
 	for _, t := range strings.Split(inm, ",") {
@@ -297,25 +352,48 @@ func variantETag(origETag string, opts Options) string {
 	return `"` + hex.EncodeToString(sum[:16]) + `"`
 }
 
-// render makes the variant once however many ask at once. The work runs on a
-// context detached from the first caller's, so one client leaving does not
-// fail the others; each caller still stops waiting at its own deadline.
-func (h *Handler) render(ctx context.Context, key, vkey string, opts Options) (*variant, error) {
-	ch := h.renders.DoChan(vkey, func() (any, error) {
-		if v, ok := h.variants.Get(vkey); ok {
+// variant finds or renders the variant opts asks of key. Requests that differ
+// only in parameters without effect on this original (see renderOptions)
+// share one render and one cache entry.
+func (h *Handler) variant(ctx context.Context, key string, opts Options, signed bool) (*variant, error) {
+	o, err := h.original(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	ropts, err := h.cfg.renderOptions(opts, o.header, signed)
+	if err != nil {
+		return nil, err
+	}
+	rkey := key + "?" + ropts.String()
+	if v, ok := h.variants.Get(rkey); ok {
+		return v, nil
+	}
+	if !signed && !h.budget.allow(key, rkey, time.Now()) {
+		return nil, errTooManyVariants
+	}
+	return h.render(ctx, rkey, o, ropts)
+}
+
+// render makes the variant once however many ask at once. The work outlives
+// any one caller, so one client leaving does not fail the others, but stops
+// once every caller has gone: at the latest when its turn for a render slot
+// comes, before libvips does any work (libvips computes pixels lazily, during
+// the encode, and cannot be interrupted once it has started).
+func (h *Handler) render(ctx context.Context, rkey string, o *original, opts Options) (*variant, error) {
+	v, shared, err := h.renders.Do(ctx, rkey, func(wctx context.Context) (*variant, error) {
+		if v, ok := h.variants.Get(rkey); ok {
 			return v, nil
 		}
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.Deadline)
+		wctx, cancel := context.WithTimeout(wctx, h.cfg.Deadline)
 		defer cancel()
-		o, err := h.original(wctx, key)
-		if err != nil {
-			return nil, err
-		}
 		queued := time.Now()
 		if err := h.pool.Acquire(wctx); err != nil {
 			return nil, err
 		}
 		defer h.pool.Release()
+		if err := wctx.Err(); err != nil {
+			return nil, err // nobody waits any more
+		}
 		rendering := time.Now()
 		h.metrics.stages.WithLabelValues("queue").Observe(rendering.Sub(queued).Seconds())
 		v, err := h.renderOriginal(o, opts)
@@ -323,28 +401,13 @@ func (h *Handler) render(ctx context.Context, key, vkey string, opts Options) (*
 		if err != nil {
 			return nil, err
 		}
-		h.variants.Add(vkey, v)
+		h.variants.Add(rkey, v)
 		return v, nil
 	})
-	return wait[*variant](ctx, ch, h.metrics.coalesced.WithLabelValues("render"))
-}
-
-// wait returns a singleflight call's result, counting callers that shared
-// another's work, or ctx's error if the caller stops waiting first.
-func wait[T any](ctx context.Context, ch <-chan singleflight.Result, coalesced prometheus.Counter) (T, error) {
-	var zero T
-	select {
-	case res := <-ch:
-		if res.Shared {
-			coalesced.Inc()
-		}
-		if res.Err != nil {
-			return zero, res.Err
-		}
-		return res.Val.(T), nil
-	case <-ctx.Done():
-		return zero, ctx.Err()
+	if shared {
+		h.metrics.coalesced.WithLabelValues("render").Inc()
 	}
+	return v, err
 }
 
 func (h *Handler) renderOriginal(o *original, opts Options) (*variant, error) {
@@ -365,7 +428,7 @@ func (h *Handler) renderOriginal(o *original, opts Options) (*variant, error) {
 		out.Frames == o.header.Pages && o.header.Orientation == 1 && len(o.data) < len(data) {
 		data = o.data
 	}
-	return &variant{data: data, contentType: out.Format.ContentType(), etag: variantETag(o.info.ETag, opts), lastModified: o.info.LastModified}, nil
+	return &variant{data: data, contentType: out.Format.ContentType(), origETag: o.info.ETag, lastModified: o.info.LastModified}, nil
 }
 
 // outputFormat is the asked format, else the source's where browsers show it,
@@ -410,19 +473,21 @@ func Effort(f imaging.Format, w, h int) int {
 }
 
 // original returns the original's bytes and header: from memory, else from the
-// store, with one store fetch however many ask at once.
+// store, with one store fetch however many ask at once, bounded by StoreTimeout.
 func (h *Handler) original(ctx context.Context, key string) (*original, error) {
 	if o, ok := h.originals.Get(key); ok {
 		h.metrics.cacheOps.WithLabelValues("original", "hit").Inc()
 		return o, nil
 	}
 	h.metrics.cacheOps.WithLabelValues("original", "miss").Inc()
-	ch := h.fetches.DoChan(key, func() (any, error) {
+	o, shared, err := h.fetches.Do(ctx, key, func(wctx context.Context) (*original, error) {
 		if o, ok := h.originals.Get(key); ok {
 			return o, nil
 		}
+		wctx, cancel := context.WithTimeout(wctx, h.cfg.StoreTimeout)
+		defer cancel()
 		start := time.Now()
-		o, err := h.fetch(ctx, key)
+		o, err := h.fetch(wctx, key)
 		h.metrics.stages.WithLabelValues("fetch").Observe(time.Since(start).Seconds())
 		if err != nil {
 			return nil, err
@@ -430,14 +495,17 @@ func (h *Handler) original(ctx context.Context, key string) (*original, error) {
 		h.originals.Add(key, o)
 		return o, nil
 	})
-	return wait[*original](ctx, ch, h.metrics.coalesced.WithLabelValues("fetch"))
+	if shared {
+		h.metrics.coalesced.WithLabelValues("fetch").Inc()
+	}
+	return o, err
 }
 
 func (h *Handler) fetch(ctx context.Context, key string) (*original, error) {
 	h.metrics.storeGets.Inc()
 	obj, err := h.store.Get(ctx, key)
 	if err != nil {
-		if !errors.Is(err, storage.ErrNotFound) {
+		if !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrInvalidKey) {
 			h.metrics.storeErrs.Inc()
 			return nil, &storeError{err}
 		}

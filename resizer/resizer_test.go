@@ -372,8 +372,8 @@ func TestErrorStatusesAndHeaders(t *testing.T) {
 	}
 	f.store.fail = errors.New("connection reset by peer")
 	resp, _ := f.get("/down?w=320")
-	if resp.StatusCode != 502 || resp.Header.Get("Cache-Control") != "no-store" {
-		t.Errorf("store failure: %d, Cache-Control %q; want 502 no-store", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	if resp.StatusCode != 503 || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("store failure: %d, Cache-Control %q; want 503 no-store with Retry-After", resp.StatusCode, resp.Header.Get("Cache-Control"))
 	}
 }
 

@@ -11,10 +11,13 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
+	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 )
 
 // Config of the listeners.
@@ -25,8 +28,19 @@ type Config struct {
 	// CDN reuses connections we are closing. Default 75 s.
 	IdleTimeout       time.Duration
 	ReadHeaderTimeout time.Duration // default 10 s: slow-loris defence
+	// ReadTimeout bounds reading a whole request, headers and body: a client
+	// that declares a body and never sends it is cut, and its connection
+	// freed. Handlers that take long bodies (uploads) move the deadline on as
+	// bytes arrive. Default 10 s.
+	ReadTimeout time.Duration
+	// MaxConns bounds the public listener's open connections; past it, new
+	// ones wait in the kernel's accept queue and hold no descriptor of ours,
+	// so the admin listener, the store and files always have some. Default:
+	// three quarters of the process's open-file limit.
+	MaxConns int
 	// DrainDelay is how long readiness reports false before the listeners stop
-	// accepting, so load balancers stop sending first. Default 0.
+	// accepting, so load balancers stop sending first. Default 0 (the fleet
+	// roles default their flag to 5 s).
 	DrainDelay time.Duration
 	// DrainTimeout bounds waiting for in-flight requests. Default 25 s, inside
 	// Kubernetes' default 30 s grace period.
@@ -40,10 +54,34 @@ func (c *Config) defaults() {
 	if c.ReadHeaderTimeout <= 0 {
 		c.ReadHeaderTimeout = 10 * time.Second
 	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = 10 * time.Second
+	}
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 25 * time.Second
 	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = defaultMaxConns()
+	}
 }
+
+// defaultMaxConns leaves a quarter of the open-file limit (Go raises the soft
+// limit to the hard one at start-up) for everything but public connections.
+func defaultMaxConns() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur == 0 {
+		return 768
+	}
+	return int(min(lim.Cur, 1<<20) * 3 / 4)
+}
+
+// Admin listener bounds: probes and scrapes are small and quick, and a
+// handful of clients (kubelet, Prometheus) use it.
+const (
+	adminMaxConns    = 64
+	adminReadTimeout = 5 * time.Second
+	adminWriteTimout = 30 * time.Second
+)
 
 // Server owns the listeners of one process.
 type Server struct {
@@ -69,13 +107,15 @@ func New(cfg Config, handler http.Handler, log *slog.Logger) *Server {
 	if handler != nil {
 		s.mux.Handle("/", handler)
 	}
-	s.public = &http.Server{Addr: cfg.Addr, Handler: accessLog(log, s.mux), IdleTimeout: cfg.IdleTimeout, ReadHeaderTimeout: cfg.ReadHeaderTimeout}
+	s.public = &http.Server{Addr: cfg.Addr, Handler: accessLog(log, s.mux), IdleTimeout: cfg.IdleTimeout,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout}
 	if cfg.AdminAddr != "" {
 		amux := http.NewServeMux()
 		amux.HandleFunc("GET /healthz", s.healthz)
 		amux.HandleFunc("GET /readyz", s.readyz)
 		amux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
-		s.admin = &http.Server{Addr: cfg.AdminAddr, Handler: amux, ReadHeaderTimeout: cfg.ReadHeaderTimeout}
+		s.admin = &http.Server{Addr: cfg.AdminAddr, Handler: amux, ReadHeaderTimeout: adminReadTimeout,
+			ReadTimeout: adminReadTimeout, WriteTimeout: adminWriteTimout, IdleTimeout: cfg.IdleTimeout}
 	}
 	return s
 }
@@ -97,9 +137,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ready")
 }
 
-// Listen binds the listeners; Addr and AdminAddr then report where.
+// Listen binds the listeners, each with its connection cap; Addr and
+// AdminAddr then report where.
 func (s *Server) Listen() error {
-	for _, srv := range s.servers() {
+	caps := []int{s.cfg.MaxConns, adminMaxConns}
+	for i, srv := range s.servers() {
 		ln, err := net.Listen("tcp", srv.Addr)
 		if err != nil {
 			for _, l := range s.lns {
@@ -107,7 +149,7 @@ func (s *Server) Listen() error {
 			}
 			return err
 		}
-		s.lns = append(s.lns, ln)
+		s.lns = append(s.lns, netutil.LimitListener(ln, caps[i]))
 	}
 	return nil
 }
@@ -166,6 +208,9 @@ func (s *Server) Run(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// maxLoggedURI keeps a hostile 1 MB URI from adding 1 MB to the log.
+const maxLoggedURI = 1024
+
 // accessLog writes one structured line per request.
 func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -174,13 +219,25 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
-			slog.String("uri", r.RequestURI),
+			slog.String("uri", Truncate(r.RequestURI, maxLoggedURI)),
 			slog.Int("status", rec.status),
 			slog.Int64("bytes", rec.bytes),
 			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
 			slog.String("remote", r.RemoteAddr),
 		)
 	})
+}
+
+// Truncate cuts s to at most n bytes (at a rune boundary), marking the cut:
+// for anything a client sent that goes into a log line.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 type statusRecorder struct {

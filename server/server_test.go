@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -99,4 +100,57 @@ func get(t *testing.T, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// Clients that send headers declaring a body and never send it must not hold
+// connections for ever, nor starve the admin listener or honest requests.
+func TestHeldConnectionsAreCutAndCapped(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	s := New(Config{Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", MaxConns: 20, ReadTimeout: 700 * time.Millisecond}, ok, slog.New(slog.DiscardHandler))
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx)
+	waitStatus(t, "http://"+s.AdminAddr()+"/healthz", 200)
+
+	var held []net.Conn
+	for range 200 {
+		c, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, "GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n")
+		held = append(held, c)
+	}
+	client := &http.Client{Timeout: time.Second}
+	if resp, err := client.Get("http://" + s.AdminAddr() + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("admin /healthz with 200 held public connections: %v", err)
+	}
+	// Held connections are cut at ReadTimeout, so an honest request gets in.
+	client.Timeout = 10 * time.Second
+	if resp, err := client.Get("http://" + s.Addr() + "/x"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("honest request while connections are held: %v", err)
+	}
+	// The first held connections were answered, then closed when their
+	// declared body did not come.
+	held[0].SetReadDeadline(time.Now().Add(5 * time.Second))
+	b, err := io.ReadAll(held[0])
+	if !strings.HasPrefix(string(b), "HTTP/1.1 200") || err != nil {
+		t.Fatalf("held connection: read %q, %v; want an answer, then EOF", b, err)
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{{"short", 10, "short"}, {"abcdef", 3, "abc…"}, {"aé", 2, "a…"}} {
+		if got := Truncate(c.in, c.n); got != c.want {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
 }

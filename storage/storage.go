@@ -17,6 +17,10 @@ import (
 // MaxKeyLen matches S3's limit on object key length (1024 bytes).
 const MaxKeyLen = 1024
 
+// MaxSegmentLen is the longest file name on common filesystems (NAME_MAX):
+// a longer key segment could never be stored on disk, so it is no key.
+const MaxSegmentLen = 255
+
 var (
 	// ErrNotFound means no object is stored under the key.
 	ErrNotFound = errors.New("storage: not found")
@@ -102,6 +106,9 @@ func ValidateKey(key string) error {
 	for _, seg := range strings.Split(key, "/") {
 		if seg == "" || seg == "." || seg == ".." {
 			return bad("empty, . or .. path segment")
+		}
+		if len(seg) > MaxSegmentLen {
+			return bad(fmt.Sprintf("a path segment longer than %d bytes", MaxSegmentLen))
 		}
 	}
 	return nil

@@ -7,7 +7,7 @@ import (
 )
 
 func TestValidateKey(t *testing.T) {
-	valid := []string{"a", "photos/2024/abc.webp", "x-y_z.1", "ünïcode/ключ", strings.Repeat("k", MaxKeyLen)}
+	valid := []string{"a", "photos/2024/abc.webp", "x-y_z.1", "ünïcode/ключ", strings.Repeat("k/", MaxKeyLen/2-1) + "k", strings.Repeat("s", MaxSegmentLen)}
 	for _, k := range valid {
 		if err := ValidateKey(k); err != nil {
 			t.Errorf("ValidateKey(%q) = %v, want nil", k, err)
@@ -28,6 +28,7 @@ func TestValidateKey(t *testing.T) {
 		"backslash":      `a\..\b`,
 		"invalid utf8":   "a\xffb",
 		"C1 control":     "a\u0085b",
+		"long segment":   "a/" + strings.Repeat("s", MaxSegmentLen+1),
 	}
 	for name, k := range invalid {
 		err := ValidateKey(k)

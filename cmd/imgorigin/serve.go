@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/imgorigin/imgorigin/migrate"
 	"github.com/imgorigin/imgorigin/resizer"
@@ -91,7 +92,15 @@ func serve(role string, args []string) error {
 	var sc server.Config
 	fs.StringVar(&sc.Addr, "addr", "127.0.0.1:8080", "public listener (the CDN's origin)")
 	fs.StringVar(&sc.AdminAddr, "admin-addr", "127.0.0.1:9090", "admin listener: /metrics, /healthz, /readyz; never expose it through the CDN")
-	fs.DurationVar(&sc.DrainDelay, "drain-delay", 0, "after SIGTERM, how long /readyz fails before listeners close (let load balancers notice)")
+	// Fleet roles sit behind load balancers that poll readiness every few
+	// seconds; the embedded default usually has none and should stop at once.
+	drainDelay := 5 * time.Second
+	if role == "serve" {
+		drainDelay = 0
+	}
+	fs.DurationVar(&sc.DrainDelay, "drain-delay", drainDelay, "after SIGTERM, how long /readyz fails before listeners close (let load balancers notice)")
+	fs.DurationVar(&sc.ReadTimeout, "read-timeout", 10*time.Second, "longest a request may take to arrive, headers and body (uploads move it on while bytes flow)")
+	fs.IntVar(&sc.MaxConns, "max-conns", 0, "most open public connections; more wait in the accept queue (default: 3/4 of the open-file limit)")
 	fs.DurationVar(&sc.DrainTimeout, "drain-timeout", 0, "after SIGTERM, how long in-flight requests may take (default 25s)")
 	var rf resizerFlags
 	var uf uploaderFlags

@@ -238,5 +238,8 @@ func notFound(err error, key string) error {
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return fmt.Errorf("%w: %s", storage.ErrNotFound, key)
 	}
+	if errors.Is(err, syscall.ENAMETOOLONG) {
+		return fmt.Errorf("%w: %s: name too long for this filesystem", storage.ErrInvalidKey, key)
+	}
 	return err
 }

@@ -1,0 +1,230 @@
+package resizer
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/storage/storagetest"
+	s3store "github.com/imgorigin/imgorigin/storage/s3"
+)
+
+// renders is how many renders the handler has run.
+func (f *fixture) renders() int {
+	return int(observations(f.t, f.reg, "imgorigin_resizer_stage_duration_seconds", "render"))
+}
+
+func (f *fixture) size(path string, header ...string) (w, h int, contentType string) {
+	f.t.Helper()
+	resp, body := f.get(path, header...)
+	if resp.StatusCode != 200 {
+		f.t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+	}
+	img := decode(f.t, body)
+	defer img.Close()
+	return img.Width(), img.Height(), resp.Header.Get("Content-Type")
+}
+
+// The most expensive URLs a stranger could build before: an upscaled 4096²
+// AVIF at q=100 took 4-7 s of a core. Without a signature nothing upscales,
+// slow encoders are kept to small outputs, and q is capped.
+func TestUnsignedRequestsHaveACostCeiling(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.AutoAVIF = true })
+	f.put("p", testimage.JPEG(t, testimage.Photo(t, 1600, 1200)))
+
+	resp, body := f.get("/p?w=2048&h=2048&dpr=2&fit=scale&fm=avif&q=100")
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "signed URL") {
+		t.Errorf("unsigned huge AVIF: %d %s, want 400 asking for a signature", resp.StatusCode, body)
+	}
+	for _, fit := range []string{"scale", "fill", "crop", "clip", "max"} {
+		if w, h, _ := f.size("/p?w=2048&h=2048&dpr=2&fm=webp&fit=" + fit); w > 1600 || h > 1200 {
+			t.Errorf("unsigned fit=%s: %dx%d from a 1600x1200 original, want no upscaling", fit, w, h)
+		}
+	}
+	if w, h, _ := f.size("/p?w=1000&h=1000&fit=scale&fm=webp&s=" + url.QueryEscape(Sign([]byte("current-signing-key!"), "/p", url.Values{"w": {"1000"}, "h": {"1000"}, "fit": {"scale"}, "fm": {"webp"}}))); w != 1000 || h != 1000 {
+		t.Errorf("signed fit=scale: %dx%d, want 1000x1000 (signatures may upscale)", w, h)
+	}
+	// auto=format may pick AVIF for small outputs only; above, WebP.
+	if _, _, ct := f.size("/p?w=320&auto=format", "Accept", "image/avif,image/webp"); ct != "image/avif" {
+		t.Errorf("auto=format at 320 px: %s, want image/avif", ct)
+	}
+	if _, _, ct := f.size("/p?w=1080&auto=format", "Accept", "image/avif,image/webp"); ct != "image/webp" {
+		t.Errorf("auto=format at 1080 px: %s, want image/webp (AVIF is too slow there unsigned)", ct)
+	}
+	if _, _, ct := f.size("/p?w=320&fm=png"); ct != "image/png" {
+		t.Errorf("small PNG: %s", ct)
+	}
+	// q above the cap, and values within one step, are one variant.
+	before := f.renders()
+	var etags []string
+	for _, q := range []string{"100", "90", "88", "92"} {
+		resp, _ := f.get("/p?w=640&fm=jpg&q=" + q)
+		etags = append(etags, resp.Header.Get("ETag"))
+	}
+	if n := f.renders() - before; n != 1 || etags[0] != etags[3] {
+		t.Errorf("q=100,90,88,92 made %d renders (ETags %v), want 1", n, etags)
+	}
+}
+
+// Parameters that change nothing must not buy a render.
+func TestParametersWithoutEffectShareOneRender(t *testing.T) {
+	f := newFixture(t, nil)
+	f.put("opaque", testimage.JPEG(t, testimage.Photo(t, 800, 600)))
+	f.put("alpha", testimage.Formats(t, 400, 300)["png-alpha"])
+	count := func(paths ...string) int {
+		t.Helper()
+		before := f.renders()
+		for _, p := range paths {
+			if resp, body := f.get(p); resp.StatusCode != 200 {
+				t.Fatalf("%s: %d %s", p, resp.StatusCode, body)
+			}
+		}
+		return f.renders() - before
+	}
+	var bgs []string
+	for i := range 20 {
+		bgs = append(bgs, fmt.Sprintf("/opaque?w=320&fit=clip&bg=%06x", i*99991))
+	}
+	if n := count(bgs...); n != 1 {
+		t.Errorf("20 bg values on fit=clip: %d renders, want 1", n)
+	}
+	if n := count("/opaque?w=1080", "/opaque?w=1280", "/opaque?w=1920", "/opaque?w=2048&h=2048"); n != 1 {
+		t.Errorf("clip boxes the whole original fits in: %d renders, want 1", n)
+	}
+	if n := count("/opaque?w=320&fit=crop", "/opaque?w=320&fit=fill", "/opaque?w=320&fit=scale", "/opaque?w=320&fit=max"); n != 0 {
+		t.Errorf("one side with any fit is clip, rendered above: %d renders, want 0", n)
+	}
+	if n := count("/opaque?w=320&h=320&fit=crop&crop=focalpoint&fp-x=0.301&fp-y=0.5", "/opaque?w=320&h=320&fit=crop&crop=focalpoint&fp-x=0.3&fp-y=0.5004"); n != 1 {
+		t.Errorf("focal points within 0.01: %d renders, want 1", n)
+	}
+	// Where bg shows, it still counts: padding, and alpha flattened into JPEG.
+	if n := count("/opaque?w=320&h=320&fit=fill&bg=ff0000", "/opaque?w=320&h=320&fit=fill&bg=00ff00"); n != 2 {
+		t.Errorf("bg on fill: %d renders, want 2", n)
+	}
+	if n := count("/alpha?w=200&fm=jpg&bg=ff0000", "/alpha?w=200&fm=jpg&bg=0000ff"); n != 2 {
+		t.Errorf("bg on alpha into JPEG: %d renders, want 2", n)
+	}
+}
+
+func TestNewUnsignedVariantsPerOriginalAreBounded(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Unsigned.VariantsPerOriginal = 3 })
+	f.put("p", testimage.JPEG(t, testimage.Photo(t, 800, 600)))
+	f.put("other", testimage.JPEG(t, testimage.Photo(t, 800, 600)))
+	for _, w := range []string{"128", "160", "200"} {
+		if resp, body := f.get("/p?w=" + w); resp.StatusCode != 200 {
+			t.Fatalf("w=%s: %d %s", w, resp.StatusCode, body)
+		}
+	}
+	resp, body := f.get("/p?w=240")
+	if resp.StatusCode != 429 || !strings.Contains(string(body), "signed URL") {
+		t.Fatalf("fourth new variant: %d %s, want 429", resp.StatusCode, body)
+	}
+	f.h.variants = newByteCache(1<<20, func(v *variant) int64 { return int64(len(v.data)) }) // evicted
+	for _, ok := range []string{"/p?w=128", "/other?w=240", "/p?w=240&s=" + url.QueryEscape(Sign([]byte("current-signing-key!"), "/p", url.Values{"w": {"240"}}))} {
+		if resp, body := f.get(ok); resp.StatusCode != 200 {
+			t.Errorf("%s (known variant, other original, or signed): %d %s", ok, resp.StatusCode, body)
+		}
+	}
+}
+
+// Render work whose every client has gone never reaches libvips.
+func TestAbandonedRendersDoNotRun(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Concurrency = 1 })
+	f.put("p", testimage.JPEG(t, testimage.Photo(t, 800, 600)))
+	if err := f.h.pool.Acquire(context.Background()); err != nil { // the one slot is busy
+		t.Fatal(err)
+	}
+	for _, w := range []string{"128", "160", "200"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		req, _ := http.NewRequestWithContext(ctx, "GET", f.srv.URL+"/p?w="+w, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			t.Fatalf("w=%s answered while the slot is busy", w)
+		}
+		cancel()
+	}
+	time.Sleep(100 * time.Millisecond)
+	f.h.pool.Release()
+	time.Sleep(300 * time.Millisecond)
+	if n := f.renders(); n != 0 {
+		t.Fatalf("%d renders ran for clients that had gone", n)
+	}
+	if resp, _ := f.get("/p?w=128"); resp.StatusCode != 200 {
+		t.Fatalf("a new request after abandonment: %d", resp.StatusCode)
+	}
+}
+
+func TestMalformedRequestsAre4xx(t *testing.T) {
+	f := newFixture(t, nil)
+	f.put("p", testimage.JPEG(t, testimage.Photo(t, 400, 300)))
+	f.put("broken", testimage.JPEG(t, testimage.Photo(t, 400, 300))[:3000])
+	for path, want := range map[string]int{
+		"/" + strings.Repeat("a", 256) + "?w=320":   400, // longer than any file name
+		"/p?w=320;h=320":                            400,
+		"/p?w=320&junk;=1":                          400,
+		"/p?w=%zz":                                  400,
+		"/" + strings.Repeat("a/", 600) + "a?w=320": 400,
+	} {
+		resp, body := f.get(path)
+		if resp.StatusCode != want {
+			t.Errorf("%.60s: %d %s, want %d", path, resp.StatusCode, body, want)
+		}
+	}
+	resp, body := f.get("/broken?w=320")
+	if resp.StatusCode != 422 || strings.Contains(strings.ToLower(string(body)), "vips") || strings.Contains(string(body), "jpeg") {
+		t.Errorf("corrupt original: %d %q, want 422 with our own words", resp.StatusCode, body)
+	}
+	if n := testutilCount(f, "imgorigin_resizer_store_errors_total"); n != 0 {
+		t.Errorf("bad keys counted as %v store errors", n)
+	}
+}
+
+func testutilCount(f *fixture, name string) float64 {
+	mfs, _ := f.reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
+// A store that is down or stalled costs a fast 503 with Retry-After, and
+// service comes back with the store; against the real S3 server, through a
+// proxy that can refuse or stall.
+func TestStoreOutagesAreFast503s(t *testing.T) {
+	proxy := storagetest.NewProxy(t, storagetest.S3Endpoint(t))
+	st, err := s3store.New(context.Background(), s3store.Config{Bucket: storagetest.NewBucket(t), Endpoint: proxy.URL, PathStyle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, func(c *Config) { c.StoreTimeout, c.OriginalCacheBytes, c.VariantCacheBytes = time.Second, 0, 0 })
+	f.h.store = st
+	if _, err := st.Put(context.Background(), "p", testimage.JPEG(t, testimage.Photo(t, 400, 300)), "image/jpeg"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := f.get("/p?w=128"); resp.StatusCode != 200 {
+		t.Fatalf("store up: %d %s", resp.StatusCode, body)
+	}
+	for name, breakIt := range map[string]func(){"down": proxy.Down, "stalled": proxy.Stall} {
+		breakIt()
+		start := time.Now()
+		resp, body := f.get("/p?w=160")
+		took := time.Since(start)
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "store unavailable") {
+			t.Errorf("store %s: %d %s Retry-After %q, want 503 store unavailable with Retry-After", name, resp.StatusCode, body, resp.Header.Get("Retry-After"))
+		}
+		if took > 3*time.Second {
+			t.Errorf("store %s: answered after %v, want within the 1 s store timeout", name, took)
+		}
+		proxy.Forward()
+		if resp, body := f.get("/p?w=200"); resp.StatusCode != 200 {
+			t.Errorf("store back after %s: %d %s", name, resp.StatusCode, body)
+		}
+	}
+}
