@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
-	"github.com/imgorigin/imgorigin/storage/storagetest"
 	s3store "github.com/imgorigin/imgorigin/storage/s3"
+	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
 // renders is how many renders the handler has run.
@@ -164,10 +164,10 @@ func TestMalformedRequestsAre4xx(t *testing.T) {
 	f.put("p", testimage.JPEG(t, testimage.Photo(t, 400, 300)))
 	f.put("broken", testimage.JPEG(t, testimage.Photo(t, 400, 300))[:3000])
 	for path, want := range map[string]int{
-		"/" + strings.Repeat("a", 256) + "?w=320":   400, // longer than any file name
-		"/p?w=320;h=320":                            400,
-		"/p?w=320&junk;=1":                          400,
-		"/p?w=%zz":                                  400,
+		"/" + strings.Repeat("a", 256) + "?w=320": 400, // longer than any file name
+		"/p?w=320;h=320":   400,
+		"/p?w=320&junk;=1": 400,
+		"/p?w=%zz":         400,
 		"/" + strings.Repeat("a/", 600) + "a?w=320": 400,
 	} {
 		resp, body := f.get(path)

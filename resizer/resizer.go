@@ -113,7 +113,7 @@ func DefaultConfig() Config {
 		ErrorCacheControl:  "public, max-age=60",
 		Quality:            80,
 		StoreTimeout:       3 * time.Second,
-		Unsigned:           UnsignedLimits{MaxSide: 2560, MaxSlowPixels: 640 * 640, MaxQuality: 90, QualityStep: 5,
+		Unsigned: UnsignedLimits{MaxSide: 2560, MaxSlowPixels: 640 * 640, MaxQuality: 90, QualityStep: 5,
 			VariantsPerOriginal: 1000, VariantWindow: time.Hour},
 	}
 }
