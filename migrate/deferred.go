@@ -6,15 +6,15 @@ import (
 	"github.com/imgorigin/imgorigin/storage"
 )
 
-// PendingPrefix is where deferred uploads wait, raw, for their conversion.
-const PendingPrefix = "pending/"
-
 // Deferred hands uploads the uploader is too busy to convert to the
-// migration worker: the raw upload is stored under pending/KEY and a
-// one-photo job converts it to KEY (the key the upload would have had), then
-// deletes the raw bytes.
+// migration worker: the raw upload is stored under its final key in Pending,
+// and a one-photo job converts it into the originals under that same key
+// (the key the upload would have had), then deletes the raw bytes.
+//
+// Pending must be a store the resizer is never given: raw uploads still carry
+// everything the conversion strips, GPS positions included.
 type Deferred struct {
-	Store interface {
+	Pending interface {
 		Put(ctx context.Context, key string, data []byte, contentType string) (storage.Info, error)
 	}
 	Queue Queue
@@ -22,13 +22,13 @@ type Deferred struct {
 
 // Defer stores raw and enqueues its conversion.
 func (d Deferred) Defer(ctx context.Context, subject, key string, raw []byte, contentType string) error {
-	if _, err := d.Store.Put(ctx, PendingPrefix+key, raw, contentType); err != nil {
+	if _, err := d.Pending.Put(ctx, key, raw, contentType); err != nil {
 		return err
 	}
 	return d.Queue.Send(ctx, []Job{{
 		ID:      "upload/" + key,
 		Group:   "upload/" + key,
 		Subject: subject,
-		Photos:  []JobPhoto{{Original: PendingPrefix + key, OriginalBytes: int64(len(raw)), DeleteOriginal: true}},
+		Photos:  []JobPhoto{{Original: key, OriginalBytes: int64(len(raw)), DeleteOriginal: true}},
 	}})
 }

@@ -1,38 +1,70 @@
 package uploader
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
+
+// errBodyMemory means the upload bodies in memory hold the whole budget: 503.
+var errBodyMemory = &httpError{status: http.StatusServiceUnavailable, msg: "the uploader is receiving too many uploads; retry shortly"}
+
+// firstChunk is the most an upload holds before its bytes arrive: a client
+// declaring 50 MB and sending one byte costs 64 KiB, not 50 MB.
+const firstChunk = 64 << 10
+
+// memoryBudget bounds the bytes all upload bodies in memory hold together.
+type memoryBudget struct {
+	sem  *semaphore.Weighted
+	held atomic.Int64
+}
+
+func newMemoryBudget(n int64) *memoryBudget { return &memoryBudget{sem: semaphore.NewWeighted(n)} }
+
+func (b *memoryBudget) take(n int64) bool {
+	if !b.sem.TryAcquire(n) {
+		return false
+	}
+	b.held.Add(n)
+	return true
+}
+
+func (b *memoryBudget) give(n int64) {
+	b.held.Add(-n)
+	b.sem.Release(n)
+}
 
 // readBody reads the image from a raw image/* body or the "file" part of a
 // multipart form, never more than limit bytes (413 past it), cutting a client
-// that stalls longer than IdleTimeout or takes longer than ReadTimeout.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, string, error) {
+// that stalls longer than IdleTimeout or takes longer than ReadTimeout. The
+// body's memory is charged to the budget until release is called.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte, contentType string, release func(), err error) {
 	if r.ContentLength > limit {
-		return nil, "", tooLarge(limit)
+		return nil, "", nil, tooLarge(limit)
 	}
 	rc := http.NewResponseController(w)
 	deadline := time.Now().Add(h.cfg.ReadTimeout)
-	body := &idleReader{r: http.MaxBytesReader(w, r.Body, limit+64<<10), rc: rc, idle: h.cfg.IdleTimeout, deadline: deadline}
+	raw := &idleReader{r: http.MaxBytesReader(w, r.Body, limit+64<<10), rc: rc, idle: h.cfg.IdleTimeout, deadline: deadline}
 	var src io.Reader
 	contentType, params := mediaType(r)
 	switch {
 	case contentType == "multipart/form-data":
 		if params["boundary"] == "" {
-			return nil, "", badRequest("multipart body without a boundary")
+			return nil, "", nil, badRequest("multipart body without a boundary")
 		}
-		mr := multipart.NewReader(body, params["boundary"])
+		mr := multipart.NewReader(raw, params["boundary"])
 		for {
 			part, err := mr.NextPart()
 			if err != nil {
-				return nil, "", readErr(err, limit, "no \"file\" part in the multipart body")
+				return nil, "", nil, readErr(err, limit, "no \"file\" part in the multipart body")
 			}
 			if part.FormName() == "file" {
 				src, contentType = part, part.Header.Get("Content-Type")
@@ -40,30 +72,73 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) 
 			}
 		}
 	case strings.HasPrefix(contentType, "image/") || contentType == "application/octet-stream":
-		src = body
+		src = raw
 	case contentType == "":
-		return nil, "", unsupported("Content-Type is missing: send image/* or multipart/form-data")
+		return nil, "", nil, unsupported("Content-Type is missing: send image/* or multipart/form-data")
 	default:
-		return nil, "", unsupported("Content-Type " + contentType + " is not an image: send image/* or multipart/form-data")
+		return nil, "", nil, unsupported("Content-Type " + contentType + " is not an image: send image/* or multipart/form-data")
 	}
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		// MinRead more than the body: ReadFrom probes for EOF with that much
-		// free room, and without it would copy the whole upload to a buffer
-		// twice the size just to read zero bytes.
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	buf, charged, err := h.readCharged(src, r.ContentLength, limit)
+	var once sync.Once
+	release = func() { once.Do(func() { h.budget.give(charged) }) }
+	switch {
+	case errors.Is(err, errBodyMemory):
+		release()
+		return nil, "", nil, err
+	case err != nil:
+		release()
+		return nil, "", nil, readErr(err, limit, "")
+	case int64(len(buf)) > limit:
+		release()
+		return nil, "", nil, tooLarge(limit)
+	case len(buf) == 0:
+		release()
+		return nil, "", nil, badRequest("the body is empty: send the image")
 	}
-	n, err := buf.ReadFrom(io.LimitReader(src, limit+1))
-	if err != nil {
-		return nil, "", readErr(err, limit, "")
+	return buf, contentType, release, nil
+}
+
+// readCharged reads src into a buffer that grows as bytes arrive, doubling
+// (towards the declared length when there is one) up to limit+1, and charges
+// its capacity to the budget: memory follows what clients send, not what
+// their headers claim. It returns the bytes charged, which the caller gives
+// back, and errBodyMemory once the budget is spent.
+func (h *Handler) readCharged(src io.Reader, declared, limit int64) ([]byte, int64, error) {
+	size := int64(firstChunk)
+	if declared >= 0 {
+		size = min(size, declared+1) // +1: room to see EOF without growing
 	}
-	if n > limit {
-		return nil, "", tooLarge(limit)
+	if !h.budget.take(size) {
+		return nil, 0, errBodyMemory
 	}
-	if n == 0 {
-		return nil, "", badRequest("the body is empty: send the image")
+	charged := size
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return buf, charged, nil
+			}
+			next := min(2*int64(cap(buf)), limit+1)
+			if declared > int64(len(buf)) {
+				next = min(next, declared+1)
+			}
+			if !h.budget.take(next) {
+				return nil, charged, errBodyMemory
+			}
+			grown := make([]byte, len(buf), next)
+			copy(grown, buf)
+			h.budget.give(charged)
+			buf, charged = grown, next
+		}
+		n, err := src.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, charged, nil
+		}
+		if err != nil {
+			return nil, charged, err
+		}
 	}
-	return buf.Bytes(), contentType, nil
 }
 
 // idleReader moves the connection's read deadline forward on every read, up
@@ -94,5 +169,31 @@ func readErr(err error, limit int64, eofMsg string) error {
 	case errors.Is(err, io.EOF) && eofMsg != "":
 		return badRequest(eofMsg)
 	}
-	return badRequest("reading the body: " + err.Error())
+	return badRequest("the body could not be read: send the image whole, as image/* or multipart/form-data")
+}
+
+// subjectLimiter bounds the uploads in progress per subject: one token, or
+// one user with many, cannot take every conversion and memory slot.
+type subjectLimiter struct {
+	mu       sync.Mutex
+	inFlight map[string]int
+	max      int
+}
+
+func (l *subjectLimiter) acquire(subject string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.inFlight[subject] >= l.max {
+		return false
+	}
+	l.inFlight[subject]++
+	return true
+}
+
+func (l *subjectLimiter) release(subject string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.inFlight[subject]--; l.inFlight[subject] <= 0 {
+		delete(l.inFlight, subject)
+	}
 }

@@ -21,10 +21,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
+	"github.com/imgorigin/imgorigin/internal/flight"
 	"github.com/imgorigin/imgorigin/internal/workpool"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/token"
@@ -50,6 +50,18 @@ type Config struct {
 	IdleTimeout time.Duration
 	// QueueTimeout bounds waiting for a conversion slot. Default 10 s.
 	QueueTimeout time.Duration
+	// BodyMemory bounds the bytes all upload bodies in memory hold together;
+	// an upload that finds it spent is answered 503 at once. Bodies grow as
+	// bytes arrive, so a client that declares 50 MB and stalls holds 64 KiB.
+	// Default 256 MiB: five 50 MB uploads, or sixty 4 MB photos, at once.
+	BodyMemory int64
+	// PerSubject bounds the uploads in progress for one subject (one token,
+	// or many tokens for one user); past it, 429. Default 4.
+	PerSubject int
+	// StoreTimeout bounds each store write (the original, the archive copy,
+	// a deferred upload): a store that is down or stalled costs a 503 with
+	// Retry-After within this, never a hang. Default 10 s.
+	StoreTimeout time.Duration
 }
 
 // DefaultConfig returns the defaults.
@@ -58,6 +70,7 @@ func DefaultConfig() Config {
 		MaxBytes: 50 << 20, TokenTTL: 15 * time.Minute, MaxTokenTTL: time.Hour, ResultTTL: 24 * time.Hour,
 		Concurrency: runtime.NumCPU(), QueueLength: 2 * runtime.NumCPU(),
 		ReadTimeout: 2 * time.Minute, IdleTimeout: 15 * time.Second, QueueTimeout: 10 * time.Second,
+		BodyMemory: 256 << 20, PerSubject: 4, StoreTimeout: 10 * time.Second,
 	}
 }
 
@@ -70,8 +83,12 @@ func (c Config) Validate() error {
 		return errors.New("uploader: token lifetimes must be positive, the default within the maximum")
 	case c.Concurrency < 1 || c.QueueLength < 0:
 		return errors.New("uploader: concurrency must be at least 1 and the queue not negative")
-	case c.ReadTimeout <= 0 || c.IdleTimeout <= 0 || c.QueueTimeout <= 0:
+	case c.ReadTimeout <= 0 || c.IdleTimeout <= 0 || c.QueueTimeout <= 0 || c.StoreTimeout <= 0:
 		return errors.New("uploader: timeouts must be positive")
+	case c.BodyMemory < c.MaxBytes+firstChunk:
+		return errors.New("uploader: body memory must hold at least one upload of max bytes")
+	case c.PerSubject < 1:
+		return errors.New("uploader: uploads per subject must be at least 1")
 	}
 	return nil
 }
@@ -96,7 +113,9 @@ type Handler struct {
 	archive     Archive  // nil: off
 	deferrer    Deferrer // nil: overload answers 503
 	pool        *workpool.Pool
-	conversions singleflight.Group
+	budget      *memoryBudget
+	subjects    *subjectLimiter
+	conversions flight.Group[converted]
 	log         *slog.Logger
 	uploads     *prometheus.HistogramVec
 }
@@ -110,14 +129,17 @@ func New(in *ingest.Ingester, keys *token.KeySet, serviceKeys [][]byte, archive 
 		return nil, errors.New("uploader: no service keys: backends could not ask for upload tokens")
 	}
 	h := &Handler{cfg: cfg, ingest: in, keys: keys, serviceKeys: serviceKeys, archive: archive, log: log,
-		pool: workpool.New(cfg.Concurrency, cfg.QueueLength),
+		pool:     workpool.New(cfg.Concurrency, cfg.QueueLength),
+		budget:   newMemoryBudget(cfg.BodyMemory),
+		subjects: &subjectLimiter{inFlight: map[string]int{}, max: cfg.PerSubject},
 		uploads: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "imgorigin_uploader_request_duration_seconds", Help: "Uploader requests by endpoint and status.",
 			Buckets: []float64{.01, .025, .05, .1, .2, .3, .5, .7, 1, 2, 5, 10, 30}}, []string{"endpoint", "status"}),
 	}
 	if reg != nil {
 		reg.MustRegister(h.uploads,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_uploader_queue_depth", Help: "Uploads waiting for a conversion slot."}, func() float64 { return float64(h.pool.Waiting()) }),
-			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_uploader_conversions_in_flight", Help: "Conversions running now."}, func() float64 { return float64(h.pool.InFlight()) }))
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_uploader_conversions_in_flight", Help: "Conversions running now."}, func() float64 { return float64(h.pool.InFlight()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_uploader_body_bytes", Help: "Memory held by upload bodies, charged against --upload-body-memory."}, func() float64 { return float64(h.budget.held.Load()) }))
 	}
 	return h, nil
 }
@@ -157,7 +179,7 @@ func (h *Handler) uploadToken(w http.ResponseWriter, r *http.Request) (int, erro
 	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return 0, badRequest("body must be JSON {\"subject\":..., \"max_bytes\":..., \"ttl_seconds\":...}: " + err.Error())
+		return 0, badRequest(`body must be JSON {"subject": string, "max_bytes": number, "ttl_seconds": number}`)
 	}
 	if req.Subject == "" || len(req.Subject) > 256 {
 		return 0, badRequest("subject must be 1 to 256 characters")
@@ -217,16 +239,22 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 	}
 	claims, err := h.keys.VerifyUpload(tok, time.Now())
 	if err != nil {
-		return 0, errUnauthorized(err.Error())
+		h.log.Info("upload token refused", "err", err)
+		return 0, errUnauthorized(tokenRefusal(err))
 	}
+	if !h.subjects.acquire(claims.Subject) {
+		return 0, &httpError{http.StatusTooManyRequests, fmt.Sprintf("%d uploads are already in progress for this subject; retry when one is done", h.cfg.PerSubject)}
+	}
+	defer h.subjects.release(claims.Subject)
 	limit := h.cfg.MaxBytes
 	if claims.MaxBytes > 0 {
 		limit = min(limit, claims.MaxBytes)
 	}
-	body, contentType, err := h.readBody(w, r, limit)
+	body, contentType, release, err := h.readBody(w, r, limit)
 	if err != nil {
 		return 0, err
 	}
+	defer release()
 	key := h.ingest.Key(claims.Subject, body)
 	res, ph, err := h.convert(r.Context(), key, body)
 	if errors.Is(err, workpool.ErrOverloaded) && h.deferrer != nil {
@@ -236,8 +264,10 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 		return 0, err
 	}
 	if h.archive != nil && !res.Existed {
-		if _, err := h.archive.Put(r.Context(), res.Key, body, contentType); err != nil {
-			return 0, fmt.Errorf("archive: %w", err)
+		sctx, cancel := context.WithTimeout(r.Context(), h.cfg.StoreTimeout)
+		defer cancel()
+		if _, err := h.archive.Put(sctx, res.Key, body, contentType); err != nil {
+			return 0, &storeError{fmt.Errorf("archive: %w", err)}
 		}
 	}
 	now := time.Now()
@@ -259,39 +289,35 @@ type converted struct {
 // convert runs the conversion in the bounded pool, once for all concurrent
 // uploads of the same bytes by the same subject (a client retrying on a slow
 // network): they share one conversion and one key instead of taking a slot
-// each. The work is detached from the first caller, so its leaving does not
-// fail the others.
+// each. The work outlives the first caller, so its leaving does not fail the
+// others, and is dropped when all have left (a conversion already running
+// finishes: libvips cannot be interrupted).
 func (h *Handler) convert(ctx context.Context, key string, body []byte) (ingest.Result, imaging.Placeholder, error) {
-	ch := h.conversions.DoChan(key, func() (any, error) {
-		wctx := context.WithoutCancel(ctx)
+	c, _, err := h.conversions.Do(ctx, key, func(wctx context.Context) (converted, error) {
 		qctx, cancel := context.WithTimeout(wctx, h.cfg.QueueTimeout) // bounds the wait, not the work
 		defer cancel()
 		if err := h.pool.Acquire(qctx); err != nil {
-			return nil, err
+			return converted{}, err
 		}
 		defer h.pool.Release()
+		if err := wctx.Err(); err != nil {
+			return converted{}, err // every uploader has gone
+		}
 		res, err := h.ingest.Prepare(key, body)
 		if err != nil {
-			return nil, err
+			return converted{}, err
 		}
-		if err := h.ingest.Save(wctx, &res); err != nil {
-			return nil, err
+		sctx, cancel := context.WithTimeout(wctx, h.cfg.StoreTimeout)
+		defer cancel()
+		if err := h.ingest.Save(sctx, &res); err != nil {
+			return converted{}, &storeError{err}
 		}
 		// From the upload, not the stored WebP: JPEG shrink-on-load makes the
 		// 100 px decode cheaper (12 ms against 18 ms a photo on the corpus).
 		ph, err := imaging.MakePlaceholder(body)
 		return converted{res, ph}, err
 	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return ingest.Result{}, imaging.Placeholder{}, r.Err
-		}
-		c := r.Val.(converted)
-		return c.res, c.ph, nil
-	case <-ctx.Done():
-		return ingest.Result{}, imaging.Placeholder{}, ctx.Err()
-	}
+	return c.res, c.ph, err
 }
 
 // SetDeferrer turns on deferred conversion: when the conversion queue is
@@ -302,8 +328,10 @@ func (h *Handler) SetDeferrer(d Deferrer) { h.deferrer = d }
 // a result token marked pending (no dimensions yet): the backend can record
 // the key now; the resizer serves it once the worker has converted it.
 func (h *Handler) deferUpload(w http.ResponseWriter, r *http.Request, subject, key string, body []byte, contentType string) (int, error) {
-	if err := h.deferrer.Defer(r.Context(), subject, key, body, contentType); err != nil {
-		return 0, fmt.Errorf("defer conversion: %w", err)
+	sctx, cancel := context.WithTimeout(r.Context(), h.cfg.StoreTimeout)
+	defer cancel()
+	if err := h.deferrer.Defer(sctx, subject, key, body, contentType); err != nil {
+		return 0, &storeError{fmt.Errorf("defer conversion: %w", err)}
 	}
 	now := time.Now()
 	result, err := h.keys.Sign(token.ResultClaims{Subject: subject, Audience: token.AudienceResult, IssuedAt: now.Unix(), ExpiresAt: now.Add(h.cfg.ResultTTL).Unix(), Key: key, Pending: true})

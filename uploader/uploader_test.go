@@ -385,7 +385,7 @@ func TestPrivateMetadataIsGoneAndOrientationBakedIn(t *testing.T) {
 }
 
 func TestParallelRetriesOfOneUploadStoreOneObject(t *testing.T) {
-	f := newFixture(t, diskStore(t), nil)
+	f := newFixture(t, diskStore(t), func(c *Config) { c.PerSubject = 20 })
 	tok := f.uploadToken("couple-9", "")
 	photo := testimage.Photo(t, 1200, 900)
 	src := testimage.JPEG(t, photo)
@@ -451,7 +451,8 @@ func TestBusyUploadsAreDeferred(t *testing.T) {
 	}
 	defer state.Close()
 	queue := state.Queue(5)
-	f.h.SetDeferrer(migrate.Deferred{Store: st, Queue: queue})
+	pending := diskStore(t)
+	f.h.SetDeferrer(migrate.Deferred{Pending: pending, Queue: queue})
 	if err := f.h.pool.Acquire(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -470,12 +471,26 @@ func TestBusyUploadsAreDeferred(t *testing.T) {
 	if _, err := st.Head(context.Background(), key); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("the original exists before conversion: %v", err)
 	}
+	// The raw upload, GPS and all, is out of the resizer's reach however
+	// its path is spelled.
+	for _, p := range []string{"/pending/" + key, "/pending%2F" + key, "//pending/" + key, "/./pending/" + key, "/x/../pending/" + key,
+		"/pending//" + key, "/%70ending/" + key, "/" + key, "/" + key + "?q=100", "/" + key + "?w=320"} {
+		resp, err := http.Get(f.srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 200 || bytes.Contains(body, src[:64]) {
+			t.Errorf("GET %s while pending: %d, %d bytes; the raw upload must not be served", p, resp.StatusCode, len(body))
+		}
+	}
 	in, _ := ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("test-object-key-secret")})
-	w := migrate.NewWorker(st, st, in, state, queue, migrate.WorkerConfig{Drain: true}, slog.New(slog.DiscardHandler))
+	w := migrate.NewWorker(pending, st, in, state, queue, migrate.WorkerConfig{Drain: true}, slog.New(slog.DiscardHandler))
 	if err := w.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Head(context.Background(), migrate.PendingPrefix+key); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := pending.Head(context.Background(), key); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("raw upload still pending after conversion: %v", err)
 	}
 	deferred := f.stored(key)

@@ -29,6 +29,7 @@ type uploaderFlags struct {
 	oldKeyFiles     string
 	serviceKeys     string
 	archiveStoreURL string
+	pendingStoreURL string
 	deferWhenBusy   bool
 }
 
@@ -41,6 +42,10 @@ func (f *uploaderFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.serviceKeys, "service-keys", "", "comma-separated API keys backends use for /v1/upload-tokens (required by `uploader`; `serve` creates DATA/keys/service-key)")
 	fs.StringVar(&f.archiveStoreURL, "archive-store", "", "also keep every untouched upload in this store URL (off by default)")
 	fs.BoolVar(&f.deferWhenBusy, "defer-when-busy", false, "when the conversion queue is full, store uploads raw and convert them later with the migration worker (202) instead of answering 503")
+	fs.StringVar(&f.pendingStoreURL, "pending-store", "", "with --defer-when-busy: where raw uploads wait for conversion; never give it to a resizer (default DATA/pending)")
+	fs.Int64Var(&c.BodyMemory, "upload-body-memory", c.BodyMemory, "memory all upload bodies together may hold; past it, 503 at once")
+	fs.IntVar(&c.PerSubject, "uploads-per-subject", c.PerSubject, "uploads in progress at once for one subject; past it, 429")
+	fs.DurationVar(&c.StoreTimeout, "upload-store-timeout", c.StoreTimeout, "longest a store write may take, retries included; past it, 503")
 	fs.Int64Var(&c.MaxBytes, "max-upload-bytes", c.MaxBytes, "largest upload body")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "upload token life when the backend does not ask")
 	fs.DurationVar(&c.MaxTokenTTL, "max-token-ttl", c.MaxTokenTTL, "longest upload token life a backend may ask")
@@ -152,7 +157,15 @@ func (f *uploaderFlags) newUploader(ctx context.Context, sf *storeFlags, st stor
 	if err != nil {
 		return nil, nil, err
 	}
+	pendingURL := f.pendingStoreURL
+	if pendingURL == "" {
+		pendingURL = filepath.Join(sf.data, "pending")
+	}
+	pending, err := storeurl.Open(ctx, pendingURL, sf.s3Defaults())
+	if err != nil {
+		return nil, nil, fmt.Errorf("--pending-store: %w", err)
+	}
 	queue := state.Queue(5)
-	h.SetDeferrer(migrate.Deferred{Store: st, Queue: queue})
-	return h, migrate.NewWorker(st, st, in, state, queue, migrate.WorkerConfig{Concurrency: 1}, log), nil
+	h.SetDeferrer(migrate.Deferred{Pending: pending, Queue: queue})
+	return h, migrate.NewWorker(pending, st, in, state, queue, migrate.WorkerConfig{Concurrency: 1}, log), nil
 }
