@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
-	"github.com/imgorigin/imgorigin/storage/storagetest"
 	s3store "github.com/imgorigin/imgorigin/storage/s3"
+	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
 // holdUpload opens an upload that declares declared bytes, sends the first
