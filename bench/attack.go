@@ -29,6 +29,7 @@ type AttackConfig struct {
 	Duration      time.Duration // renders: each measured phase
 	HeavyURL      string        // renders: the expensive unsigned request (path?query)
 	HeavyRate     float64       // renders: heavy requests per second
+	Subjects      bool          // uploads: one subject (token) per connection, not one for all
 }
 
 // AttackReport is what one attack measured.
@@ -151,7 +152,12 @@ func (a *attacker) uploads(ctx context.Context) error {
 	addr := strings.TrimPrefix(a.cfg.URL, "http://")
 	var conns []net.Conn
 	refused := 0
-	for range a.cfg.Conns {
+	for i := range a.cfg.Conns {
+		if a.cfg.Subjects {
+			if tok, err = a.token(fmt.Sprintf("attacker-%d", i)); err != nil {
+				return err
+			}
+		}
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			refused++
@@ -180,6 +186,7 @@ func (a *attacker) uploads(ctx context.Context) error {
 		c.Close()
 	}
 	a.rep.set("connections", len(conns))
+	a.rep.set("refused", refused)
 	a.rep.set("answered_early", answered)
 	a.rep.set("rss_peak_mb", peak)
 	a.rep.set("rss_peak_rise_mb", peak-a.rep.Figures["rss_before_mb"].(float64))
@@ -195,7 +202,7 @@ func (a *attacker) uploads(ctx context.Context) error {
 // unsigned requests a second. The server should run with its caches off
 // (--original-cache-bytes 0 --variant-cache-bytes 0) so every render is cold.
 func (a *attacker) renders(ctx context.Context) error {
-	srcs, err := photoJPEGs(4, 2048, 1536, 11)
+	srcs, err := photoJPEGs(4, 3200, 2400, 11) // stored at the 2560 px long-edge cap: the largest originals
 	if err != nil {
 		return err
 	}
