@@ -6,7 +6,7 @@ export GOFLAGS := -buildvcs=false
 export MALLOC_ARENA_MAX := 2
 ARGS ?=
 
-.PHONY: run test build deps test-deps bench
+.PHONY: run test build deps test-deps bench fuzz
 
 deps:
 	@scripts/install-deps.sh run
@@ -34,3 +34,11 @@ bench: build
 	./bin/imgorigin bench --duration 20s --warmup 3s --concurrency 2 $(if $(CORPUS),--corpus $(CORPUS)) \
 		--json bench/results/latest.json --markdown bench/results/latest.md --log-level warn
 	@cat bench/results/latest.md
+
+# Longer fuzzing than `make test` does (it runs only the checked-in corpora).
+# New inputs that fail land in the package's testdata/fuzz: commit them.
+FUZZTIME ?= 1m
+fuzz: deps
+	go test ./resizer/ -run '^$$' -fuzz '^FuzzParseOptions$$' -fuzztime $(FUZZTIME)
+	go test ./token/ -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME)
+	go test ./imaging/ -run '^$$' -fuzz '^FuzzSniff$$' -fuzztime $(FUZZTIME)

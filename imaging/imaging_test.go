@@ -395,3 +395,35 @@ func TestSSIM(t *testing.T) {
 		last = s
 	}
 }
+
+// FuzzSniff: any bytes at all get a format from the allowlist whose magic
+// they carry, or ErrUnsupported; never a panic. Nothing else reaches libvips.
+func FuzzSniff(f *testing.F) {
+	photo := testimage.Photo(f, 16, 16)
+	defer photo.Close()
+	for _, b := range testimage.Formats(f, 16, 16) {
+		f.Add(b[:min(len(b), 64)])
+	}
+	f.Add([]byte("BM\x9a\x00\x00\x00\x00\x00\x00\x00\x36\x00\x00\x00"))
+	f.Add([]byte("\x00\x00\x00\x18ftypavif\x00\x00\x00\x00mif1"))
+	f.Add([]byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`))
+	magic := map[imaging.Format][]string{
+		imaging.JPEG: {"\xff\xd8\xff"}, imaging.PNG: {"\x89PNG\r\n\x1a\n"}, imaging.WebP: {"RIFF"},
+		imaging.GIF: {"GIF87a", "GIF89a"}, imaging.TIFF: {"II*\x00", "MM\x00*"}, imaging.HEIC: {"ftyp"}, imaging.AVIF: {"ftyp"},
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fm, err := imaging.Sniff(b)
+		if err != nil {
+			if !errors.Is(err, imaging.ErrUnsupported) {
+				t.Fatalf("Sniff error %v is not ErrUnsupported", err)
+			}
+			return
+		}
+		for _, m := range magic[fm] {
+			if bytes.HasPrefix(b, []byte(m)) || m == "ftyp" && string(b[4:8]) == m {
+				return
+			}
+		}
+		t.Fatalf("Sniff said %s of %q, which lacks its magic", fm, b[:min(len(b), 16)])
+	})
+}

@@ -132,16 +132,23 @@ func TestLadder(t *testing.T) {
 	}
 }
 
+// FuzzParseOptions checks, for any query, Accept and original size, that
+// parsing never panics, canonical forms round-trip, and the unsigned ceiling
+// holds: no side past MaxSide, nothing past the original, render options a
+// fixed point (the cache key of what is rendered).
 func FuzzParseOptions(f *testing.F) {
-	for _, s := range []string{"w=320", "w=1&h=1&fit=crop&crop=focalpoint&fp-x=0&fp-y=1", "bg=abcd&fit=fill", "dpr=3.999&w=1000", "auto=format&q=1"} {
-		f.Add(s, "image/webp")
+	for _, s := range []string{"w=320", "w=1&h=1&fit=crop&crop=focalpoint&fp-x=0&fp-y=1", "bg=abcd&fit=fill", "dpr=3.999&w=1000",
+		"auto=format&q=1", "w=2048&h=2048&dpr=2&fit=scale&fm=avif&q=100", "w=640&fm=png&bg=80ff0000", "h=4096&fit=fill&bg=fff"} {
+		f.Add(s, "image/avif,image/webp", uint16(2560), uint16(1920), false)
 	}
-	f.Fuzz(func(t *testing.T, query, accept string) {
+	cfg := DefaultConfig()
+	cfg.AutoAVIF = true
+	f.Fuzz(func(t *testing.T, query, accept string, sw, sh uint16, alpha bool) {
 		q, err := url.ParseQuery(query)
-		if err != nil {
+		if err != nil || sw == 0 || sh == 0 {
 			return
 		}
-		o, err := ParseOptions(q, accept, ParseConfig{MaxOutput: 4096})
+		o, err := ParseOptions(q, accept, ParseConfig{MaxOutput: 4096, AutoAVIF: true})
 		if err != nil {
 			return
 		}
@@ -149,9 +156,24 @@ func FuzzParseOptions(f *testing.F) {
 			t.Fatalf("%q gave out-of-range size %dx%d", query, o.Width, o.Height)
 		}
 		back, _ := url.ParseQuery(o.String())
-		again, err := ParseOptions(back, accept, ParseConfig{MaxOutput: 4096})
+		again, err := ParseOptions(back, accept, ParseConfig{MaxOutput: 4096, AutoAVIF: true})
 		if err != nil || again.String() != o.String() {
 			t.Fatalf("canonical %q does not round-trip: %q, %v", o.String(), again.String(), err)
+		}
+		u := cfg.Unsigned.quantize(o)
+		if u.Width > cfg.Unsigned.MaxSide || u.Height > cfg.Unsigned.MaxSide || u.Quality > cfg.Unsigned.MaxQuality {
+			t.Fatalf("%q unsigned: %dx%d q%d, over the ceiling", query, u.Width, u.Height, u.Quality)
+		}
+		h := imaging.Header{Format: imaging.WebP, Width: int(sw), Height: int(sh), Pages: 1, Orientation: 1, Alpha: alpha}
+		r, err := cfg.renderOptions(u, h, false)
+		if err != nil {
+			return
+		}
+		if r.Width > int(sw) || r.Height > int(sh) {
+			t.Fatalf("%q unsigned on %dx%d renders a %dx%d box", query, sw, sh, r.Width, r.Height)
+		}
+		if again, err := cfg.renderOptions(r, h, false); err != nil || again.String() != r.String() {
+			t.Fatalf("render options of %q are not a fixed point: %q then %q (%v)", query, r.String(), again.String(), err)
 		}
 	})
 }

@@ -131,6 +131,8 @@ func (c Config) Validate() error {
 		return errors.New("resizer: deadline and store timeout must be positive")
 	case c.Unsigned.MaxSide < 1 || c.Unsigned.MaxSlowPixels < 0 || c.Unsigned.MaxQuality < 1 || c.Unsigned.MaxQuality > 100 || c.Unsigned.QualityStep < 1:
 		return errors.New("resizer: unsigned limits must be positive (quality up to 100)")
+	case c.Unsigned.VariantsPerOriginal < 0 || c.Unsigned.VariantsPerOriginal > 0 && c.Unsigned.VariantWindow <= 0:
+		return errors.New("resizer: unsigned variants per original must not be negative, and need a positive window")
 	case c.Quality < 1 || c.Quality > 100:
 		return errors.New("resizer: quality must be 1..100")
 	case c.OriginalCacheBytes < 0 || c.VariantCacheBytes < 0 || c.MaxSourceBytes < 1:
