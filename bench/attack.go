@@ -317,24 +317,8 @@ func (a *attacker) connections(ctx context.Context) error {
 	a.rep.set("dial_failed", failed)
 	time.Sleep(time.Second)
 	c := &http.Client{Timeout: 20 * time.Second}
-	start := time.Now()
-	resp, err := c.Get(a.cfg.AdminURL + "/healthz")
-	hz := time.Since(start)
-	if err != nil {
-		a.rep.set("admin_healthz", "error: "+err.Error())
-	} else {
-		resp.Body.Close()
-		a.rep.set("admin_healthz", fmt.Sprintf("%d in %.1f ms", resp.StatusCode, float64(hz.Microseconds())/1000))
-	}
-	start = time.Now()
-	resp, err = c.Get(fmt.Sprintf("%s/%s?w=640", a.cfg.URL, key))
-	rd := time.Since(start)
-	if err != nil {
-		a.rep.set("render", "error: "+err.Error())
-	} else {
-		resp.Body.Close()
-		a.rep.set("render", fmt.Sprintf("%d in %.1f ms", resp.StatusCode, float64(rd.Microseconds())/1000))
-	}
+	a.rep.set("admin_healthz", timedGet(c, a.cfg.AdminURL+"/healthz"))
+	a.rep.set("render", timedGet(c, fmt.Sprintf("%s/%s?w=640", a.cfg.URL, key)))
 	// How many held connections the server has closed by now.
 	time.Sleep(a.cfg.Hold)
 	closed := 0
@@ -355,4 +339,15 @@ func (a *attacker) connections(ctx context.Context) error {
 	}
 	a.rep.set(fmt.Sprintf("closed_by_server_after_%s", a.cfg.Hold), closed)
 	return nil
+}
+
+// timedGet says how a GET went: its status and time, or its error.
+func timedGet(c *http.Client, url string) string {
+	start := time.Now()
+	resp, err := c.Get(url)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	resp.Body.Close()
+	return fmt.Sprintf("%d in %.1f ms", resp.StatusCode, float64(time.Since(start).Microseconds())/1000)
 }

@@ -1,11 +1,9 @@
 package uploader
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -62,14 +60,7 @@ func TestUploadBodiesAreBoundedInMemory(t *testing.T) {
 	if !f.h.budget.take(rest) {
 		t.Fatal("could not take the rest of the budget")
 	}
-	req, _ := http.NewRequest("POST", f.srv.URL+"/v1/uploads", bytes.NewReader(src))
-	req.Header.Set("Authorization", "Bearer "+f.uploadToken("late", ""))
-	req.Header.Set("Content-Type", "image/jpeg")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := f.uploadResponse(f.uploadToken("late", ""), src)
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("upload with the budget spent: %d Retry-After %q, want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
@@ -87,14 +78,7 @@ func TestUploadsPerSubjectAreBounded(t *testing.T) {
 	}
 	waitFor(t, "two uploads in progress", func() bool { return f.h.budget.held.Load() >= 2*firstChunk })
 	src := testimage.JPEG(t, testimage.Photo(t, 300, 200))
-	req, _ := http.NewRequest("POST", f.srv.URL+"/v1/uploads", bytes.NewReader(src))
-	req.Header.Set("Authorization", "Bearer "+f.uploadToken("couple-1", ""))
-	req.Header.Set("Content-Type", "image/jpeg")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := f.uploadResponse(f.uploadToken("couple-1", ""), src)
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("third upload of one subject: %d, want 429 with Retry-After", resp.StatusCode)
 	}
@@ -119,14 +103,7 @@ func TestUploadsWhileTheStoreIsOut(t *testing.T) {
 	for i, breakIt := range []func(){proxy.Down, proxy.Stall} {
 		breakIt()
 		start := time.Now()
-		req, _ := http.NewRequest("POST", f.srv.URL+"/v1/uploads", bytes.NewReader(photos[i]))
-		req.Header.Set("Authorization", "Bearer "+f.uploadToken("u", ""))
-		req.Header.Set("Content-Type", "image/jpeg")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := f.uploadResponse(f.uploadToken("u", ""), photos[i])
 		if took := time.Since(start); resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || took > 4*time.Second {
 			t.Errorf("store out (%d): %d Retry-After %q after %v, want 503 with Retry-After within the 1 s store timeout", i, resp.StatusCode, resp.Header.Get("Retry-After"), took)
 		}

@@ -118,6 +118,20 @@ func (f *fixture) upload(tok string, img []byte) (int, map[string]any) {
 	return f.post("/v1/uploads", tok, "image/jpeg", bytes.NewReader(img))
 }
 
+// uploadResponse uploads img and returns the response, for its headers (body closed).
+func (f *fixture) uploadResponse(tok string, img []byte) *http.Response {
+	f.t.Helper()
+	req, _ := http.NewRequest("POST", f.srv.URL+"/v1/uploads", bytes.NewReader(img))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "image/jpeg")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
 func (f *fixture) objects() []string {
 	var keys []string
 	after := ""
@@ -426,14 +440,7 @@ func TestOverloadAnswers503(t *testing.T) {
 	}
 	defer f.h.pool.Release()
 	photo := testimage.Photo(t, 300, 200)
-	req, _ := http.NewRequest("POST", f.srv.URL+"/v1/uploads", bytes.NewReader(testimage.JPEG(t, photo)))
-	req.Header.Set("Authorization", "Bearer "+f.uploadToken("u", ""))
-	req.Header.Set("Content-Type", "image/jpeg")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := f.uploadResponse(f.uploadToken("u", ""), testimage.JPEG(t, photo))
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("overloaded: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
