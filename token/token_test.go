@@ -2,108 +2,195 @@ package token
 
 import (
 	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
-func key(t testing.TB, b byte) Key {
-	k, err := NewKey(bytes.Repeat([]byte{b}, 32))
+const issuer = "https://upload.example.test"
+
+func keySet(t testing.TB, alg string) *KeySet {
+	t.Helper()
+	k, err := GenerateKey(alg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return k
+	ks, err := NewKeySet(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks.Issuer = issuer
+	return ks
 }
 
-func TestUploadTokenRoundTrip(t *testing.T) {
-	ks, _ := NewKeySet(key(t, 1))
-	now := time.Unix(1_800_000_000, 0)
-	tok, minted, err := ks.MintUpload("couple-123", 5<<20, 15*time.Minute, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := ks.VerifyUpload(tok, now.Add(14*time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != minted || got.Subject != "couple-123" || got.MaxBytes != 5<<20 || got.Audience != "upload" || len(got.ID) != 32 || got.ExpiresAt-got.IssuedAt != 900 {
-		t.Fatalf("claims %+v", got)
-	}
-	if _, err := ks.VerifyUpload(tok, now.Add(16*time.Minute)); !errors.Is(err, ErrExpired) {
-		t.Fatalf("after expiry: %v, want ErrExpired", err)
-	}
-	other, _, _ := ks.MintUpload("x", 0, time.Minute, now)
-	if other == tok {
-		t.Fatal("two tokens are identical: jti is not random")
-	}
-}
-
-func TestVerifyErrorsAreDistinct(t *testing.T) {
-	ks, _ := NewKeySet(key(t, 1))
-	stranger, _ := NewKeySet(key(t, 2))
-	now := time.Now()
-	upload, _, _ := ks.MintUpload("s", 0, time.Minute, now)
-	result, _ := ks.Sign(ResultClaims{Subject: "s", Audience: AudienceResult, IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix(), Key: "k"})
-	fromStranger, _, _ := stranger.MintUpload("s", 0, time.Minute, now)
-	parts := strings.Split(upload, ".")
-	forged := parts[0] + "." + b64.EncodeToString([]byte(`{"sub":"someone-else","aud":"upload","exp":9999999999}`)) + "." + parts[2]
-	noneAlg := b64.EncodeToString([]byte(`{"alg":"none","kid":"`+key(t, 1).ID+`"}`)) + "." + parts[1] + "."
-	cases := []struct {
-		name string
-		err  error
-		f    func() error
-	}{
-		{"result token used to upload", ErrAudience, func() error { _, err := ks.VerifyUpload(result, now); return err }},
-		{"upload token presented as result", ErrAudience, func() error { _, err := ks.VerifyResult(upload, now); return err }},
-		{"claims changed after signing", ErrSignature, func() error { _, err := ks.VerifyUpload(forged, now); return err }},
-		{"alg none", ErrSignature, func() error { _, err := ks.VerifyUpload(noneAlg, now); return err }},
-		{"signed by an unknown key", ErrUnknownKey, func() error { _, err := ks.VerifyUpload(fromStranger, now); return err }},
-		{"not a JWT", ErrMalformed, func() error { _, err := ks.VerifyUpload("hello", now); return err }},
-		{"bad base64", ErrMalformed, func() error { _, err := ks.VerifyUpload("!!.!!.!!", now); return err }},
-	}
-	for _, c := range cases {
-		if err := c.f(); !errors.Is(err, c.err) {
-			t.Errorf("%s: %v, want %v", c.name, err, c.err)
+func TestTokensRoundTripWithEveryClaim(t *testing.T) {
+	for _, alg := range []string{ES256, EdDSA} {
+		ks := keySet(t, alg)
+		now := time.Unix(1_800_000_000, 0)
+		tok, minted, err := ks.MintUpload("couple-123", UploadLimits{MaxBytes: 5 << 20, MaxUploads: 3}, 15*time.Minute, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ks.VerifyUpload(tok, now.Add(14*time.Minute))
+		if err != nil {
+			t.Fatalf("%s: %v", alg, err)
+		}
+		if got.Subject != "couple-123" || got.MaxBytes != 5<<20 || got.MaxUploads != 3 || got.Issuer != issuer || len(got.ID) != 32 ||
+			got.NotBefore == nil || got.ExpiresAt.Sub(got.IssuedAt.Time) != 15*time.Minute || got.ID != minted.ID {
+			t.Fatalf("%s: claims %+v", alg, got)
+		}
+		res, err := ks.MintResult("couple-123", Result{Key: "k", Width: 10}, time.Hour, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := ks.VerifyResult(res, now)
+		if err != nil || rc.Key != "k" || rc.Width != 10 || rc.ID == "" || rc.Issuer != issuer {
+			t.Fatalf("%s: result %+v, %v", alg, rc, err)
+		}
+		header, _ := base64.RawURLEncoding.DecodeString(strings.Split(res, ".")[0])
+		var h map[string]string
+		json.Unmarshal(header, &h)
+		if h["alg"] != alg || h["typ"] != TypeResult || h["kid"] == "" {
+			t.Fatalf("%s: header %v", alg, h)
 		}
 	}
-	if _, err := ks.VerifyResult(result, now); err != nil {
-		t.Errorf("valid result token: %v", err)
+}
+
+func TestVerificationRefuses(t *testing.T) {
+	ks := keySet(t, ES256)
+	now := time.Unix(1_800_000_000, 0)
+	upload, _, _ := ks.MintUpload("u", UploadLimits{}, 15*time.Minute, now)
+	result, _ := ks.MintResult("u", Result{Key: "k"}, time.Hour, now)
+	stranger := keySet(t, ES256)
+	foreign, _ := stranger.MintResult("u", Result{Key: "k"}, time.Hour, now)
+	// A token with the right audience but the other kind's type: what a
+	// verifier that only checks aud would accept.
+	sneaky, _ := ks.sign(TypeUpload, ResultClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: issuer, Subject: "u", Audience: jwt.ClaimStrings{AudienceResult},
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))}})
+	long, _ := ks.MintResult("u", Result{}, MaxResultLifetime+time.Hour, now)
+	other := keySet(t, ES256)
+	other.signing, other.byID = ks.signing, ks.byID
+	other.Issuer = "https://evil.example.test"
+	wrongIssuer, _ := other.MintResult("u", Result{}, time.Hour, now)
+	sig := []byte(result)
+	sig[len(sig)-5] ^= 1
+	for _, c := range []struct {
+		name string
+		err  error
+		got  error
+	}{
+		{"upload token as result", ErrAudience, verr(ks.VerifyResult(upload, now))},
+		{"result token as upload", ErrAudience, verr2(ks.VerifyUpload(result, now))},
+		{"typed for the other kind", ErrAudience, verr(ks.VerifyResult(sneaky, now))},
+		{"expired", ErrExpired, verr(ks.VerifyResult(result, now.Add(2*time.Hour)))},
+		{"issued in the future", ErrNotYetValid, verr(ks.VerifyResult(result, now.Add(-time.Minute)))},
+		{"unknown key", ErrUnknownKey, verr(ks.VerifyResult(foreign, now))},
+		{"flipped signature", ErrSignature, verr(ks.VerifyResult(string(sig), now))},
+		{"lifetime over the cap", ErrLifetime, verr(ks.VerifyResult(long, now))},
+		{"wrong issuer", ErrIssuer, verr(ks.VerifyResult(wrongIssuer, now))},
+		{"garbage", ErrMalformed, verr(ks.VerifyResult("a.b.c", now))},
+	} {
+		if !errors.Is(c.got, c.err) {
+			t.Errorf("%s: %v, want %v", c.name, c.got, c.err)
+		}
+	}
+	if _, err := ks.VerifyResult(result, now.Add(-Leeway/2)); err != nil {
+		t.Errorf("within the leeway: %v", err)
 	}
 }
 
+func verr(_ ResultClaims, err error) error  { return err }
+func verr2(_ UploadClaims, err error) error { return err }
+
 func TestRotationAndJWKS(t *testing.T) {
-	old, cur := key(t, 1), key(t, 2)
-	oldSet, _ := NewKeySet(old)
-	tokOld, _, _ := oldSet.MintUpload("s", 0, time.Hour, time.Now())
-	rotated, _ := NewKeySet(cur, Key{ID: old.ID, Public: old.Public})
-	if _, err := rotated.VerifyUpload(tokOld, time.Now()); err != nil {
-		t.Fatalf("a token signed by the previous key must verify until that key is removed: %v", err)
+	old, _ := NewKey(bytes.Repeat([]byte{1}, 32)) // an earlier version's Ed25519 seed
+	ks1, _ := NewKeySet(old)
+	ks1.Issuer = issuer
+	now := time.Now()
+	inFlight, _ := ks1.MintResult("u", Result{Key: "k"}, time.Hour, now)
+	cur, _ := GenerateKey(ES256)
+	ks2, _ := NewKeySet(cur, old)
+	ks2.Issuer = issuer
+	b, err := json.Marshal(ks2.JWKS())
+	if err != nil {
+		t.Fatal(err)
 	}
-	tokNew, _, _ := rotated.MintUpload("s", 0, time.Hour, time.Now())
-	if _, err := oldSet.VerifyUpload(tokNew, time.Now()); !errors.Is(err, ErrUnknownKey) {
-		t.Fatalf("old set verifying new token: %v", err)
+	var doc struct{ Keys []map[string]string }
+	json.Unmarshal(b, &doc)
+	if len(doc.Keys) != 2 || doc.Keys[0]["kid"] != cur.ID || doc.Keys[0]["alg"] != ES256 || doc.Keys[0]["crv"] != "P-256" ||
+		doc.Keys[1]["alg"] != EdDSA || doc.Keys[1]["use"] != "sig" || doc.Keys[0]["d"] != "" {
+		t.Fatalf("JWKS %s", b)
 	}
-	doc := rotated.JWKS()
-	if len(doc["keys"]) != 2 || doc["keys"][0].Kid != cur.ID || doc["keys"][0].Kty != "OKP" || doc["keys"][0].Crv != "Ed25519" {
-		t.Fatalf("JWKS %+v", doc)
-	}
-	b := []byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"` + cur.ID + `","x":"` + b64.EncodeToString(cur.Public) + `"},{"kty":"RSA","kid":"r"}]}`)
 	keys, err := ParseJWKS(b)
-	if err != nil || len(keys) != 1 {
-		t.Fatalf("ParseJWKS: %v, %v", keys, err)
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("ParseJWKS: %v %v", keys, err)
 	}
-	if _, err := Verifier(keys).VerifyUpload(tokNew, time.Now()); err != nil {
-		t.Fatalf("backend verifier from JWKS: %v", err)
+	v := Verifier(keys)
+	v.Issuer = issuer
+	if _, err := v.VerifyResult(inFlight, now); err != nil {
+		t.Fatalf("a token of the rotated-out key: %v", err)
 	}
-	if _, err := Verifier(keys).Sign(UploadClaims{}); err == nil {
+	if _, err := v.MintResult("u", Result{}, time.Hour, now); err == nil {
 		t.Fatal("a verify-only key set signed")
+	}
+	pemBytes, _ := cur.PrivateKeyPEM()
+	back, err := ParsePrivateKeyPEM(pemBytes)
+	if err != nil || back.ID != cur.ID || back.Alg != ES256 {
+		t.Fatalf("PEM round trip: %+v %v", back, err)
+	}
+}
+
+// The Go backend's verifier: keys cached by Cache-Control, fetched again on
+// an unknown kid (a rotation), at most once per interval.
+func TestJWKSVerifier(t *testing.T) {
+	ks := keySet(t, ES256)
+	var fetches atomic.Int32
+	var current atomic.Pointer[KeySet]
+	current.Store(ks)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		json.NewEncoder(w).Encode(current.Load().JWKS())
+	}))
+	defer srv.Close()
+	v := &JWKSVerifier{URL: srv.URL, Issuer: issuer, RefetchInterval: time.Millisecond}
+	ctx := context.Background()
+	tok, _ := ks.MintResult("u", Result{Key: "k"}, time.Hour, time.Now())
+	for range 3 {
+		if c, err := v.VerifyResult(ctx, tok); err != nil || c.Key != "k" {
+			t.Fatalf("%+v %v", c, err)
+		}
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Fatalf("%d fetches for 3 verifications within max-age", n)
+	}
+	next, _ := GenerateKey(ES256)
+	rotated, _ := NewKeySet(next, ks.signing)
+	rotated.Issuer = issuer
+	current.Store(rotated)
+	time.Sleep(2 * time.Millisecond)
+	tok2, _ := rotated.MintResult("u", Result{Key: "k2"}, time.Hour, time.Now())
+	if c, err := v.VerifyResult(ctx, tok2); err != nil || c.Key != "k2" {
+		t.Fatalf("after rotation: %+v %v", c, err)
+	}
+	upload, _, _ := rotated.MintUpload("u", UploadLimits{}, time.Hour, time.Now())
+	if _, err := v.VerifyResult(ctx, upload); !errors.Is(err, ErrAudience) {
+		t.Fatalf("an upload token: %v", err)
 	}
 }
 
 func FuzzVerify(f *testing.F) {
-	ks, _ := NewKeySet(key(f, 1))
-	tok, _, _ := ks.MintUpload("s", 0, time.Hour, time.Now())
+	ks := keySet(f, ES256)
+	tok, _, _ := ks.MintUpload("s", UploadLimits{}, time.Hour, time.Now())
 	f.Add(tok)
 	f.Add("a.b.c")
 	f.Fuzz(func(t *testing.T, s string) {

@@ -37,6 +37,8 @@ func tokenRefusal(err error) string {
 		return "the upload token has expired; ask your backend for a new one"
 	case errors.Is(err, token.ErrAudience):
 		return "this is not an upload token"
+	case errors.Is(err, token.ErrNotYetValid):
+		return "the upload token is not valid yet; check the clocks"
 	case errors.Is(err, token.ErrSignature), errors.Is(err, token.ErrUnknownKey):
 		return "the upload token's signature is not valid here"
 	}

@@ -142,3 +142,29 @@ func TestErrorAnswersDoNotLeakInternals(t *testing.T) {
 	code, res = f.upload(tok+"x", src)
 	check("bad signature", code, res, 401)
 }
+
+// An upload token stores one object unless the backend asked for more;
+// retries of the same bytes are the same object.
+func TestUploadTokensStoreTheirMaxUploads(t *testing.T) {
+	f := newFixture(t, diskStore(t), nil)
+	a := testimage.JPEG(t, testimage.Photo(t, 300, 200))
+	b := testimage.JPEG(t, testimage.Photo(t, 301, 200))
+	c := testimage.JPEG(t, testimage.Photo(t, 302, 200))
+	once := f.uploadToken("u", "")
+	for i, want := range []int{201, 201, 403} {
+		src := [][]byte{a, a, b}[i]
+		if code, res := f.upload(once, src); code != want {
+			t.Fatalf("single-use token, upload %d: %d %v, want %d", i, code, res, want)
+		}
+	}
+	twice := f.uploadToken("u", `,"max_uploads":2`)
+	for i, src := range [][]byte{b, c, a} {
+		want := []int{201, 201, 403}[i]
+		if code, res := f.upload(twice, src); code != want {
+			t.Fatalf("max_uploads=2, upload %d: %d %v, want %d", i, code, res, want)
+		}
+	}
+	if code, res := f.post("/v1/upload-tokens", serviceKey, "application/json", strings.NewReader(`{"subject":"u","max_uploads":100000}`)); code != 400 {
+		t.Fatalf("max_uploads over the cap: %d %v", code, res)
+	}
+}

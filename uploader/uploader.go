@@ -40,6 +40,9 @@ type Config struct {
 	MaxTokenTTL time.Duration
 	// ResultTTL is how long the backend may take to verify a result token. Default 24 h.
 	ResultTTL time.Duration
+	// MaxUploadsPerToken caps the max_uploads a backend may ask for one
+	// upload token; a token that asks none stores one object. Default 100.
+	MaxUploadsPerToken int
 	// Concurrency conversions run at once (default: cores); QueueLength more
 	// may wait (default 2 x Concurrency); past that, 503.
 	Concurrency int
@@ -67,7 +70,7 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		MaxBytes: 50 << 20, TokenTTL: 15 * time.Minute, MaxTokenTTL: time.Hour, ResultTTL: 24 * time.Hour,
+		MaxBytes: 50 << 20, TokenTTL: 15 * time.Minute, MaxTokenTTL: time.Hour, ResultTTL: 24 * time.Hour, MaxUploadsPerToken: 100,
 		Concurrency: runtime.NumCPU(), QueueLength: 2 * runtime.NumCPU(),
 		ReadTimeout: 2 * time.Minute, IdleTimeout: 15 * time.Second, QueueTimeout: 10 * time.Second,
 		BodyMemory: 256 << 20, PerSubject: 4, StoreTimeout: 10 * time.Second,
@@ -81,6 +84,10 @@ func (c Config) Validate() error {
 		return errors.New("uploader: max bytes must be positive")
 	case c.TokenTTL <= 0 || c.MaxTokenTTL < c.TokenTTL || c.ResultTTL <= 0:
 		return errors.New("uploader: token lifetimes must be positive, the default within the maximum")
+	case c.MaxTokenTTL > token.MaxUploadLifetime || c.ResultTTL > token.MaxResultLifetime:
+		return fmt.Errorf("uploader: token lifetimes are at most %v (upload) and %v (result): verifiers refuse longer ones", token.MaxUploadLifetime, token.MaxResultLifetime)
+	case c.MaxUploadsPerToken < 1:
+		return errors.New("uploader: uploads per token must be at least 1")
 	case c.Concurrency < 1 || c.QueueLength < 0:
 		return errors.New("uploader: concurrency must be at least 1 and the queue not negative")
 	case c.ReadTimeout <= 0 || c.IdleTimeout <= 0 || c.QueueTimeout <= 0 || c.StoreTimeout <= 0:
@@ -115,6 +122,7 @@ type Handler struct {
 	pool        *workpool.Pool
 	budget      *memoryBudget
 	subjects    *subjectLimiter
+	ledger      *ledger
 	conversions flight.Group[converted]
 	log         *slog.Logger
 	uploads     *prometheus.HistogramVec
@@ -132,6 +140,7 @@ func New(in *ingest.Ingester, keys *token.KeySet, serviceKeys [][]byte, archive 
 		pool:     workpool.New(cfg.Concurrency, cfg.QueueLength),
 		budget:   newMemoryBudget(cfg.BodyMemory),
 		subjects: &subjectLimiter{inFlight: map[string]int{}, max: cfg.PerSubject},
+		ledger:   newLedger(cfg.MaxTokenTTL + token.Leeway),
 		uploads: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "imgorigin_uploader_request_duration_seconds", Help: "Uploader requests by endpoint and status.",
 			Buckets: []float64{.01, .025, .05, .1, .2, .3, .5, .7, 1, 2, 5, 10, 30}}, []string{"endpoint", "status"}),
 	}
@@ -168,6 +177,7 @@ func (h *Handler) endpoint(name string, f func(http.ResponseWriter, *http.Reques
 type tokenRequest struct {
 	Subject    string `json:"subject"`
 	MaxBytes   int64  `json:"max_bytes"`
+	MaxUploads int    `json:"max_uploads"`
 	TTLSeconds int64  `json:"ttl_seconds"`
 }
 
@@ -179,7 +189,7 @@ func (h *Handler) uploadToken(w http.ResponseWriter, r *http.Request) (int, erro
 	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return 0, badRequest(`body must be JSON {"subject": string, "max_bytes": number, "ttl_seconds": number}`)
+		return 0, badRequest(`body must be JSON {"subject": string, "max_bytes": number, "max_uploads": number, "ttl_seconds": number}`)
 	}
 	if req.Subject == "" || len(req.Subject) > 256 {
 		return 0, badRequest("subject must be 1 to 256 characters")
@@ -194,11 +204,15 @@ func (h *Handler) uploadToken(w http.ResponseWriter, r *http.Request) (int, erro
 			return 0, badRequest(fmt.Sprintf("ttl_seconds must be from 1 to %d", int(h.cfg.MaxTokenTTL.Seconds())))
 		}
 	}
-	tok, claims, err := h.keys.MintUpload(req.Subject, req.MaxBytes, ttl, time.Now())
+	if req.MaxUploads < 0 || req.MaxUploads > h.cfg.MaxUploadsPerToken {
+		return 0, badRequest(fmt.Sprintf("max_uploads must be from 0 (one upload) to %d", h.cfg.MaxUploadsPerToken))
+	}
+	tok, claims, err := h.keys.MintUpload(req.Subject, token.UploadLimits{MaxBytes: req.MaxBytes, MaxUploads: req.MaxUploads}, ttl, time.Now())
 	if err != nil {
 		return 0, err
 	}
-	return writeJSON(w, http.StatusCreated, map[string]string{"token": tok, "expires_at": time.Unix(claims.ExpiresAt, 0).UTC().Format(time.RFC3339)})
+	return writeJSON(w, http.StatusCreated, map[string]any{"token": tok, "max_uploads": max(1, req.MaxUploads),
+		"expires_at": claims.ExpiresAt.UTC().Format(time.RFC3339)})
 }
 
 // serviceKeyValid compares against every key in constant time.
@@ -256,9 +270,20 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 	}
 	defer release()
 	key := h.ingest.Key(claims.Subject, body)
+	if !h.ledger.reserve(claims.ID, key, max(1, claims.MaxUploads)) {
+		return 0, &httpError{http.StatusForbidden, fmt.Sprintf("this upload token has stored its %d objects; ask your backend for a new one", max(1, claims.MaxUploads))}
+	}
+	stored := false
+	defer func() {
+		if !stored {
+			h.ledger.release(claims.ID, key)
+		}
+	}()
 	res, ph, err := h.convert(r.Context(), key, body)
 	if errors.Is(err, workpool.ErrOverloaded) && h.deferrer != nil {
-		return h.deferUpload(w, r, claims.Subject, key, body, contentType)
+		status, err := h.deferUpload(w, r, claims.Subject, key, body, contentType)
+		stored = err == nil
+		return status, err
 	}
 	if err != nil {
 		return 0, err
@@ -270,11 +295,9 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 			return 0, &storeError{fmt.Errorf("archive: %w", err)}
 		}
 	}
-	now := time.Now()
-	result, err := h.keys.Sign(token.ResultClaims{
-		Subject: claims.Subject, Audience: token.AudienceResult, IssuedAt: now.Unix(), ExpiresAt: now.Add(h.cfg.ResultTTL).Unix(),
-		Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, SHA256: res.SHA256,
-	})
+	stored = true
+	result, err := h.keys.MintResult(claims.Subject, token.Result{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, SHA256: res.SHA256},
+		h.cfg.ResultTTL, time.Now())
 	if err != nil {
 		return 0, err
 	}
@@ -333,8 +356,7 @@ func (h *Handler) deferUpload(w http.ResponseWriter, r *http.Request, subject, k
 	if err := h.deferrer.Defer(sctx, subject, key, body, contentType); err != nil {
 		return 0, &storeError{fmt.Errorf("defer conversion: %w", err)}
 	}
-	now := time.Now()
-	result, err := h.keys.Sign(token.ResultClaims{Subject: subject, Audience: token.AudienceResult, IssuedAt: now.Unix(), ExpiresAt: now.Add(h.cfg.ResultTTL).Unix(), Key: key, Pending: true})
+	result, err := h.keys.MintResult(subject, token.Result{Key: key, Pending: true}, h.cfg.ResultTTL, time.Now())
 	if err != nil {
 		return 0, err
 	}

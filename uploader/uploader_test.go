@@ -3,7 +3,6 @@ package uploader
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +36,8 @@ func TestMain(m *testing.M) { testimage.Main(m) }
 
 const serviceKey = "backend-service-key-0123456789"
 
+const testIssuer = "https://upload.example.test"
+
 type fixture struct {
 	t     *testing.T
 	store storage.Store
@@ -48,13 +49,18 @@ type fixture struct {
 // newFixture runs the uploader and the resizer on one mux, as `serve` does.
 func newFixture(t *testing.T, st storage.Store, mod func(*Config)) *fixture {
 	t.Helper()
-	k, _ := token.NewKey(bytes.Repeat([]byte{9}, 32))
+	k, err := token.GenerateKey(token.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ks, _ := token.NewKeySet(k)
+	ks.Issuer = testIssuer
 	in, err := ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("test-object-key-secret")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig()
+	cfg.MaxUploadsPerToken = 1000
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -200,7 +206,9 @@ func TestEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			claims, err := token.Verifier(keys).VerifyResult(res["result_token"].(string), time.Now())
+			verifier := token.Verifier(keys)
+			verifier.Issuer = testIssuer
+			claims, err := verifier.VerifyResult(res["result_token"].(string), time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -211,11 +219,11 @@ func TestEndToEnd(t *testing.T) {
 			parsed, err := jwt.Parse(res["result_token"].(string), func(tk *jwt.Token) (any, error) {
 				for _, k := range keys {
 					if k.ID == tk.Header["kid"] {
-						return ed25519.PublicKey(k.Public), nil
+						return k.Public, nil
 					}
 				}
 				return nil, errors.New("unknown kid")
-			}, jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithAudience("result"), jwt.WithExpirationRequired())
+			}, jwt.WithValidMethods([]string{"ES256"}), jwt.WithAudience("result"), jwt.WithIssuer(testIssuer), jwt.WithExpirationRequired())
 			if err != nil || !parsed.Valid {
 				t.Fatalf("golang-jwt rejects the result token: %v", err)
 			}
@@ -239,7 +247,7 @@ func TestEndToEnd(t *testing.T) {
 
 func TestEveryInputFormatUploads(t *testing.T) {
 	f := newFixture(t, diskStore(t), nil)
-	tok := f.uploadToken("u", "")
+	tok := f.uploadToken("u", `,"max_uploads":100`)
 	for name, src := range testimage.Formats(t, 600, 400) {
 		code, res := f.upload(tok, src) // the Content-Type says JPEG: the bytes decide
 		if code != 201 || res["width"] != 600.0 || res["height"] != 400.0 || res["format"] != "webp" {
@@ -298,13 +306,14 @@ func TestBadInputGetsAClearStatusAndStoresNothing(t *testing.T) {
 	photo := testimage.Photo(t, 600, 400)
 	good := testimage.JPEG(t, photo)
 	now := time.Now()
-	tok := f.uploadToken("u", "")
+	tok := f.uploadToken("u", `,"max_uploads":100`)
 	small := f.uploadToken("u", `,"max_bytes":1000`)
-	expired, _, _ := f.keys.MintUpload("u", 0, time.Minute, now.Add(-time.Hour))
-	result, _ := f.keys.Sign(token.ResultClaims{Subject: "u", Audience: token.AudienceResult, ExpiresAt: now.Add(time.Hour).Unix()})
+	expired, _, _ := f.keys.MintUpload("u", token.UploadLimits{}, time.Minute, now.Add(-time.Hour))
+	result, _ := f.keys.MintResult("u", token.Result{Key: "k"}, time.Hour, now)
 	stranger, _ := token.NewKey(bytes.Repeat([]byte{7}, 32))
 	strangerSet, _ := token.NewKeySet(stranger)
-	forged, _, _ := strangerSet.MintUpload("u", 0, time.Hour, now)
+	strangerSet.Issuer = testIssuer
+	forged, _, _ := strangerSet.MintUpload("u", token.UploadLimits{}, time.Hour, now)
 	parts := strings.Split(tok, ".")
 	tampered := parts[0] + "." + strings.TrimRight(parts[1], "A") + "B." + parts[2]
 
@@ -360,7 +369,7 @@ func TestBadInputGetsAClearStatusAndStoresNothing(t *testing.T) {
 
 func TestPrivateMetadataIsGoneAndOrientationBakedIn(t *testing.T) {
 	f := newFixture(t, diskStore(t), nil)
-	tok := f.uploadToken("u", "")
+	tok := f.uploadToken("u", `,"max_uploads":100`)
 	photo := testimage.Photo(t, 800, 500)
 	code, res := f.upload(tok, testimage.WithPrivateMetadata(t, photo))
 	if code != 201 {

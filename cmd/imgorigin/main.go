@@ -19,6 +19,7 @@ Commands:
   import    convert image files into stored originals; prints one JSON line per file
   migrate   convert a legacy bucket (originals + thumbnails) into WebP originals: plan, work, status, report, export
   bench     load generator and performance report (cold, warm-original, hot, zipf)
+  keys      keys generate: a new token signing key (PEM)
 
 Run 'imgorigin COMMAND -h' for a command's flags. Every flag has an
 environment twin: --admin-addr is IMGORIGIN_ADMIN_ADDR.
@@ -39,6 +40,8 @@ func main() {
 		err = runBench(args)
 	case "migrate":
 		err = migrateCmd(args, os.Stdout)
+	case "keys":
+		err = keysCmd(args, os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

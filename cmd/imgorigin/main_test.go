@@ -144,13 +144,30 @@ func TestUploaderRoleRefusesToStartWithoutKeys(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--signing-key-file is required") {
 		t.Fatalf("uploader without a signing key: %v", err)
 	}
+	keyFile := filepath.Join(dir, "signing.pem")
+	if err := keysCmd([]string{"generate", "--out", keyFile}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := keysCmd([]string{"generate", "--out", keyFile}, io.Discard); err == nil {
+		t.Fatal("keys generate overwrote an existing key file")
+	}
+	// A hex Ed25519 seed, as earlier versions wrote, still loads as EdDSA.
 	seed := filepath.Join(dir, "seed")
 	os.WriteFile(seed, []byte(strings.Repeat("ab", 32)), 0o600)
-	err = serve("uploader", []string{"--data", dir, "--signing-key-file", seed, "--addr", "127.0.0.1:0", "--admin-addr", "", "--log-level", "error"})
-	if err == nil || !strings.Contains(err.Error(), "--service-keys is required") {
-		t.Fatalf("uploader without service keys: %v", err)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--signing-key-file", keyFile}, "--service-keys is required"},
+		{[]string{"--signing-key-file", seed, "--token-alg", "EdDSA"}, "--service-keys is required"},
+		{[]string{"--signing-key-file", seed}, "--token-alg is ES256"},
+	} {
+		err = serve("uploader", append([]string{"--data", dir, "--addr", "127.0.0.1:0", "--admin-addr", "", "--log-level", "error"}, c.args...))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("uploader %v: %v, want %q", c.args, err, c.want)
+		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "keys", "signing-key")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, "keys", "signing-key.pem")); err == nil {
 		t.Fatal("the uploader role created development keys")
 	}
 }

@@ -146,7 +146,7 @@ func serve(role string, args []string) error {
 	}
 	var deferred *migrate.Worker
 	if role != "resizer" {
-		up, worker, err := uf.newUploader(ctx, &sf, store, role == "serve", log, srv.Registry)
+		up, worker, err := uf.newUploader(ctx, &sf, store, sc.Addr, role == "serve", log, srv.Registry)
 		if err != nil {
 			return err
 		}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -31,14 +34,18 @@ type uploaderFlags struct {
 	archiveStoreURL string
 	pendingStoreURL string
 	deferWhenBusy   bool
+	tokenAlg        string
+	tokenIssuer     string
 }
 
 func (f *uploaderFlags) register(fs *flag.FlagSet) {
 	f.cfg = uploader.DefaultConfig()
 	f.original = imaging.DefaultOriginal()
 	c := &f.cfg
-	fs.StringVar(&f.signingKeyFile, "signing-key-file", "", "file holding the hex Ed25519 seed that signs tokens (required by `uploader`; `serve` creates DATA/keys/signing-key)")
-	fs.StringVar(&f.oldKeyFiles, "old-signing-key-files", "", "comma-separated seed files of rotated-out keys: their tokens still verify")
+	fs.StringVar(&f.signingKeyFile, "signing-key-file", "", "PEM (PKCS #8) private key that signs tokens, from `imgorigin keys generate` (required by `uploader`; `serve` creates DATA/keys/signing-key.pem); a hex Ed25519 seed file also works")
+	fs.StringVar(&f.oldKeyFiles, "old-signing-key-files", "", "comma-separated key files of rotated-out keys: published in the JWKS, their tokens still verify")
+	fs.StringVar(&f.tokenAlg, "token-alg", token.ES256, "token signing algorithm: ES256 (every JWT library verifies it) or EdDSA; the signing key must be of this kind")
+	fs.StringVar(&f.tokenIssuer, "token-issuer", "", "iss of every token, which backends check: the URL clients upload to (default http://ADDR)")
 	fs.StringVar(&f.serviceKeys, "service-keys", "", "comma-separated API keys backends use for /v1/upload-tokens (required by `uploader`; `serve` creates DATA/keys/service-key)")
 	fs.StringVar(&f.archiveStoreURL, "archive-store", "", "also keep every untouched upload in this store URL (off by default)")
 	fs.BoolVar(&f.deferWhenBusy, "defer-when-busy", false, "when the conversion queue is full, store uploads raw and convert them later with the migration worker (202) instead of answering 503")
@@ -59,24 +66,32 @@ func (f *uploaderFlags) register(fs *flag.FlagSet) {
 // keys loads the signing keys and service keys. In development (dev=true)
 // missing ones are created under DATA/keys and the log says where; otherwise
 // their absence is an error.
-func (f *uploaderFlags) keys(data string, dev bool, log *slog.Logger) (*token.KeySet, [][]byte, error) {
+func (f *uploaderFlags) keys(data, addr string, dev bool, log *slog.Logger) (*token.KeySet, [][]byte, error) {
 	signing := f.signingKeyFile
+	var older []token.Key
 	if signing == "" && dev {
-		signing = filepath.Join(data, "keys", "signing-key")
-		if _, created, err := secrets.LoadOrCreate(signing); err != nil {
+		signing = filepath.Join(data, "keys", "signing-key.pem")
+		if created, err := createKeyFile(signing, f.tokenAlg); err != nil {
 			return nil, nil, err
 		} else if created {
-			log.Warn("created a development token signing key", "path", signing)
+			log.Warn("created a development token signing key", "path", signing, "alg", f.tokenAlg)
+		}
+		// Earlier versions' development key (a hex Ed25519 seed) keeps
+		// verifying what it signed.
+		if k, err := loadKey(filepath.Join(data, "keys", "signing-key")); err == nil {
+			older = append(older, k)
 		}
 	}
 	if signing == "" {
-		return nil, nil, fmt.Errorf("--signing-key-file is required: the uploader signs tokens with it")
+		return nil, nil, fmt.Errorf("--signing-key-file is required: the uploader signs tokens with it (make one with `imgorigin keys generate`)")
 	}
 	cur, err := loadKey(signing)
 	if err != nil {
 		return nil, nil, err
 	}
-	var older []token.Key
+	if cur.Alg != f.tokenAlg {
+		return nil, nil, fmt.Errorf("the signing key %s is %s, but --token-alg is %s", signing, cur.Alg, f.tokenAlg)
+	}
 	for _, p := range splitList(f.oldKeyFiles) {
 		k, err := loadKey(p)
 		if err != nil {
@@ -87,6 +102,10 @@ func (f *uploaderFlags) keys(data string, dev bool, log *slog.Logger) (*token.Ke
 	ks, err := token.NewKeySet(cur, older...)
 	if err != nil {
 		return nil, nil, err
+	}
+	ks.Issuer = f.tokenIssuer
+	if ks.Issuer == "" {
+		ks.Issuer = "http://" + addr
 	}
 	var service [][]byte
 	for _, k := range splitList(f.serviceKeys) {
@@ -109,16 +128,77 @@ func (f *uploaderFlags) keys(data string, dev bool, log *slog.Logger) (*token.Ke
 	return ks, service, nil
 }
 
+// loadKey reads a PEM private key, or the hex Ed25519 seed earlier versions wrote.
 func loadKey(path string) (token.Key, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return token.Key{}, fmt.Errorf("signing key: %w", err)
 	}
+	if bytes.Contains(b, []byte("-----BEGIN")) {
+		k, err := token.ParsePrivateKeyPEM(b)
+		if err != nil {
+			return token.Key{}, fmt.Errorf("signing key %s: %w", path, err)
+		}
+		return k, nil
+	}
 	seed, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil {
-		return token.Key{}, fmt.Errorf("signing key %s: not hex: %w", path, err)
+		return token.Key{}, fmt.Errorf("signing key %s: neither PEM nor a hex seed", path)
 	}
 	return token.NewKey(seed)
+}
+
+// createKeyFile writes a new alg key as PEM at path unless a file is there.
+func createKeyFile(path, alg string) (bool, error) {
+	if _, err := os.Stat(path); err == nil {
+		return false, nil
+	}
+	k, err := token.GenerateKey(alg)
+	if err != nil {
+		return false, err
+	}
+	b, err := k.PrivateKeyPEM()
+	if err != nil {
+		return false, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return false, err
+	}
+	return true, os.WriteFile(path, b, 0o600)
+}
+
+// keysCmd is `imgorigin keys generate`: a new token signing key as PEM.
+func keysCmd(args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "generate" {
+		return errors.New("usage: imgorigin keys generate [--alg ES256|EdDSA] [--out FILE]")
+	}
+	fs := flag.NewFlagSet("keys generate", flag.ContinueOnError)
+	alg := fs.String("alg", token.ES256, "ES256 or EdDSA")
+	out := fs.String("out", "", "write the PEM to this file (mode 0600; refused if it exists) instead of standard output")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	k, err := token.GenerateKey(*alg)
+	if err != nil {
+		return err
+	}
+	b, err := k.PrivateKeyPEM()
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err = stdout.Write(b)
+	} else {
+		var fh *os.File
+		if fh, err = os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+			_, err = fh.Write(b)
+			err = errors.Join(err, fh.Close())
+		}
+	}
+	if err == nil {
+		fmt.Fprintf(os.Stderr, "generated an %s key, kid %s\n", k.Alg, k.ID)
+	}
+	return err
 }
 
 func splitList(s string) []string {
@@ -134,8 +214,8 @@ func splitList(s string) []string {
 // newUploader builds the uploader on store with the flags' settings. With
 // --defer-when-busy it also returns the deferred-conversion worker, for the
 // caller to run for the server's lifetime.
-func (f *uploaderFlags) newUploader(ctx context.Context, sf *storeFlags, st storage.Store, dev bool, log *slog.Logger, reg prometheus.Registerer) (*uploader.Handler, *migrate.Worker, error) {
-	ks, service, err := f.keys(sf.data, dev, log)
+func (f *uploaderFlags) newUploader(ctx context.Context, sf *storeFlags, st storage.Store, addr string, dev bool, log *slog.Logger, reg prometheus.Registerer) (*uploader.Handler, *migrate.Worker, error) {
+	ks, service, err := f.keys(sf.data, addr, dev, log)
 	if err != nil {
 		return nil, nil, err
 	}
