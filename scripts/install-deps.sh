@@ -6,6 +6,8 @@ set -euo pipefail
 what=${1:-run}
 VERSITYGW_VERSION=v1.8.0
 FAUXQS_VERSION=1.9.2
+# The JWT libraries backends use, to verify result tokens against (npm).
+JWT_CLIENTS="jsonwebtoken@9.0.3 jwks-rsa@4.1.0 jose@6.2.18"
 # Where test tools that are not Debian packages or Go modules live.
 TOOLS=${IMGORIGIN_TOOLS:-$HOME/.cache/imgorigin}
 
@@ -23,6 +25,8 @@ if [ "$what" = test ]; then
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
   command -v node >/dev/null || need+=(nodejs npm)
+  # Debian's PyJWT, for the system python3 (not any other python on PATH).
+  [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || need+=(python3 python3-jwt python3-cryptography)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
@@ -39,6 +43,12 @@ if [ "$what" = test ]; then
     echo "installing fauxqs $FAUXQS_VERSION (the SQS-compatible test server)"
     mkdir -p "$TOOLS/fauxqs"
     npm install --silent --no-audit --no-fund --prefix "$TOOLS/fauxqs" "fauxqs@$FAUXQS_VERSION" >/dev/null
+  fi
+  installed=$(cd "$TOOLS/jwt-clients" 2>/dev/null && node -p "['jsonwebtoken','jwks-rsa','jose'].map(p => p + '@' + require('./node_modules/' + p + '/package.json').version).join(' ')" 2>/dev/null || true)
+  if [ "$installed" != "$JWT_CLIENTS" ]; then
+    echo "installing $JWT_CLIENTS (JWT verifiers for the token tests)"
+    mkdir -p "$TOOLS/jwt-clients"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS/jwt-clients" $JWT_CLIENTS >/dev/null
   fi
   gobin=$(go env GOPATH)/bin
   if ! go version -m "$gobin/versitygw" 2>/dev/null | grep -q "versitygw[[:space:]]*$VERSITYGW_VERSION"; then

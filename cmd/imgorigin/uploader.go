@@ -57,6 +57,7 @@ func (f *uploaderFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "upload token life when the backend does not ask")
 	fs.DurationVar(&c.MaxTokenTTL, "max-token-ttl", c.MaxTokenTTL, "longest upload token life a backend may ask")
 	fs.DurationVar(&c.ResultTTL, "result-ttl", c.ResultTTL, "result token life")
+	fs.IntVar(&c.MaxUploadsPerToken, "max-uploads-per-token", c.MaxUploadsPerToken, "most objects a backend may let one upload token store (max_uploads; a token that asks none stores one)")
 	fs.IntVar(&c.Concurrency, "upload-concurrency", c.Concurrency, "conversions at once (default: cores)")
 	fs.IntVar(&c.QueueLength, "upload-queue", c.QueueLength, "uploads that may wait for a conversion; past that, 503")
 	fs.IntVar(&f.original.MaxEdge, "original-max-edge", f.original.MaxEdge, "long edge cap of stored originals, px (never upscaled)")
