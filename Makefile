@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export GOFLAGS := -buildvcs=false
 # glibc's per-thread malloc arenas make a libvips server's RSS only grow; two
-# arenas keep it flat (see DESIGN.md, "Flat memory").
+# arenas keep it flat (the most reported problem of libvips servers).
 export MALLOC_ARENA_MAX := 2
 ARGS ?=
 
@@ -28,7 +28,7 @@ test: test-deps
 	scripts/with-test-servers.sh go test -count=1 -timeout 20m ./...
 
 # The standard benchmark suite (about 3 minutes): writes bench/results/latest.md
-# and .json. CORPUS=DIR uses real photographs (ours: ../shared/corpus/photos).
+# and .json. CORPUS=DIR uses a directory of real photographs (.jpg .png .webp).
 CORPUS ?=
 bench: build
 	./bin/imgorigin bench --duration 20s --warmup 3s --concurrency 2 $(if $(CORPUS),--corpus $(CORPUS)) \
