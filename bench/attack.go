@@ -34,9 +34,8 @@ type AttackConfig struct {
 
 // AttackReport is what one attack measured.
 type AttackReport struct {
-	Attack  string         `json:"attack"`
-	Figures map[string]any `json:"figures"`
-	Notes   []string       `json:"notes,omitempty"`
+	Attack  string
+	Figures map[string]any
 	order   []string
 }
 
@@ -56,9 +55,6 @@ func (r *AttackReport) String() string {
 	fmt.Fprintf(&b, "attack %s\n", r.Attack)
 	for _, k := range r.order {
 		fmt.Fprintf(&b, "  %-28s %v\n", k, r.Figures[k])
-	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "  note: %s\n", n)
 	}
 	return b.String()
 }
@@ -144,7 +140,8 @@ func (a *attacker) uploads(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.rep.set("rss_before_mb", a.rssMB())
+	before := a.rssMB()
+	a.rep.set("rss_before_mb", before)
 	tok, err := a.token("attacker")
 	if err != nil {
 		return err
@@ -189,7 +186,7 @@ func (a *attacker) uploads(ctx context.Context) error {
 	a.rep.set("refused", refused)
 	a.rep.set("answered_early", answered)
 	a.rep.set("rss_peak_mb", peak)
-	a.rep.set("rss_peak_rise_mb", peak-a.rep.Figures["rss_before_mb"].(float64))
+	a.rep.set("rss_peak_rise_mb", peak-before)
 	a.rep.set("honest_upload_during", honestDuring)
 	time.Sleep(2 * time.Second)
 	after, _, _ := a.upload("honest-after", honest[0])

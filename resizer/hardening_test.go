@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	s3store "github.com/imgorigin/imgorigin/storage/s3"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
@@ -90,8 +92,12 @@ func TestParametersWithoutEffectShareOneRender(t *testing.T) {
 	for i := range 20 {
 		bgs = append(bgs, fmt.Sprintf("/opaque?w=320&fit=clip&bg=%06x", i*99991))
 	}
+	hits := testutil.ToFloat64(f.h.metrics.cacheOps.WithLabelValues("variant", "hit"))
 	if n := count(bgs...); n != 1 {
 		t.Errorf("20 bg values on fit=clip: %d renders, want 1", n)
+	}
+	if n := testutil.ToFloat64(f.h.metrics.cacheOps.WithLabelValues("variant", "hit")) - hits; n != 19 {
+		t.Errorf("20 bg values on fit=clip: %v variant cache hits counted, want 19", n)
 	}
 	if n := count("/opaque?w=1080", "/opaque?w=1280", "/opaque?w=1920", "/opaque?w=2048&h=2048"); n != 1 {
 		t.Errorf("clip boxes the whole original fits in: %d renders, want 1", n)
@@ -179,19 +185,9 @@ func TestMalformedRequestsAre4xx(t *testing.T) {
 	if resp.StatusCode != 422 || strings.Contains(strings.ToLower(string(body)), "vips") || strings.Contains(string(body), "jpeg") {
 		t.Errorf("corrupt original: %d %q, want 422 with our own words", resp.StatusCode, body)
 	}
-	if n := testutilCount(f, "imgorigin_resizer_store_errors_total"); n != 0 {
+	if n := testutil.ToFloat64(f.h.metrics.storeErrs); n != 0 {
 		t.Errorf("bad keys counted as %v store errors", n)
 	}
-}
-
-func testutilCount(f *fixture, name string) float64 {
-	mfs, _ := f.reg.Gather()
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			return mf.GetMetric()[0].GetCounter().GetValue()
-		}
-	}
-	return 0
 }
 
 // A store that is down or stalled costs a fast 503 with Retry-After, and

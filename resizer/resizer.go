@@ -269,9 +269,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Deadline)
 	defer cancel()
 	v, ok := h.variants.Get(key + "?" + opts.String())
-	h.metrics.cacheOps.WithLabelValues("variant", hitMiss(ok)).Inc()
-	if !ok {
+	if ok {
+		h.metrics.cacheOps.WithLabelValues("variant", "hit").Inc()
+	} else {
 		if etag, ok := h.unchanged(ctx, r, key, opts); ok {
+			h.metrics.cacheOps.WithLabelValues("variant", "miss").Inc()
 			return h.notModified(w, etag, opts)
 		}
 		if v, err = h.variant(ctx, key, opts, signed); err != nil {
@@ -356,7 +358,8 @@ func variantETag(origETag string, opts Options) string {
 
 // variant finds or renders the variant opts asks of key. Requests that differ
 // only in parameters without effect on this original (see renderOptions)
-// share one render and one cache entry.
+// share one render and one cache entry, so a hit is counted here, where it
+// is known.
 func (h *Handler) variant(ctx context.Context, key string, opts Options, signed bool) (*variant, error) {
 	o, err := h.original(ctx, key)
 	if err != nil {
@@ -367,7 +370,9 @@ func (h *Handler) variant(ctx context.Context, key string, opts Options, signed 
 		return nil, err
 	}
 	rkey := key + "?" + ropts.String()
-	if v, ok := h.variants.Get(rkey); ok {
+	v, ok := h.variants.Get(rkey)
+	h.metrics.cacheOps.WithLabelValues("variant", hitMiss(ok)).Inc()
+	if ok {
 		return v, nil
 	}
 	if !signed && !h.budget.allow(key, rkey, time.Now()) {

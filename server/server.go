@@ -80,7 +80,7 @@ func defaultMaxConns() int {
 const (
 	adminMaxConns    = 64
 	adminReadTimeout = 5 * time.Second
-	adminWriteTimout = 30 * time.Second
+	adminWriteTimeout = 30 * time.Second
 )
 
 // Server owns the listeners of one process.
@@ -115,7 +115,7 @@ func New(cfg Config, handler http.Handler, log *slog.Logger) *Server {
 		amux.HandleFunc("GET /readyz", s.readyz)
 		amux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
 		s.admin = &http.Server{Addr: cfg.AdminAddr, Handler: amux, ReadHeaderTimeout: adminReadTimeout,
-			ReadTimeout: adminReadTimeout, WriteTimeout: adminWriteTimout, IdleTimeout: cfg.IdleTimeout}
+			ReadTimeout: adminReadTimeout, WriteTimeout: adminWriteTimeout, IdleTimeout: cfg.IdleTimeout}
 	}
 	return s
 }

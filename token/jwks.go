@@ -63,7 +63,10 @@ func (v *JWKSVerifier) keySet(ctx context.Context, unknownKid bool) (*KeySet, er
 	keys, maxAge, err := v.fetch(ctx)
 	if err != nil {
 		if v.keys != nil && !unknownKid {
-			return v.keys, nil // keep verifying with the keys we have
+			// Keep verifying with the keys we have, and ask again only
+			// after an interval, not on every token.
+			v.expires = now.Add(interval)
+			return v.keys, nil
 		}
 		return nil, err
 	}

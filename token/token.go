@@ -220,9 +220,6 @@ func Verifier(keys []Key) *KeySet {
 	return ks
 }
 
-// Alg is the signing key's algorithm.
-func (ks *KeySet) Alg() string { return ks.signing.Alg }
-
 func (ks *KeySet) registered(subject, audience string, ttl time.Duration, now time.Time) (jwt.RegisteredClaims, error) {
 	var jti [16]byte
 	if _, err := rand.Read(jti[:]); err != nil {

@@ -81,8 +81,10 @@ func TestVerificationRefuses(t *testing.T) {
 	other.signing, other.byID = ks.signing, ks.byID
 	other.Issuer = "https://evil.example.test"
 	wrongIssuer, _ := other.MintResult("u", Result{}, time.Hour, now)
-	sig := []byte(result)
-	sig[len(sig)-5] ^= 1
+	parts := strings.Split(result, ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(parts[2])
+	raw[len(raw)/2] ^= 1 // a byte of the signature, not of its base64 text
+	sig := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(raw)
 	for _, c := range []struct {
 		name string
 		err  error
@@ -94,7 +96,7 @@ func TestVerificationRefuses(t *testing.T) {
 		{"expired", ErrExpired, verr(ks.VerifyResult(result, now.Add(2*time.Hour)))},
 		{"issued in the future", ErrNotYetValid, verr(ks.VerifyResult(result, now.Add(-time.Minute)))},
 		{"unknown key", ErrUnknownKey, verr(ks.VerifyResult(foreign, now))},
-		{"flipped signature", ErrSignature, verr(ks.VerifyResult(string(sig), now))},
+		{"flipped signature", ErrSignature, verr(ks.VerifyResult(sig, now))},
 		{"lifetime over the cap", ErrLifetime, verr(ks.VerifyResult(long, now))},
 		{"wrong issuer", ErrIssuer, verr(ks.VerifyResult(wrongIssuer, now))},
 		{"garbage", ErrMalformed, verr(ks.VerifyResult("a.b.c", now))},
@@ -156,8 +158,13 @@ func TestJWKSVerifier(t *testing.T) {
 	var fetches atomic.Int32
 	var current atomic.Pointer[KeySet]
 	current.Store(ks)
+	var down atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fetches.Add(1)
+		if down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		json.NewEncoder(w).Encode(current.Load().JWKS())
 	}))
@@ -181,6 +188,20 @@ func TestJWKSVerifier(t *testing.T) {
 	tok2, _ := rotated.MintResult("u", Result{Key: "k2"}, time.Hour, time.Now())
 	if c, err := v.VerifyResult(ctx, tok2); err != nil || c.Key != "k2" {
 		t.Fatalf("after rotation: %+v %v", c, err)
+	}
+	// With the JWKS endpoint failing after its max-age, the verifier keeps
+	// the keys it has and asks again once per interval, not per token.
+	v.expires = time.Now()
+	v.RefetchInterval = time.Hour
+	failing := fetches.Load()
+	down.Store(true)
+	for range 3 {
+		if _, err := v.VerifyResult(ctx, tok2); err != nil {
+			t.Fatalf("with the JWKS endpoint down: %v", err)
+		}
+	}
+	if n := fetches.Load() - failing; n != 1 {
+		t.Fatalf("%d fetches of a failing JWKS for 3 verifications, want 1", n)
 	}
 	upload, _, _ := rotated.MintUpload("u", UploadLimits{}, time.Hour, time.Now())
 	if _, err := v.VerifyResult(ctx, upload); !errors.Is(err, ErrAudience) {

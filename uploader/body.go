@@ -79,23 +79,20 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, limit int64) 
 		return nil, "", nil, unsupported("Content-Type " + contentType + " is not an image: send image/* or multipart/form-data")
 	}
 	buf, charged, err := h.readCharged(src, r.ContentLength, limit)
-	var once sync.Once
-	release = func() { once.Do(func() { h.budget.give(charged) }) }
 	switch {
 	case errors.Is(err, errBodyMemory):
-		release()
-		return nil, "", nil, err
 	case err != nil:
-		release()
-		return nil, "", nil, readErr(err, limit, "")
+		err = readErr(err, limit, "")
 	case int64(len(buf)) > limit:
-		release()
-		return nil, "", nil, tooLarge(limit)
+		err = tooLarge(limit)
 	case len(buf) == 0:
-		release()
-		return nil, "", nil, badRequest("the body is empty: send the image")
+		err = badRequest("the body is empty: send the image")
 	}
-	return buf, contentType, release, nil
+	if err != nil {
+		h.budget.give(charged)
+		return nil, "", nil, err
+	}
+	return buf, contentType, func() { h.budget.give(charged) }, nil
 }
 
 // readCharged reads src into a buffer that grows as bytes arrive, doubling

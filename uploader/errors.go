@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
 
 	"github.com/imgorigin/imgorigin/imaging"
@@ -50,10 +48,6 @@ func badRequest(msg string) error      { return &httpError{http.StatusBadRequest
 func unsupported(msg string) error     { return &httpError{http.StatusUnsupportedMediaType, msg} }
 func tooLarge(limit int64) error {
 	return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is over the %d byte limit", limit)}
-}
-
-func multipartReader(r io.Reader, boundary string) *multipart.Reader {
-	return multipart.NewReader(r, boundary)
 }
 
 // writeError is the one place where the uploader's errors become statuses;

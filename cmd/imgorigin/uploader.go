@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -151,21 +152,25 @@ func loadKey(path string) (token.Key, error) {
 
 // createKeyFile writes a new alg key as PEM at path unless a file is there.
 func createKeyFile(path, alg string) (bool, error) {
-	if _, err := os.Stat(path); err == nil {
+	_, b, err := newKeyPEM(alg)
+	if err != nil {
+		return false, err
+	}
+	err = secrets.WriteNew(path, b)
+	if errors.Is(err, fs.ErrExist) {
 		return false, nil
 	}
+	return err == nil, err
+}
+
+// newKeyPEM generates an alg signing key and its PEM.
+func newKeyPEM(alg string) (token.Key, []byte, error) {
 	k, err := token.GenerateKey(alg)
 	if err != nil {
-		return false, err
+		return token.Key{}, nil, err
 	}
 	b, err := k.PrivateKeyPEM()
-	if err != nil {
-		return false, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return false, err
-	}
-	return true, os.WriteFile(path, b, 0o600)
+	return k, b, err
 }
 
 // keysCmd is `imgorigin keys generate`: a new token signing key as PEM.
@@ -179,22 +184,14 @@ func keysCmd(args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	k, err := token.GenerateKey(*alg)
-	if err != nil {
-		return err
-	}
-	b, err := k.PrivateKeyPEM()
+	k, b, err := newKeyPEM(*alg)
 	if err != nil {
 		return err
 	}
 	if *out == "" {
 		_, err = stdout.Write(b)
 	} else {
-		var fh *os.File
-		if fh, err = os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
-			_, err = fh.Write(b)
-			err = errors.Join(err, fh.Close())
-		}
+		err = secrets.WriteNew(*out, b)
 	}
 	if err == nil {
 		fmt.Fprintf(os.Stderr, "generated an %s key, kid %s\n", k.Alg, k.ID)

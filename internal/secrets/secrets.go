@@ -31,20 +31,24 @@ func LoadOrCreate(path string) (secret []byte, created bool, err error) {
 	if _, err := rand.Read(s); err != nil {
 		return nil, false, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, false, err
-	}
-	// O_EXCL: two processes starting at once must not each write a different secret.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err = WriteNew(path, []byte(hex.EncodeToString(s)+"\n"))
 	if errors.Is(err, fs.ErrExist) {
 		return LoadOrCreate(path)
 	}
+	return s, err == nil, err
+}
+
+// WriteNew writes b to a new file at path (mode 0600, directories created),
+// and fails with fs.ErrExist rather than replace one: two processes starting
+// at once must not each write a different secret.
+func WriteNew(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, false, err
+		return err
 	}
-	defer f.Close()
-	if _, err := f.WriteString(hex.EncodeToString(s) + "\n"); err != nil {
-		return nil, false, err
-	}
-	return s, true, f.Sync()
+	_, err = f.Write(b)
+	return errors.Join(err, f.Sync(), f.Close())
 }
