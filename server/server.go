@@ -78,8 +78,8 @@ func defaultMaxConns() int {
 // Admin listener bounds: probes and scrapes are small and quick, and a
 // handful of clients (kubelet, Prometheus) use it.
 const (
-	adminMaxConns    = 64
-	adminReadTimeout = 5 * time.Second
+	adminMaxConns     = 64
+	adminReadTimeout  = 5 * time.Second
 	adminWriteTimeout = 30 * time.Second
 )
 
