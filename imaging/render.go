@@ -8,16 +8,29 @@ import (
 	"github.com/davidbyttow/govips/v2/vips"
 )
 
-// Fit says how a source goes into the requested box (imgix's names).
+// Fit says how a source goes into the requested box (imgix's names and
+// meanings). Clip, crop and fill enlarge a smaller source only when the
+// Transform allows Upscale; max, min and fillmax never do; scale always does.
 type Fit string
 
 const (
-	FitClip  Fit = "clip"  // fit inside the box, keep aspect
-	FitMax   Fit = "max"   // as clip; never upscales (neither does clip here)
-	FitCrop  Fit = "crop"  // cover the box, then crop to it
-	FitFill  Fit = "fill"  // fit inside, then pad to the box with Background
-	FitScale Fit = "scale" // stretch to the box exactly; the only fit that upscales
+	FitClip    Fit = "clip"    // fit inside the box, keep aspect
+	FitMax     Fit = "max"     // as clip, never enlarged
+	FitCrop    Fit = "crop"    // cover the box, then crop to it
+	FitMin     Fit = "min"     // as crop, never enlarged: a smaller box of the same aspect
+	FitFill    Fit = "fill"    // fit inside, then pad to the box with Background
+	FitFillMax Fit = "fillmax" // as fill, never enlarged: the source padded to the box
+	FitScale   Fit = "scale"   // stretch to the box exactly
 )
+
+// Fits lists every Fit.
+var Fits = []Fit{FitClip, FitMax, FitCrop, FitMin, FitFill, FitFillMax, FitScale}
+
+// Crops reports whether f covers the box and crops (crop, min).
+func (f Fit) Crops() bool { return f == FitCrop || f == FitMin }
+
+// Pads reports whether f pads to the box (fill, fillmax).
+func (f Fit) Pads() bool { return f == FitFill || f == FitFillMax }
 
 // Gravity says what a crop keeps.
 type Gravity string
@@ -43,9 +56,14 @@ type Transform struct {
 	Fit            Fit
 	Gravity        Gravity
 	FocalX, FocalY float64 // 0..1, for GravityFocal
-	// Background pads FitFill and replaces alpha in formats without it. Nil:
-	// transparent padding where the format has alpha, else white.
+	// Background pads fill and fillmax, and replaces alpha in formats without
+	// it. Nil: transparent padding where the format has alpha, else white.
 	Background *Color
+	// Upscale lets clip, crop and fill enlarge a source smaller than the box.
+	Upscale bool
+	// Blur is a Gaussian blur's sigma as a fraction of the output's long
+	// edge (0: none), so that one value looks alike at every size.
+	Blur float64
 }
 
 // Encoding is how a rendition is written.
@@ -54,6 +72,7 @@ type Encoding struct {
 	Quality     int    // 1..100
 	Effort      int    // WebP 0..6, AVIF 0..9, PNG compression 0..9; higher is smaller and slower
 	Progressive bool   // JPEG only
+	Lossless    bool   // WebP and AVIF; Quality then does not apply
 }
 
 // Output is an encoded rendition.
@@ -102,14 +121,18 @@ func thumbnail(src []byte, h Header, t Transform, animated bool) (*vips.ImageRef
 		params.NumPages.Set(-1)
 	}
 	size, crop := vips.SizeDown, vips.InterestingNone
-	coverBox := t.Fit == FitCrop && w > 0 && ht > 0
+	upscale := t.Upscale && (t.Fit == FitClip || t.Fit == FitCrop || t.Fit == FitFill)
+	if upscale {
+		size = vips.SizeBoth
+	}
 	switch {
 	case t.Fit == FitScale && w > 0 && ht > 0:
 		size = vips.SizeForce
-	case coverBox:
-		// Never upscale: shrink the requested box to fit in the source, keeping
-		// the box's aspect ratio, so the crop is what was asked for, only smaller.
-		if w > sw || ht > sh {
+	case t.Fit.Crops() && w > 0 && ht > 0:
+		// Unless enlarging is allowed, shrink the requested box to fit in the
+		// source, keeping the box's aspect ratio, so the crop is what was
+		// asked for, only smaller.
+		if !upscale && (w > sw || ht > sh) {
 			f := math.Min(float64(sw)/float64(w), float64(sh)/float64(ht))
 			w, ht = max(1, int(math.Round(float64(w)*f))), max(1, int(math.Round(float64(ht)*f)))
 		}
@@ -119,7 +142,7 @@ func thumbnail(src []byte, h Header, t Transform, animated bool) (*vips.ImageRef
 		case GravityAttention:
 			crop = vips.InterestingAttention
 		case GravityFocal:
-			return focalCrop(src, sw, sh, w, ht, t.FocalX, t.FocalY, params)
+			return focalCrop(src, sw, sh, w, ht, t.FocalX, t.FocalY, size, params)
 		default:
 			crop = vips.InterestingCentre
 		}
@@ -139,12 +162,12 @@ func thumbnail(src []byte, h Header, t Transform, animated bool) (*vips.ImageRef
 
 // focalCrop scales the source to just cover w x ht, then cuts the box centred
 // as near the focal point as the edges allow.
-func focalCrop(src []byte, sw, sh, w, ht int, fx, fy float64, params *vips.ImportParams) (*vips.ImageRef, error) {
+func focalCrop(src []byte, sw, sh, w, ht int, fx, fy float64, size vips.Size, params *vips.ImportParams) (*vips.ImageRef, error) {
 	bw, bh := w, maxCoord
 	if float64(w)/float64(sw) < float64(ht)/float64(sh) {
 		bw, bh = maxCoord, ht
 	}
-	img, err := vips.LoadThumbnailFromBuffer(src, bw, bh, vips.InterestingNone, vips.SizeDown, params)
+	img, err := vips.LoadThumbnailFromBuffer(src, bw, bh, vips.InterestingNone, size, params)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, oneLine(err))
 	}
@@ -163,7 +186,15 @@ func finish(img *vips.ImageRef, t Transform, e Encoding) error {
 	if err := toSRGB(img); err != nil {
 		return err
 	}
-	if t.Fit == FitFill && t.Width > 0 && t.Height > 0 && (img.Width() < t.Width || img.PageHeight() < t.Height) {
+	if t.Blur > 0 {
+		if img.Pages() > 1 {
+			return fmt.Errorf("%w: blur on an animation", ErrUnsupported)
+		}
+		if err := blur(img, t.Blur*float64(max(img.Width(), img.Height()))); err != nil {
+			return err
+		}
+	}
+	if t.Fit.Pads() && t.Width > 0 && t.Height > 0 && (img.Width() < t.Width || img.PageHeight() < t.Height) {
 		if img.Pages() > 1 {
 			return fmt.Errorf("%w: fit=fill on an animation", ErrUnsupported)
 		}
@@ -239,7 +270,7 @@ func encode(img *vips.ImageRef, e Encoding) (Output, error) {
 	switch e.Format {
 	case WebP:
 		b, _, err = img.ExportWebp(&vips.WebpExportParams{
-			StripMetadata: true, Quality: e.Quality, ReductionEffort: e.Effort,
+			StripMetadata: true, Quality: e.Quality, ReductionEffort: e.Effort, Lossless: e.Lossless,
 			// libwebp's defaults for animations (gif2webp): a key frame every 9-17.
 			MinKeyFrames: 9, MaxKeyFrames: 17,
 		})
@@ -249,7 +280,7 @@ func encode(img *vips.ImageRef, e Encoding) (Output, error) {
 	case PNG:
 		b, _, err = img.ExportPng(&vips.PngExportParams{StripMetadata: true, Compression: e.Effort, Filter: vips.PngFilterAll})
 	case AVIF:
-		b, _, err = img.ExportAvif(&vips.AvifExportParams{StripMetadata: true, Quality: e.Quality, Effort: e.Effort, Bitdepth: 8})
+		b, _, err = img.ExportAvif(&vips.AvifExportParams{StripMetadata: true, Quality: e.Quality, Effort: e.Effort, Bitdepth: 8, Lossless: e.Lossless})
 	default:
 		return Output{}, fmt.Errorf("%w: cannot encode %q", ErrUnsupported, e.Format)
 	}
@@ -261,6 +292,28 @@ func encode(img *vips.ImageRef, e Encoding) (Output, error) {
 	// n-pages counts the file's frames, not the decoded ones: derive from heights.
 	ph := img.PageHeight()
 	return Output{Bytes: b, Format: e.Format, Width: img.Width(), Height: ph, Frames: max(1, img.Height()/ph)}, nil
+}
+
+// blurDirect is the largest sigma blurred at full size: a Gaussian's cost
+// grows with its sigma, so larger blurs run on a copy shrunk until the sigma
+// left is this, then scaled back (blurred pixels hold no detail to lose).
+const blurDirect = 4.0
+
+// blur applies a Gaussian blur of sigma pixels at a cost that does not grow
+// with sigma.
+func blur(img *vips.ImageRef, sigma float64) error {
+	if sigma <= blurDirect {
+		return img.GaussianBlur(sigma)
+	}
+	w, h := img.Width(), img.Height()
+	k := sigma / blurDirect
+	if err := img.Resize(1/k, vips.KernelLinear); err != nil {
+		return err
+	}
+	if err := img.GaussianBlur(blurDirect); err != nil {
+		return err
+	}
+	return img.ThumbnailWithSize(w, h, vips.InterestingNone, vips.SizeForce)
 }
 
 func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }

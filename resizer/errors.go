@@ -69,7 +69,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		h.log.Warn("resizer", "uri", uri, "status", status, "err", err)
 	}
 	hd := w.Header()
-	for _, k := range []string{"Content-Type", "ETag", "Vary", "Last-Modified"} {
+	for _, k := range []string{"Content-Type", "ETag", "Last-Modified"} {
 		hd.Del(k)
 	}
 	hd.Set("Content-Type", "text/plain; charset=utf-8")

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/sign"
 	s3store "github.com/imgorigin/imgorigin/storage/s3"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
@@ -48,7 +49,7 @@ func TestUnsignedRequestsHaveACostCeiling(t *testing.T) {
 			t.Errorf("unsigned fit=%s: %dx%d from a 1600x1200 original, want no upscaling", fit, w, h)
 		}
 	}
-	if w, h, _ := f.size("/p?w=1000&h=1000&fit=scale&fm=webp&s=" + url.QueryEscape(Sign([]byte("current-signing-key!"), "/p", url.Values{"w": {"1000"}, "h": {"1000"}, "fit": {"scale"}, "fm": {"webp"}}))); w != 1000 || h != 1000 {
+	if w, h, _ := f.size("/p?w=1000&h=1000&fit=scale&fm=webp&s=" + url.QueryEscape(sign.Sign([]byte("current-signing-key!"), "/p", url.Values{"w": {"1000"}, "h": {"1000"}, "fit": {"scale"}, "fm": {"webp"}}))); w != 1000 || h != 1000 {
 		t.Errorf("signed fit=scale: %dx%d, want 1000x1000 (signatures may upscale)", w, h)
 	}
 	// auto=format may pick AVIF for small outputs only; above, WebP.
@@ -131,7 +132,7 @@ func TestNewUnsignedVariantsPerOriginalAreBounded(t *testing.T) {
 		t.Fatalf("fourth new variant: %d %s, want 429", resp.StatusCode, body)
 	}
 	f.h.variants = newByteCache(1<<20, func(v *variant) int64 { return int64(len(v.data)) }) // evicted
-	for _, ok := range []string{"/p?w=128", "/other?w=240", "/p?w=240&s=" + url.QueryEscape(Sign([]byte("current-signing-key!"), "/p", url.Values{"w": {"240"}}))} {
+	for _, ok := range []string{"/p?w=128", "/other?w=240", "/p?w=240&s=" + url.QueryEscape(sign.Sign([]byte("current-signing-key!"), "/p", url.Values{"w": {"240"}}))} {
 		if resp, body := f.get(ok); resp.StatusCode != 200 {
 			t.Errorf("%s (known variant, other original, or signed): %d %s", ok, resp.StatusCode, body)
 		}

@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -21,10 +20,17 @@ type Options struct {
 	Fit            imaging.Fit
 	Gravity        imaging.Gravity
 	FocalX, FocalY float64
-	Quality        int
-	Format         imaging.Format
-	Progressive    bool
-	Background     *imaging.Color
+	// Aspect is ar (width / height) when neither side was given: it needs the
+	// original's size, and is resolved into a box by renderOptions.
+	Aspect      float64
+	Quality     int
+	Format      imaging.Format
+	Progressive bool
+	Lossless    bool
+	Blur        int // imgix's 0..2000
+	Background  *imaging.Color
+	// Upscale is set by renderOptions only: this render enlarges the original.
+	Upscale bool
 	// Negotiated says Format came from Accept (auto=format): answers Vary: Accept.
 	Negotiated bool
 }
@@ -38,20 +44,32 @@ func badf(format string, a ...any) error { return &OptionsError{Msg: fmt.Sprintf
 
 // ParseConfig is what parsing needs to know of the resizer's configuration.
 type ParseConfig struct {
-	MaxOutput int  // largest width or height after dpr
+	MaxOutput int  // largest width or height after dpr; larger asks are scaled down to it
 	AutoAVIF  bool // auto=format may choose AVIF (slow to encode: off by default)
 }
 
-var knownParams = []string{"w", "h", "dpr", "fit", "crop", "fp-x", "fp-y", "q", "fm", "auto", "bg", "s"}
+var knownParams = []string{"w", "h", "dpr", "fit", "ar", "crop", "fp-x", "fp-y", "q", "fm", "auto", "lossless", "blur", "bg", "s"}
 
-// ParseOptions turns a query into Options. accept is the request's Accept
-// header, used only with auto=format. It never panics on any input.
+// ignoredParam names parameters that never change an image: imgix's
+// libraries add ixlib for their own statistics, and links carry utm_*. They
+// stay out of every key.
+func ignoredParam(k string) bool { return k == "ixlib" || strings.HasPrefix(k, "utm_") }
+
+// compressQuality is imgix's q for auto=compress when no q is given.
+const compressQuality = 45
+
+// ParseOptions turns a query into Options, with imgix's meanings. accept is
+// the request's Accept header, used only with auto=format. It never panics
+// on any input.
 func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error) {
 	for k, v := range q {
-		if !slices.Contains(knownParams, k) {
-			return Options{}, badf("unknown parameter %q (known: %s)", k, strings.Join(knownParams, ", "))
+		if ignoredParam(k) {
+			continue
 		}
-		if len(v) > 1 {
+		if !slices.Contains(knownParams, k) {
+			return Options{}, badf("unknown parameter %q (known: %s; ignored: ixlib, utm_*)", k, strings.Join(knownParams, ", "))
+		}
+		if len(v) > 1 && k != "auto" {
 			return Options{}, badf("parameter %q given %d times", k, len(v))
 		}
 	}
@@ -59,14 +77,15 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 	var err error
 	dpr := 1.0
 	if v := q.Get("dpr"); v != "" {
-		if dpr, err = strconv.ParseFloat(v, 64); err != nil || math.IsNaN(dpr) || dpr < 1 || dpr > 4 {
-			return Options{}, badf("dpr must be a number from 1 to 4, not %q", v)
+		if dpr, err = strconv.ParseFloat(v, 64); err != nil || math.IsNaN(dpr) || dpr < 1 || dpr > 5 {
+			return Options{}, badf("dpr must be a number from 1 to 5, not %q", v)
 		}
 	}
+	var w, h float64 // as asked, before dpr
 	for _, p := range []struct {
 		name string
-		dst  *int
-	}{{"w", &o.Width}, {"h", &o.Height}} {
+		dst  *float64
+	}{{"w", &w}, {"h", &h}} {
 		v := q.Get(p.name)
 		if v == "" {
 			continue
@@ -75,52 +94,58 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 		if err != nil || n < 1 {
 			return Options{}, badf("%s must be a whole number of pixels from 1, not %q", p.name, v)
 		}
-		px := int(math.Round(float64(n) * dpr))
-		if px > cfg.MaxOutput {
-			return Options{}, badf("%s=%d at dpr %g is %d px, over the %d px maximum", p.name, n, dpr, px, cfg.MaxOutput)
-		}
-		*p.dst = px
+		*p.dst = float64(n)
 	}
 	o.Fit = imaging.FitClip
 	if v := q.Get("fit"); v != "" {
 		o.Fit = imaging.Fit(v)
-		if !slices.Contains([]imaging.Fit{imaging.FitClip, imaging.FitMax, imaging.FitCrop, imaging.FitFill, imaging.FitScale}, o.Fit) {
-			return Options{}, badf("fit must be clip, max, crop, fill or scale, not %q", v)
+		if !slices.Contains(imaging.Fits, o.Fit) {
+			return Options{}, badf("fit must be clip, max, crop, min, fill, fillmax or scale, not %q", v)
 		}
 	}
-	if v := q.Get("crop"); v != "" {
-		if o.Fit != imaging.FitCrop {
-			return Options{}, badf("crop needs fit=crop")
+	if v := q.Get("ar"); v != "" {
+		ar, err := parseAspect(v)
+		if err != nil {
+			return Options{}, err
 		}
-		o.Gravity = imaging.Gravity(v)
-		if !slices.Contains([]imaging.Gravity{imaging.GravityCenter, imaging.GravityEntropy, imaging.GravityAttention, imaging.GravityFocal}, o.Gravity) {
-			return Options{}, badf("crop must be center, entropy, attention or focalpoint, not %q", v)
+		// imgix: ar works with the cropping and padding fits, and only one
+		// side given (w and h already fix the aspect).
+		if o.Fit.Crops() || o.Fit.Pads() {
+			switch {
+			case w > 0 && h == 0:
+				h = math.Max(1, math.Round(w/ar))
+			case h > 0 && w == 0:
+				w = math.Max(1, math.Round(h*ar))
+			case w == 0 && h == 0:
+				o.Aspect = ar
+			}
 		}
 	}
-	if o.Fit == imaging.FitCrop && o.Gravity == "" {
-		o.Gravity = imaging.GravityCenter
-	}
-	for _, p := range []struct {
-		name string
-		dst  *float64
-	}{{"fp-x", &o.FocalX}, {"fp-y", &o.FocalY}} {
-		v := q.Get(p.name)
-		if v == "" {
-			*p.dst = 0.5
-			continue
+	// Like imgix, crop and the focal point only mean something where they
+	// apply; elsewhere they are ignored (and kept out of the key).
+	if o.Fit.Crops() {
+		o.Gravity, o.FocalX, o.FocalY, err = parseCrop(q.Get("crop"))
+		if err != nil {
+			return Options{}, err
 		}
-		if o.Gravity != imaging.GravityFocal {
-			return Options{}, badf("%s needs crop=focalpoint", p.name)
+		if o.Gravity == imaging.GravityFocal && strings.Contains(q.Get("crop"), "focalpoint") {
+			for _, p := range []struct {
+				name string
+				dst  *float64
+			}{{"fp-x", &o.FocalX}, {"fp-y", &o.FocalY}} {
+				v := q.Get(p.name)
+				if v == "" {
+					continue
+				}
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil || math.IsNaN(f) || f < 0 || f > 1 {
+					return Options{}, badf("%s must be a number from 0 to 1, not %q", p.name, v)
+				}
+				*p.dst = f
+			}
 		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsNaN(f) || f < 0 || f > 1 {
-			return Options{}, badf("%s must be a number from 0 to 1, not %q", p.name, v)
-		}
-		*p.dst = f
 	}
-	if o.Gravity != imaging.GravityFocal {
-		o.FocalX, o.FocalY = 0, 0
-	}
+	o.Width, o.Height = boundBox(int(math.Round(w*dpr)), int(math.Round(h*dpr)), cfg.MaxOutput)
 	if v := q.Get("q"); v != "" {
 		if o.Quality, err = strconv.Atoi(v); err != nil || o.Quality < 1 || o.Quality > 100 {
 			return Options{}, badf("q must be a whole number from 1 to 100, not %q", v)
@@ -141,12 +166,34 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 	default:
 		return Options{}, badf("fm must be webp, jpg, pjpg, png or avif, not %q", v)
 	}
-	switch v := q.Get("auto"); v {
-	case "":
-	case "format":
-		o.Format, o.Progressive, o.Negotiated = NegotiateFormat(accept, cfg.AutoAVIF), false, true
-	default:
-		return Options{}, badf("auto must be format, not %q", v)
+	// auto is a comma-separated list, and may be repeated (auto=format&auto=compress).
+	for _, a := range strings.Split(strings.Join(q["auto"], ","), ",") {
+		switch a {
+		case "":
+		case "format":
+			o.Format, o.Progressive, o.Negotiated = NegotiateFormat(accept, cfg.AutoAVIF), false, true
+		case "compress":
+			if q.Get("q") == "" {
+				o.Quality = compressQuality
+			}
+		case "enhance", "redeye": // imgix's photo corrections: not done here, ignored
+		default:
+			return Options{}, badf("auto must be a list of format, compress, enhance, redeye, not %q", a)
+		}
+	}
+	if v := q.Get("lossless"); v != "" {
+		switch v {
+		case "1", "true":
+			o.Lossless = true
+		case "0", "false":
+		default:
+			return Options{}, badf("lossless must be 1, 0, true or false, not %q", v)
+		}
+	}
+	if v := q.Get("blur"); v != "" {
+		if o.Blur, err = strconv.Atoi(v); err != nil || o.Blur < 0 || o.Blur > 2000 {
+			return Options{}, badf("blur must be a whole number from 0 to 2000, not %q", v)
+		}
 	}
 	if v := q.Get("bg"); v != "" {
 		c, err := parseColor(v)
@@ -156,6 +203,75 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 		o.Background = &c
 	}
 	return o, nil
+}
+
+// boundBox scales a box (0: side not asked) down to fit in limit x limit,
+// aspect kept: a srcset reaching past the limit gets the limit, not an error.
+func boundBox(w, h, limit int) (int, int) {
+	if w <= limit && h <= limit {
+		return w, h
+	}
+	f := float64(limit) / float64(max(w, h))
+	return min(limit, scaleSide(w, f)), min(limit, scaleSide(h, f))
+}
+
+// parseAspect reads ar as imgix writes it, W:H (decimals allowed).
+func parseAspect(v string) (float64, error) {
+	bad := badf("ar must be W:H with positive numbers up to 10000 (such as 16:9), not %q", v)
+	ws, hs, ok := strings.Cut(v, ":")
+	if !ok {
+		return 0, bad
+	}
+	aw, err1 := strconv.ParseFloat(ws, 64)
+	ah, err2 := strconv.ParseFloat(hs, 64)
+	if err1 != nil || err2 != nil || !(aw > 0 && aw <= 10000) || !(ah > 0 && ah <= 10000) {
+		return 0, bad
+	}
+	return aw / ah, nil
+}
+
+// parseCrop reads imgix's crop: a comma-separated list of faces, entropy,
+// edges, focalpoint (the first of these wins) and top, bottom, left, right
+// (the fallback position), plus our center and attention. libvips has no
+// face detector: faces is its attention crop; edges is its entropy crop.
+// Positions become a focal point at the edge they name.
+func parseCrop(v string) (g imaging.Gravity, fx, fy float64, err error) {
+	fx, fy = 0.5, 0.5
+	positioned := false
+	for _, c := range strings.Split(v, ",") {
+		var smart imaging.Gravity
+		switch c {
+		case "", "center":
+		case "faces", "attention":
+			smart = imaging.GravityAttention
+		case "entropy", "edges":
+			smart = imaging.GravityEntropy
+		case "focalpoint":
+			smart = imaging.GravityFocal
+		case "top":
+			fy, positioned = 0, true
+		case "bottom":
+			fy, positioned = 1, true
+		case "left":
+			fx, positioned = 0, true
+		case "right":
+			fx, positioned = 1, true
+		default:
+			return "", 0, 0, badf("crop must be a list of faces, entropy, edges, focalpoint, top, bottom, left, right, center or attention, not %q", c)
+		}
+		if g == "" {
+			g = smart
+		}
+	}
+	switch {
+	case g == imaging.GravityFocal:
+		return g, 0.5, 0.5, nil // fp-x and fp-y place it
+	case g != "":
+		return g, 0, 0, nil
+	case positioned:
+		return imaging.GravityFocal, fx, fy, nil
+	}
+	return imaging.GravityCenter, 0, 0, nil
 }
 
 // NegotiateFormat collapses Accept to one of at most three answers (AVIF when
@@ -212,6 +328,9 @@ func (o Options) String() string {
 		v.Set("fp-x", strconv.FormatFloat(o.FocalX, 'f', -1, 64))
 		v.Set("fp-y", strconv.FormatFloat(o.FocalY, 'f', -1, 64))
 	}
+	if o.Aspect > 0 {
+		v.Set("ar", strconv.FormatFloat(o.Aspect, 'f', -1, 64)+":1")
+	}
 	if o.Quality > 0 {
 		v.Set("q", strconv.Itoa(o.Quality))
 	}
@@ -222,70 +341,19 @@ func (o Options) String() string {
 		}
 		v.Set("fm", fm)
 	}
+	if o.Lossless {
+		v.Set("lossless", "1")
+	}
+	if o.Blur > 0 {
+		v.Set("blur", strconv.Itoa(o.Blur))
+	}
 	if c := o.Background; c != nil {
 		v.Set("bg", fmt.Sprintf("%02x%02x%02x%02x", c.A, c.R, c.G, c.B))
 	}
+	if o.Upscale {
+		v.Set("up", "1") // render keys only
+	}
 	return v.Encode() // url.Values.Encode sorts by key
-}
-
-// CheckLadder enforces the size ladder on an unsigned request: w and h as
-// asked (before dpr) must be rungs, and dpr a multiple of 0.5, so that
-// arbitrary sizes cannot fill the CDN or burn our CPU.
-func CheckLadder(q url.Values, ladder []int) error {
-	for _, name := range []string{"w", "h"} {
-		v := q.Get(name)
-		if v == "" {
-			continue
-		}
-		n, _ := strconv.Atoi(v) // already validated by ParseOptions
-		if !slices.Contains(ladder, n) {
-			return badf("%s=%d is not an allowed size without a signature; nearest allowed: %d", name, n, nearest(ladder, n))
-		}
-	}
-	if v := q.Get("dpr"); v != "" {
-		d, _ := strconv.ParseFloat(v, 64)
-		if d*2 != math.Trunc(d*2) {
-			return badf("dpr=%s is not allowed without a signature; use a multiple of 0.5", v)
-		}
-	}
-	return nil
-}
-
-func nearest(ladder []int, n int) int {
-	best := ladder[0]
-	for _, r := range ladder {
-		if abs(r-n) < abs(best-n) || abs(r-n) == abs(best-n) && r > best {
-			best = r
-		}
-	}
-	return best
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
-}
-
-// DefaultLadder covers phone and desktop widths at 1x-3x.
-var DefaultLadder = []int{16, 32, 48, 64, 96, 128, 160, 200, 240, 320, 400, 480, 640, 750, 828, 960, 1080, 1280, 1440, 1920, 2048}
-
-// signedPayload is what a signature covers: the path and the query without s,
-// sorted by key (url.Values.Encode), joined by "?".
-func signedPayload(path string, q url.Values) string {
-	c := url.Values{}
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		if k != "s" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		c[k] = q[k]
-	}
-	return path + "?" + c.Encode()
 }
 
 var errBadSignature = errors.New("signature does not match")

@@ -27,6 +27,28 @@ func TestParseOptions(t *testing.T) {
 		{query: "w=100&h=100&fit=crop&crop=entropy", want: Options{Width: 100, Height: 100, Fit: imaging.FitCrop, Gravity: imaging.GravityEntropy}},
 		{query: "fit=crop&crop=focalpoint&fp-x=0.25&fp-y=1", want: Options{Fit: imaging.FitCrop, Gravity: imaging.GravityFocal, FocalX: 0.25, FocalY: 1}},
 		{query: "fit=crop&crop=focalpoint", want: Options{Fit: imaging.FitCrop, Gravity: imaging.GravityFocal, FocalX: 0.5, FocalY: 0.5}},
+		{query: "w=100&h=100&fit=crop&crop=faces", want: Options{Width: 100, Height: 100, Fit: imaging.FitCrop, Gravity: imaging.GravityAttention}},
+		{query: "w=100&h=100&fit=min&crop=edges", want: Options{Width: 100, Height: 100, Fit: imaging.FitMin, Gravity: imaging.GravityEntropy}},
+		{query: "w=100&h=100&fit=crop&crop=top,left", want: Options{Width: 100, Height: 100, Fit: imaging.FitCrop, Gravity: imaging.GravityFocal, FocalX: 0, FocalY: 0}},
+		{query: "w=100&h=100&fit=crop&crop=faces,bottom", want: Options{Width: 100, Height: 100, Fit: imaging.FitCrop, Gravity: imaging.GravityAttention}},
+		{query: "w=100&crop=entropy&fp-x=0.3", want: Options{Width: 100, Fit: imaging.FitClip}}, // ignored without fit=crop, as imgix does
+		{query: "w=640&ar=16:9&fit=crop", want: Options{Width: 640, Height: 360, Fit: imaging.FitCrop, Gravity: imaging.GravityCenter}},
+		{query: "h=100&ar=1.5:1&fit=fill&dpr=2", want: Options{Width: 300, Height: 200, Fit: imaging.FitFill}},
+		{query: "ar=4:3&fit=crop", want: Options{Fit: imaging.FitCrop, Gravity: imaging.GravityCenter, Aspect: 4.0 / 3}},
+		{query: "w=640&ar=16:9", want: Options{Width: 640, Fit: imaging.FitClip}}, // ar needs a cropping or padding fit
+		{query: "w=200&h=100&fit=fillmax", want: Options{Width: 200, Height: 100, Fit: imaging.FitFillMax}},
+		{query: "w=320&dpr=5", want: Options{Width: 1600, Fit: imaging.FitClip}},
+		{query: "w=4097", want: Options{Width: 4096, Fit: imaging.FitClip}},
+		{query: "w=3000&h=1500&dpr=2", want: Options{Width: 4096, Height: 2048, Fit: imaging.FitClip}},
+		{query: "w=320&ixlib=js-3.8.0&utm_source=x&utm_campaign=y", want: Options{Width: 320, Fit: imaging.FitClip}},
+		{query: "auto=compress", want: Options{Fit: imaging.FitClip, Quality: 45}},
+		{query: "auto=compress&q=70", want: Options{Fit: imaging.FitClip, Quality: 70}},
+		{query: "auto=format,compress", accept: "image/webp", want: Options{Fit: imaging.FitClip, Quality: 45, Format: imaging.WebP, Negotiated: true}},
+		{query: "auto=format&auto=compress", accept: "image/webp", want: Options{Fit: imaging.FitClip, Quality: 45, Format: imaging.WebP, Negotiated: true}},
+		{query: "auto=enhance", want: Options{Fit: imaging.FitClip}},
+		{query: "lossless=1&fm=webp", want: Options{Fit: imaging.FitClip, Format: imaging.WebP, Lossless: true}},
+		{query: "lossless=false", want: Options{Fit: imaging.FitClip}},
+		{query: "blur=200", want: Options{Fit: imaging.FitClip, Blur: 200}},
 		{query: "fit=fill&bg=f00", want: Options{Fit: imaging.FitFill, Background: red}},
 		{query: "fit=fill&bg=ffff0000", want: Options{Fit: imaging.FitFill, Background: red}},
 		{query: "fit=fill&bg=80ff0000", want: Options{Fit: imaging.FitFill, Background: &imaging.Color{R: 255, A: 0x80}}},
@@ -39,20 +61,22 @@ func TestParseOptions(t *testing.T) {
 		{query: "w=0", err: "w must be"},
 		{query: "w=-5", err: "w must be"},
 		{query: "w=abc", err: "w must be"},
-		{query: "w=4097", err: "over the 4096 px maximum"},
-		{query: "w=2100&dpr=2", err: "over the 4096 px maximum"},
-		{query: "dpr=5", err: "dpr must be"},
+		{query: "dpr=5.5", err: "dpr must be"},
 		{query: "dpr=0.5", err: "dpr must be"},
 		{query: "dpr=NaN", err: "dpr must be"},
 		{query: "fit=stretch", err: "fit must be"},
-		{query: "crop=entropy", err: "crop needs fit=crop"},
-		{query: "fit=crop&crop=top", err: "crop must be"},
-		{query: "fit=crop&fp-x=0.5", err: "fp-x needs crop=focalpoint"},
+		{query: "fit=crop&crop=middle", err: "crop must be"},
+		{query: "fit=crop&ar=16", err: "ar must be"},
+		{query: "fit=crop&ar=0:1", err: "ar must be"},
+		{query: "lossless=yes", err: "lossless must be"},
+		{query: "blur=2001", err: "blur must be"},
+		{query: "blur=-1", err: "blur must be"},
+		{query: "q=50&q=60", err: "given 2 times"},
 		{query: "fit=crop&crop=focalpoint&fp-y=1.5", err: "fp-y must be"},
 		{query: "q=0", err: "q must be"},
 		{query: "q=101", err: "q must be"},
 		{query: "fm=gif", err: "fm must be"},
-		{query: "auto=compress", err: "auto must be format"},
+		{query: "auto=sharpen", err: "auto must be"},
 		{query: "bg=red", err: "bg must be"},
 		{query: "bg=12345", err: "bg must be"},
 		{query: "width=100", err: `unknown parameter "width"`},
@@ -112,22 +136,39 @@ func TestCanonicalFormIgnoresOrderAndSpelling(t *testing.T) {
 
 func TestLadder(t *testing.T) {
 	for _, c := range []struct {
-		query string
-		err   string
+		query  string
+		policy LadderPolicy
+		want   string // the query parsed, or the error
+		served string
 	}{
-		{"w=320", ""},
-		{"w=320&h=640&dpr=2", ""},
-		{"w=321", "nearest allowed: 320"},
-		{"h=1000", "nearest allowed: 960"},
-		{"w=1", "nearest allowed: 16"},
-		{"w=5000", "nearest allowed: 2048"},
-		{"w=320&dpr=1.7", "multiple of 0.5"},
-		{"dpr=2.5", ""},
+		{"w=320", LadderSnap, "w=320", "w=320"},
+		{"w=321", LadderSnap, "w=400", "w=400"},
+		{"w=100&ixlib=js-3.8.0", LadderSnap, "ixlib=js-3.8.0&w=128", "w=128"},
+		{"w=8192", LadderSnap, "w=2048", "w=2048"},
+		{"w=1", LadderSnap, "w=16", "w=16"},
+		{"h=1000", LadderSnap, "h=1080", "h=1080"},
+		{"w=320&h=213", LadderSnap, "h=213&w=320", "w=320,h=213"}, // the long side is a rung
+		{"w=300&h=200", LadderSnap, "h=213&w=320", "w=320,h=213"}, // 3:2 kept
+		{"w=200&h=300&dpr=2", LadderSnap, "dpr=2&h=320&w=213", "w=213,h=320,dpr=2"},
+		{"w=320&dpr=1.7", LadderSnap, "dpr=2&w=320", "w=320,dpr=2"},
+		{"dpr=2.5", LadderSnap, "dpr=2.5", ""},
+		{"w=abc", LadderSnap, "w=abc", "w=abc"}, // left for ParseOptions to refuse
+		{"w=320&h=640&dpr=2", LadderReject, "dpr=2&h=640&w=320", "w=320,h=640,dpr=2"},
+		{"w=321", LadderReject, "nearest allowed: 320", ""},
+		{"h=1000", LadderReject, "nearest allowed: 960", ""},
+		{"w=320&h=213", LadderReject, "nearest allowed: 200", ""},
+		{"w=5000", LadderReject, "nearest allowed: 2048", ""},
+		{"w=320&dpr=1.7", LadderReject, "multiple of 0.5", ""},
 	} {
 		q, _ := url.ParseQuery(c.query)
-		err := CheckLadder(q, DefaultLadder)
-		if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
-			t.Errorf("%q: %v, want %q", c.query, err, c.err)
+		got, served, err := onLadder(q, DefaultLadder, c.policy)
+		switch {
+		case err != nil:
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s %q: %v, want %q", c.policy, c.query, err, c.want)
+			}
+		case got.Encode() != c.want || served != c.served:
+			t.Errorf("%s %q: %q served %q, want %q served %q", c.policy, c.query, got.Encode(), served, c.want, c.served)
 		}
 	}
 }

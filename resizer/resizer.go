@@ -3,9 +3,7 @@ package resizer
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/flight"
 	"github.com/imgorigin/imgorigin/internal/workpool"
+	"github.com/imgorigin/imgorigin/sign"
 	"github.com/imgorigin/imgorigin/storage"
 )
 
@@ -29,13 +29,20 @@ import (
 type Config struct {
 	// Ladder lists the widths and heights unsigned requests may ask for.
 	Ladder []int
+	// LadderPolicy says what becomes of other sizes: served at the next rung
+	// up (LadderSnap, the default) or refused (LadderReject).
+	LadderPolicy LadderPolicy
 	// AnySizeUnsigned lets unsigned requests ask for any size (no ladder):
 	// only for origins no stranger can reach.
 	AnySizeUnsigned bool
 	// SignKeys verify the s parameter; several for rotation. Signed requests
 	// may use any size up to MaxOutput.
 	SignKeys [][]byte
-	// MaxOutput bounds width and height after dpr. Default 4096.
+	// SignScheme is how s is computed: sign.HMAC (default) or sign.Imgix
+	// (imgix's libraries' secureURLToken; SignKeys are then the tokens).
+	SignScheme sign.Scheme
+	// MaxOutput bounds width and height after dpr; larger asks are scaled
+	// down to it. Default 4096.
 	MaxOutput int
 	// Limits bound sources before decoding (pixels, frames, sides).
 	Limits imaging.Limits
@@ -101,6 +108,8 @@ type UnsignedLimits struct {
 func DefaultConfig() Config {
 	return Config{
 		Ladder:             DefaultLadder,
+		LadderPolicy:       LadderSnap,
+		SignScheme:         sign.HMAC,
 		MaxOutput:          4096,
 		Limits:             imaging.DefaultLimits(),
 		MaxSourceBytes:     64 << 20,
@@ -123,6 +132,12 @@ func (c Config) Validate() error {
 	switch {
 	case len(c.Ladder) == 0 && !c.AnySizeUnsigned:
 		return errors.New("resizer: the size ladder is empty")
+	case !slices.IsSorted(c.Ladder):
+		return errors.New("resizer: the size ladder must be in increasing order")
+	case c.LadderPolicy != LadderSnap && c.LadderPolicy != LadderReject:
+		return fmt.Errorf("resizer: ladder policy must be snap or reject, not %q", c.LadderPolicy)
+	case c.SignScheme != sign.HMAC && c.SignScheme != sign.Imgix:
+		return fmt.Errorf("resizer: sign scheme must be hmac or imgix, not %q", c.SignScheme)
 	case c.MaxOutput < 1:
 		return errors.New("resizer: max output must be positive")
 	case c.Concurrency < 1 || c.QueueLength < 0:
@@ -208,14 +223,6 @@ func New(store Originals, cfg Config, log *slog.Logger, reg prometheus.Registere
 	return h, nil
 }
 
-// Sign returns the s parameter for path and query (any s in q is ignored):
-// base64url(HMAC-SHA256(key, path + "?" + the query sorted by key)).
-func Sign(key []byte, path string, q url.Values) string {
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(signedPayload(path, q)))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}
-
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
@@ -255,16 +262,26 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badf("malformed query: separate parameters with & and %%-escape the rest")
 	}
-	opts, err := ParseOptions(q, r.Header.Get("Accept"), ParseConfig{MaxOutput: h.cfg.MaxOutput, AutoAVIF: h.cfg.AutoAVIF})
+	signed, err := h.authorize(r, q)
 	if err != nil {
 		return err
 	}
-	signed, err := h.authorize(r.URL.Path, q)
+	rung := ""
+	if !signed && !h.cfg.AnySizeUnsigned {
+		if q, rung, err = onLadder(q, h.cfg.Ladder, h.cfg.LadderPolicy); err != nil {
+			return err
+		}
+	}
+	opts, err := ParseOptions(q, r.Header.Get("Accept"), ParseConfig{MaxOutput: h.cfg.MaxOutput, AutoAVIF: h.cfg.AutoAVIF})
 	if err != nil {
 		return err
 	}
 	if !signed {
 		opts = h.cfg.Unsigned.quantize(opts)
+	}
+	if rung != "" {
+		// Which rung answered a size off the ladder (or the one asked).
+		w.Header().Set("Imgorigin-Rung", rung)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Deadline)
 	defer cancel()
@@ -288,31 +305,26 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// authorize checks the signature if there is one, else the size ladder; it
-// reports whether the request is signed.
-func (h *Handler) authorize(path string, q url.Values) (bool, error) {
-	if s := q.Get("s"); s != "" {
-		if len(h.cfg.SignKeys) == 0 {
-			return false, badf("signed URLs are not enabled on this server")
-		}
-		for _, k := range h.cfg.SignKeys {
-			if hmac.Equal([]byte(Sign(k, path, q)), []byte(s)) {
-				return true, nil
-			}
-		}
-		return false, errBadSignature
-	}
-	if h.cfg.AnySizeUnsigned {
+// authorize checks the signature if there is one; it reports whether the
+// request is signed.
+func (h *Handler) authorize(r *http.Request, q url.Values) (bool, error) {
+	if q.Get("s") == "" {
 		return false, nil
 	}
-	return false, CheckLadder(q, h.cfg.Ladder)
+	if len(h.cfg.SignKeys) == 0 {
+		return false, badf("signed URLs are not enabled on this server")
+	}
+	if !sign.Verify(h.cfg.SignScheme, h.cfg.SignKeys, r.URL.EscapedPath(), r.URL.RawQuery, q) {
+		return false, errBadSignature
+	}
+	return true, nil
 }
 
 func (h *Handler) cachingHeaders(hd http.Header, opts Options) {
 	hd.Set("Cache-Control", h.cacheControl)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	if opts.Negotiated {
-		hd.Set("Vary", "Accept")
+		hd.Add("Vary", "Accept") // after any Vary: Origin of CORS
 	}
 }
 
@@ -417,12 +429,18 @@ func (h *Handler) render(ctx context.Context, rkey string, o *original, opts Opt
 	return v, err
 }
 
+// blurScale turns imgix's blur (0..2000) into a sigma as a fraction of the
+// output's long edge: blur=2000 is a sigma of a tenth of it, blur=100 of
+// 0.5 % (5 px on a 1000 px image), alike at every size of a srcset.
+const blurScale = 20000
+
 func (h *Handler) renderOriginal(o *original, opts Options) (*variant, error) {
-	enc := imaging.Encoding{Format: outputFormat(opts.Format, o.header.Format), Quality: opts.Quality, Progressive: opts.Progressive}
+	enc := imaging.Encoding{Format: outputFormat(opts.Format, o.header.Format), Quality: opts.Quality, Progressive: opts.Progressive, Lossless: opts.Lossless}
 	if enc.Quality == 0 {
 		enc.Quality = h.cfg.Quality
 	}
-	tr := imaging.Transform{Width: opts.Width, Height: opts.Height, Fit: opts.Fit, Gravity: opts.Gravity, FocalX: opts.FocalX, FocalY: opts.FocalY, Background: opts.Background}
+	tr := imaging.Transform{Width: opts.Width, Height: opts.Height, Fit: opts.Fit, Gravity: opts.Gravity, FocalX: opts.FocalX, FocalY: opts.FocalY,
+		Background: opts.Background, Upscale: opts.Upscale, Blur: float64(opts.Blur) / blurScale}
 	enc.Effort = Effort(enc.Format, opts.Width, opts.Height)
 	out, err := imaging.Render(o.data, o.header, tr, enc, h.cfg.Limits)
 	if err != nil {

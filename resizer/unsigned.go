@@ -21,8 +21,18 @@ func (u UnsignedLimits) quantize(o Options) Options {
 	if o.Gravity == imaging.GravityFocal {
 		o.FocalX, o.FocalY = math.Round(o.FocalX*100)/100, math.Round(o.FocalY*100)/100
 	}
+	if o.Blur > 0 {
+		o.Blur = max(unsignedBlurStep, int(math.Round(float64(o.Blur)/unsignedBlurStep))*unsignedBlurStep)
+	}
+	if o.Aspect > 0 {
+		o.Aspect = math.Round(o.Aspect*100) / 100
+	}
 	return o
 }
+
+// unsignedBlurStep rounds unsigned blurs: 10 in imgix's 0..2000 is 0.05 % of
+// the long edge, too little to see.
+const unsignedBlurStep = 10
 
 // scaleSide scales a side by f, keeping 0 ("not asked") as it is.
 func scaleSide(n int, f float64) int {
@@ -34,23 +44,50 @@ func scaleSide(n int, f float64) int {
 
 // renderOptions is opts reduced to what changes the pixels of this original
 // (h), so that requests differing in anything else share one render and one
-// cache entry; for unsigned requests it also applies the cost ceiling that
-// needs the original's size: no upscaling, slow encoders only for small
-// outputs.
+// cache entry: imgix's fits become clip, crop, fill or scale, with Upscale
+// where the render enlarges. Only signed requests may enlarge (clip, crop,
+// fill); unsigned ones also meet the cost ceiling that needs the original's
+// size: no box past its pixels, slow encoders only for small outputs.
 func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options, error) {
 	sw, sh := h.Upright()
-	// With at most one side, every fit is clip: there is no box to cover,
-	// pad or stretch to.
+	if o.Aspect > 0 {
+		// ar without w or h: the largest box of that aspect inside the
+		// original (crop), or the smallest around it (fill).
+		bw, bh := float64(sw), float64(sw)/o.Aspect
+		if (bh > float64(sh)) == o.Fit.Crops() {
+			bw, bh = float64(sh)*o.Aspect, float64(sh)
+		}
+		limit := c.MaxOutput
+		if !signed {
+			limit = c.Unsigned.MaxSide
+		}
+		o.Width, o.Height = boundBox(max(1, int(math.Round(bw))), max(1, int(math.Round(bh))), limit)
+		o.Aspect = 0
+	}
+	// With at most one side, every fit is clip (or max, never enlarging):
+	// there is no box to cover, pad or stretch to.
 	if o.Width == 0 || o.Height == 0 {
-		o.Fit, o.Gravity, o.FocalX, o.FocalY = imaging.FitClip, "", 0, 0
+		if o.Fit == imaging.FitMin || o.Fit == imaging.FitFillMax {
+			o.Fit = imaging.FitMax
+		} else if o.Fit != imaging.FitMax {
+			o.Fit = imaging.FitClip
+		}
+		o.Gravity, o.FocalX, o.FocalY = "", 0, 0
 	}
-	// clip and max never upscale: a box the whole original fits in asks for
-	// the original's size, however large the box.
-	if (o.Fit == imaging.FitClip || o.Fit == imaging.FitMax) && (o.Width == 0 || o.Width >= sw) && (o.Height == 0 || o.Height >= sh) {
+	o.Upscale = signed && (o.Fit == imaging.FitClip || o.Fit == imaging.FitCrop || o.Fit == imaging.FitFill) && enlarges(o, sw, sh)
+	// Without enlarging, max is clip, min is crop and fillmax is fill.
+	switch o.Fit {
+	case imaging.FitMax:
+		o.Fit = imaging.FitClip
+	case imaging.FitMin:
+		o.Fit = imaging.FitCrop
+	case imaging.FitFillMax:
+		o.Fit = imaging.FitFill
+	}
+	// A clip box the whole original fits in, not enlarging, asks for the
+	// original's size, however large the box.
+	if o.Fit == imaging.FitClip && !o.Upscale && (o.Width == 0 || o.Width >= sw) && (o.Height == 0 || o.Height >= sh) {
 		o.Width, o.Height = 0, 0
-	}
-	if o.Fit == imaging.FitMax {
-		o.Fit = imaging.FitClip // the same here: neither upscales
 	}
 	if !signed && o.Width > 0 && o.Height > 0 && (o.Width > sw || o.Height > sh) {
 		// Never past the original's pixels without a signature: the box
@@ -60,17 +97,44 @@ func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options
 	}
 	out := outputFormat(o.Format, h.Format)
 	// bg shows only where there is padding (fill) or alpha to flatten (JPEG).
-	if o.Background != nil && o.Fit != imaging.FitFill && !(h.Alpha && out == imaging.JPEG) {
+	if o.Background != nil && !o.Fit.Pads() && !(h.Alpha && out == imaging.JPEG) {
 		o.Background = nil
 	}
-	if !signed && (out == imaging.AVIF || out == imaging.PNG) && outputPixels(o, sw, sh) > c.Unsigned.MaxSlowPixels {
-		if o.Format != "" && !o.Negotiated {
-			side := int(math.Sqrt(float64(c.Unsigned.MaxSlowPixels)))
+	switch {
+	case o.Lossless && (out == imaging.JPEG || out == imaging.PNG):
+		o.Lossless = false // JPEG cannot be, PNG always is
+	case o.Lossless:
+		o.Quality = 0 // lossless ignores q
+	}
+	slow := out == imaging.AVIF || out == imaging.PNG || o.Lossless
+	if !signed && slow && outputPixels(o, sw, sh) > c.Unsigned.MaxSlowPixels {
+		side := int(math.Sqrt(float64(c.Unsigned.MaxSlowPixels)))
+		switch {
+		case o.Lossless:
+			return o, badf("lossless above %dx%d pixels needs a signed URL (its encoder is slow)", side, side)
+		case o.Format != "" && !o.Negotiated:
 			return o, badf("fm=%s above %dx%d pixels needs a signed URL (its encoder is slow); use webp or jpg", out, side, side)
 		}
 		o.Format = imaging.WebP // the format was ours to choose
 	}
 	return o, nil
+}
+
+// enlarges reports whether fitting the original into o's box makes it larger
+// than it is: crop scales to cover the box, clip and fill to fit inside it.
+func enlarges(o Options, sw, sh int) bool {
+	fw, fh := float64(o.Width)/float64(sw), float64(o.Height)/float64(sh)
+	switch {
+	case o.Width == 0 && o.Height == 0:
+		return false
+	case o.Width == 0:
+		return fh > 1
+	case o.Height == 0:
+		return fw > 1
+	case o.Fit.Crops():
+		return math.Max(fw, fh) > 1
+	}
+	return math.Min(fw, fh) > 1
 }
 
 // outputPixels is an upper bound of the output's pixels: the box (fill pads
@@ -85,7 +149,7 @@ func outputPixels(o Options, sw, sh int) int {
 	case h == 0:
 		h = max(1, sh*w/sw)
 	}
-	if o.Fit == imaging.FitFill {
+	if o.Fit.Pads() {
 		return w * h
 	}
 	return min(w*h, sw*sh)

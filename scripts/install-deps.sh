@@ -6,8 +6,9 @@ set -euo pipefail
 what=${1:-run}
 VERSITYGW_VERSION=v1.8.0
 FAUXQS_VERSION=1.9.2
-# The JWT libraries backends use, to verify result tokens against (npm).
-JWT_CLIENTS="jsonwebtoken@9.0.3 jwks-rsa@4.1.0 jose@6.2.18"
+# Client libraries the tests run against real servers (npm): the JWT
+# libraries backends verify result tokens with, and imgix's URL builder.
+NODE_CLIENTS="jsonwebtoken@9.0.3 jwks-rsa@4.1.0 jose@6.2.18 @imgix/js-core@3.8.0"
 # Where test tools that are not Debian packages or Go modules live.
 TOOLS=${IMGORIGIN_TOOLS:-$HOME/.cache/imgorigin}
 
@@ -27,6 +28,8 @@ if [ "$what" = test ]; then
   command -v node >/dev/null || need+=(nodejs npm)
   # Debian's PyJWT, for the system python3 (not any other python on PATH).
   [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || need+=(python3 python3-jwt python3-cryptography)
+  # A real browser for the CORS, srcset and upload test.
+  [ -x /usr/bin/chromium ] || need+=(chromium)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
@@ -44,11 +47,11 @@ if [ "$what" = test ]; then
     mkdir -p "$TOOLS/fauxqs"
     npm install --silent --no-audit --no-fund --prefix "$TOOLS/fauxqs" "fauxqs@$FAUXQS_VERSION" >/dev/null
   fi
-  installed=$(cd "$TOOLS/jwt-clients" 2>/dev/null && node -p "['jsonwebtoken','jwks-rsa','jose'].map(p => p + '@' + require('./node_modules/' + p + '/package.json').version).join(' ')" 2>/dev/null || true)
-  if [ "$installed" != "$JWT_CLIENTS" ]; then
-    echo "installing $JWT_CLIENTS (JWT verifiers for the token tests)"
-    mkdir -p "$TOOLS/jwt-clients"
-    npm install --silent --no-audit --no-fund --prefix "$TOOLS/jwt-clients" $JWT_CLIENTS >/dev/null
+  installed=$(cd "$TOOLS/node-clients" 2>/dev/null && node -p "['jsonwebtoken','jwks-rsa','jose','@imgix/js-core'].map(p => p + '@' + require('./node_modules/' + p + '/package.json').version).join(' ')" 2>/dev/null || true)
+  if [ "$installed" != "$NODE_CLIENTS" ]; then
+    echo "installing $NODE_CLIENTS (client libraries for the conformance tests)"
+    mkdir -p "$TOOLS/node-clients"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS/node-clients" $NODE_CLIENTS >/dev/null
   fi
   gobin=$(go env GOPATH)/bin
   if ! go version -m "$gobin/versitygw" 2>/dev/null | grep -q "versitygw[[:space:]]*$VERSITYGW_VERSION"; then

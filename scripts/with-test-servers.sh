@@ -65,8 +65,9 @@ $pgctl -o "-c listen_addresses=127.0.0.1 -p $pgport -k $work/pg -c fsync=off" -l
 export IMGORIGIN_TEST_POSTGRES="postgres://imgorigin@127.0.0.1:$pgport/postgres?sslmode=disable"
 echo "PostgreSQL on 127.0.0.1:$pgport"
 
-# The JWT libraries the token tests run, installed by install-deps.sh.
-export IMGORIGIN_TEST_NODE_MODULES="$TOOLS/jwt-clients/node_modules"
+# The client libraries the conformance tests run, installed by install-deps.sh.
+export IMGORIGIN_TEST_NODE_MODULES="$TOOLS/node-clients/node_modules"
+export IMGORIGIN_TEST_CHROMIUM=/usr/bin/chromium
 
 # nginx is started by the tests that need it (a config per test), from this binary.
 export IMGORIGIN_TEST_NGINX=$(command -v nginx || echo /usr/sbin/nginx)

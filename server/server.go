@@ -42,6 +42,9 @@ type Config struct {
 	// accepting, so load balancers stop sending first. Default 0 (the fleet
 	// roles default their flag to 5 s).
 	DrainDelay time.Duration
+	// CORSOrigins may call the public listener from browsers: origins
+	// (https://app.example.com) or "*". Empty: no CORS.
+	CORSOrigins []string
 	// DrainTimeout bounds waiting for in-flight requests. Default 25 s, inside
 	// Kubernetes' default 30 s grace period.
 	DrainTimeout time.Duration
@@ -107,7 +110,7 @@ func New(cfg Config, handler http.Handler, log *slog.Logger) *Server {
 	if handler != nil {
 		s.mux.Handle("/", handler)
 	}
-	s.public = &http.Server{Addr: cfg.Addr, Handler: accessLog(log, s.mux), IdleTimeout: cfg.IdleTimeout,
+	s.public = &http.Server{Addr: cfg.Addr, Handler: accessLog(log, newCORS(cfg.CORSOrigins, s.mux, s.mux)), IdleTimeout: cfg.IdleTimeout,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout}
 	if cfg.AdminAddr != "" {
 		amux := http.NewServeMux()

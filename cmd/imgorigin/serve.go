@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,20 +16,25 @@ import (
 	"github.com/imgorigin/imgorigin/migrate"
 	"github.com/imgorigin/imgorigin/resizer"
 	"github.com/imgorigin/imgorigin/server"
+	"github.com/imgorigin/imgorigin/sign"
 )
 
 // resizerFlags fill a resizer.Config.
 type resizerFlags struct {
-	cfg      resizer.Config
-	ladder   string
-	signKeys string
+	cfg          resizer.Config
+	ladder       string
+	ladderPolicy string
+	signKeys     string
+	signScheme   string
 }
 
 func (f *resizerFlags) register(fs *flag.FlagSet) {
 	f.cfg = resizer.DefaultConfig()
 	c := &f.cfg
 	fs.StringVar(&f.ladder, "ladder", joinInts(resizer.DefaultLadder), "comma-separated widths/heights unsigned requests may use; 'any' allows every size (only for origins no stranger can reach)")
-	fs.StringVar(&f.signKeys, "sign-keys", "", "comma-separated hex HMAC keys (>= 16 bytes) for the s parameter; the first signs, all verify")
+	fs.StringVar(&f.ladderPolicy, "ladder-policy", string(c.LadderPolicy), "unsigned sizes off the ladder: 'snap' serves the next rung up (any srcset works), 'reject' answers 400")
+	fs.StringVar(&f.signKeys, "sign-keys", "", "comma-separated keys for the s parameter, all verify: hex HMAC keys (>= 16 bytes) with --sign-scheme hmac, imgix secure URL tokens with --sign-scheme imgix")
+	fs.StringVar(&f.signScheme, "sign-scheme", string(c.SignScheme), "how s is computed: 'hmac' (HMAC-SHA256, see README) or 'imgix' (imgix's secureURLToken, so imgix's libraries sign unchanged)")
 	fs.IntVar(&c.MaxOutput, "max-output", c.MaxOutput, "largest output width or height, after dpr")
 	fs.Int64Var(&c.Limits.MaxPixels, "max-source-pixels", c.Limits.MaxPixels, "largest source in pixels (all decoded frames), checked from the header before decoding")
 	fs.IntVar(&c.Limits.MaxFrames, "max-frames", c.Limits.MaxFrames, "most animation frames kept")
@@ -66,13 +72,18 @@ func (f *resizerFlags) config() (resizer.Config, error) {
 			c.Ladder = append(c.Ladder, n)
 		}
 	}
+	slices.Sort(c.Ladder)
+	c.LadderPolicy, c.SignScheme = resizer.LadderPolicy(f.ladderPolicy), sign.Scheme(f.signScheme)
 	for _, s := range strings.Split(f.signKeys, ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
-		k, err := hex.DecodeString(s)
-		if err != nil {
-			return c, fmt.Errorf("--sign-keys: not hex: %w", err)
+		k := []byte(s) // an imgix token is used as it is written
+		if c.SignScheme == sign.HMAC {
+			var err error
+			if k, err = hex.DecodeString(s); err != nil {
+				return c, fmt.Errorf("--sign-keys: not hex: %w", err)
+			}
 		}
 		c.SignKeys = append(c.SignKeys, k)
 	}
@@ -108,6 +119,8 @@ func serve(role string, args []string) error {
 	fs.DurationVar(&sc.ReadTimeout, "read-timeout", 10*time.Second, "longest a request may take to arrive, headers and body (uploads move it on while bytes flow)")
 	fs.IntVar(&sc.MaxConns, "max-conns", 0, "most open public connections; more wait in the accept queue (default: 3/4 of the open-file limit)")
 	fs.DurationVar(&sc.DrainTimeout, "drain-timeout", 0, "after SIGTERM, how long in-flight requests may take (default 25s)")
+	var corsOrigins string
+	fs.StringVar(&corsOrigins, "cors-origins", "", "comma-separated origins (https://app.example.com) whose pages may call this server from a browser, or '*' for any")
 	var rf resizerFlags
 	var uf uploaderFlags
 	if role != "uploader" {
@@ -118,6 +131,9 @@ func serve(role string, args []string) error {
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if corsOrigins != "" {
+		sc.CORSOrigins = strings.Split(corsOrigins, ",")
 	}
 	log, err := sf.logger()
 	if err != nil {
@@ -142,7 +158,7 @@ func serve(role string, args []string) error {
 		if err != nil {
 			return err
 		}
-		srv.Handle("/", rz)
+		srv.Handle("GET /", rz) // and HEAD; the mux answers other methods 405
 	}
 	var deferred *migrate.Worker
 	if role != "resizer" {

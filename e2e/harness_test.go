@@ -1,0 +1,203 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/testimage"
+)
+
+func TestMain(m *testing.M) { testimage.Main(m) }
+
+const serviceKey = "e2e-service-key-0123456789"
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds cmd/imgorigin once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "imgorigin-e2e")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "imgorigin")
+		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/imgorigin").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// server is a running `imgorigin serve` on 127.0.0.1.
+type server struct {
+	URL  string // public listener, http://127.0.0.1:PORT
+	data string
+}
+
+// serve starts `imgorigin serve` with its embedded defaults (disk store under
+// a temporary --data) plus args, and stops it when the test ends.
+func serve(t *testing.T, args ...string) *server {
+	t.Helper()
+	data := t.TempDir()
+	cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
+		"--data", data, "--service-keys", serviceKey, "--log-level", "info"}, args...)...)
+	stderr, _ := cmd.StderrPipe()
+	cmd.Env = append(os.Environ(), "MALLOC_ARENA_MAX=2")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	// The server logs where it listens.
+	addr := make(chan string, 1)
+	var logs bytes.Buffer
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Bytes()
+			logs.Write(append(line, '\n'))
+			var rec struct {
+				Msg  string `json:"msg"`
+				Addr string `json:"addr"`
+			}
+			if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
+				addr <- rec.Addr
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return &server{URL: "http://" + a, data: data}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("imgorigin serve did not start:\n%s", logs.String())
+	}
+	return nil
+}
+
+// upload stores a photo through the uploader as an app would: a backend gets
+// an upload token with its service key, the client posts the photo.
+func (s *server) upload(t *testing.T, photo []byte) (key string, width int) {
+	t.Helper()
+	tok := s.uploadToken(t)
+	req, _ := http.NewRequest("POST", s.URL+"/v1/uploads", bytes.NewReader(photo))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "image/jpeg")
+	var res struct {
+		Key   string `json:"key"`
+		Width int    `json:"width"`
+	}
+	if code := doJSON(t, req, &res); code != 201 {
+		t.Fatalf("upload: %d", code)
+	}
+	return res.Key, res.Width
+}
+
+func (s *server) uploadToken(t *testing.T) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", s.URL+"/v1/upload-tokens", strings.NewReader(`{"subject":"e2e","max_uploads":10}`))
+	req.Header.Set("Authorization", "Bearer "+serviceKey)
+	var res struct{ Token string }
+	if code := doJSON(t, req, &res); code != 201 {
+		t.Fatalf("upload token: %d", code)
+	}
+	return res.Token
+}
+
+func doJSON(t *testing.T, req *http.Request, v any) int {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode < 300 {
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatalf("%s %s: %v in %q", req.Method, req.URL, err, b)
+		}
+	} else {
+		t.Logf("%s %s: %d %s", req.Method, req.URL, resp.StatusCode, b)
+	}
+	return resp.StatusCode
+}
+
+// fetchWidth GETs url and returns the status and the image's width.
+func fetchWidth(url string) (status, width int, hdr http.Header, err error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		return resp.StatusCode, 0, resp.Header, fmt.Errorf("%s", bytes.TrimSpace(b))
+	}
+	h, err := imaging.Probe(b)
+	return resp.StatusCode, h.Width, resp.Header, err
+}
+
+// node runs a script from testdata beside a link to the pinned packages
+// `make test` installs, so both require and import find them, and returns
+// its standard output.
+func node(t *testing.T, script string, args ...string) []byte {
+	t.Helper()
+	modules := os.Getenv("IMGORIGIN_TEST_NODE_MODULES")
+	if modules == "" {
+		t.Fatal("IMGORIGIN_TEST_NODE_MODULES is not set: run the tests with `make test`, which installs @imgix/js-core")
+	}
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("testdata", script))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, script), src, 0o644)
+	if err := os.Symlink(modules, filepath.Join(dir, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	return run(t, "node", append([]string{filepath.Join(dir, script)}, args...)...)
+}
+
+func run(t *testing.T, prog string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, prog, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", prog, args, err, stderr.String())
+	}
+	return out
+}

@@ -1,0 +1,156 @@
+package server
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// CORS for browsers on other origins: uploads with fetch, images drawn on a
+// canvas. Hand-written rather than go-chi/cors or rs/cors, which send Vary:
+// Origin on every answer (that splits CDN caches even when every origin is
+// allowed alike) and allow one method list for all routes; here a preflight
+// is answered with the methods its route serves, and Vary: Origin is sent
+// only when the answer depends on the origin (a list, not "*").
+type cors struct {
+	origins []string // allowed origins; nil: CORS off
+	any     bool     // "*": every origin, alike
+	mux     *http.ServeMux
+	next    http.Handler
+}
+
+const (
+	corsAllowHeaders  = "Authorization, Content-Type"
+	corsExposeHeaders = "ETag, Imgorigin-Rung, Retry-After"
+	corsMaxAge        = "3600" // an hour; Chromium caps it at two
+)
+
+func newCORS(origins []string, mux *http.ServeMux, next http.Handler) *cors {
+	c := &cors{mux: mux, next: next}
+	for _, o := range origins {
+		if o = strings.TrimSpace(o); o == "*" {
+			c.any = true
+		} else if o != "" {
+			c.origins = append(c.origins, strings.TrimSuffix(o, "/"))
+		}
+	}
+	return c
+}
+
+func (c *cors) enabled() bool { return c.any || len(c.origins) > 0 }
+
+// allowOrigin is the Access-Control-Allow-Origin for origin, or "".
+func (c *cors) allowOrigin(origin string) string {
+	switch {
+	case c.any:
+		return "*"
+	case origin != "" && slices.Contains(c.origins, origin):
+		return origin
+	}
+	return ""
+}
+
+func (c *cors) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		c.options(w, r)
+		return
+	}
+	if c.enabled() {
+		hd := w.Header()
+		if !c.any {
+			hd.Add("Vary", "Origin")
+		}
+		if ao := c.allowOrigin(r.Header.Get("Origin")); ao != "" {
+			hd.Set("Access-Control-Allow-Origin", ao)
+			hd.Set("Access-Control-Expose-Headers", corsExposeHeaders)
+		}
+	}
+	c.next.ServeHTTP(w, r)
+}
+
+// options answers every OPTIONS request here: a CORS preflight, or a plain
+// question about the methods allowed. No answer is cacheable by a CDN.
+func (c *cors) options(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Cache-Control", "no-store")
+	methods := c.methods(r)
+	if len(methods) == 0 {
+		http.Error(w, "404 Not Found: no such resource", http.StatusNotFound)
+		return
+	}
+	allow := strings.Join(append(methods, http.MethodOptions), ", ")
+	hd.Set("Allow", allow)
+	origin, asked := r.Header.Get("Origin"), r.Header.Get("Access-Control-Request-Method")
+	if origin == "" || asked == "" {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if c.enabled() && !c.any {
+		hd.Add("Vary", "Origin")
+	}
+	ao := c.allowOrigin(origin)
+	switch {
+	case !c.enabled():
+		http.Error(w, "403 Forbidden: cross-origin requests are not enabled on this server (--cors-origins)", http.StatusForbidden)
+		return
+	case ao == "":
+		http.Error(w, "403 Forbidden: origin "+truncate(origin)+" is not allowed (--cors-origins)", http.StatusForbidden)
+		return
+	case !slices.Contains(methods, asked):
+		http.Error(w, "405 Method Not Allowed: "+truncate(asked)+" is not allowed here; allowed: "+allow, http.StatusMethodNotAllowed)
+		return
+	}
+	for _, h := range strings.Split(r.Header.Get("Access-Control-Request-Headers"), ",") {
+		if h = strings.TrimSpace(h); h != "" && !containsFold(corsAllowHeaders, h) {
+			http.Error(w, "403 Forbidden: request header "+truncate(h)+" is not allowed; allowed: "+corsAllowHeaders, http.StatusForbidden)
+			return
+		}
+	}
+	hd.Set("Access-Control-Allow-Origin", ao)
+	hd.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
+	hd.Set("Access-Control-Allow-Headers", corsAllowHeaders)
+	hd.Set("Access-Control-Max-Age", corsMaxAge)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// methods lists what the route owning r's path serves, asking the mux
+// itself: of the patterns that match the path under some method, the most
+// specific ("POST /v1/uploads", not the images' catch-all "GET /").
+func (c *cors) methods(r *http.Request) []string {
+	var out []string
+	best := -1
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		_, pattern := c.mux.Handler(probe)
+		if pattern == "" {
+			continue
+		}
+		path := pattern
+		if _, p, ok := strings.Cut(pattern, " "); ok {
+			path = p
+		}
+		switch {
+		case len(path) > best:
+			best, out = len(path), nil
+		case len(path) < best:
+			continue
+		}
+		out = append(out, m)
+		if m == http.MethodGet {
+			out = append(out, http.MethodHead)
+		}
+	}
+	return out
+}
+
+func containsFold(list, name string) bool {
+	for _, h := range strings.Split(list, ",") {
+		if strings.EqualFold(strings.TrimSpace(h), name) {
+			return true
+		}
+	}
+	return false
+}
+
+func truncate(s string) string { return Truncate(s, 100) }
