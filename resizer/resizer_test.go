@@ -255,7 +255,7 @@ func TestSignatureAndLadder(t *testing.T) {
 		body       string
 	}{
 		{"ladder size, unsigned", "/p?w=320", 200, ""},
-		
+
 		{"off-ladder size, signed with the current key", signed("current-signing-key!", "w=333"), 200, ""},
 		{"signed with an older key still accepted", signed("old-key-still-valid!", "w=333&fm=png"), 200, ""},
 		{"signed with an unknown key", signed("somebody-elses-key!!", "w=333"), 403, "signature"},
