@@ -179,7 +179,9 @@ func TestLadder(t *testing.T) {
 // fixed point (the cache key of what is rendered).
 func FuzzParseOptions(f *testing.F) {
 	for _, s := range []string{"w=320", "w=1&h=1&fit=crop&crop=focalpoint&fp-x=0&fp-y=1", "bg=abcd&fit=fill", "dpr=3.999&w=1000",
-		"auto=format&q=1", "w=2048&h=2048&dpr=2&fit=scale&fm=avif&q=100", "w=640&fm=png&bg=80ff0000", "h=4096&fit=fill&bg=fff"} {
+		"auto=format&q=1", "w=2048&h=2048&dpr=2&fit=scale&fm=avif&q=100", "w=640&fm=png&bg=80ff0000", "h=4096&fit=fill&bg=fff",
+		"ar=16:9&fit=crop", "ar=1:3&fit=fill", "fit=fillmax&w=3000&h=100", "crop=faces,top&fit=min&w=10&h=10", "blur=2000&lossless=1&fm=webp&w=640",
+		"auto=format,compress&auto=compress&ixlib=js-3.8.0&dpr=5&w=2048"} {
 		f.Add(s, "image/avif,image/webp", uint16(2560), uint16(1920), false)
 	}
 	cfg := DefaultConfig()
