@@ -21,8 +21,9 @@ func (e *storeError) Error() string { return "store: " + e.err.Error() }
 func (e *storeError) Unwrap() error { return e.err }
 
 // writeError is the one place where errors become statuses. 4xx answers may be
-// cached briefly (the CDN then absorbs repeats); 5xx never are, and 503 says
-// when to come back. Messages are our own and stable; what libvips or a store
+// cached briefly (the CDN then absorbs repeats); 5xx and 405 (an OPTIONS or
+// POST must never poison a cached URL) never are, and 503 says when to come
+// back. Messages are our own and stable; what libvips or a store
 // said stays in the log.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var optErr *OptionsError
@@ -74,7 +75,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	hd.Set("Content-Type", "text/plain; charset=utf-8")
 	hd.Set("X-Content-Type-Options", "nosniff")
-	if status >= 500 || status == 499 {
+	if status >= 500 || status == 499 || status == http.StatusMethodNotAllowed {
 		hd.Set("Cache-Control", "no-store")
 	} else {
 		hd.Set("Cache-Control", h.cfg.ErrorCacheControl)

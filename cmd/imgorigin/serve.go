@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os/signal"
 	"slices"
 	"strconv"
@@ -132,8 +133,11 @@ func serve(role string, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if corsOrigins != "" {
-		sc.CORSOrigins = strings.Split(corsOrigins, ",")
+	for _, o := range splitList(corsOrigins) {
+		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Path != "" || u.RawQuery != "") {
+			return fmt.Errorf("--cors-origins: %q is not an origin (https://app.example.com) or '*'", o)
+		}
+		sc.CORSOrigins = append(sc.CORSOrigins, o)
 	}
 	log, err := sf.logger()
 	if err != nil {
