@@ -35,7 +35,8 @@ func onLadder(q url.Values, ladder []int, policy LadderPolicy) (url.Values, stri
 	w, wok := side(q, "w")
 	h, hok := side(q, "h")
 	dpr, derr := strconv.ParseFloat(q.Get("dpr"), 64)
-	dprOK := derr == nil && !math.IsNaN(dpr) && !math.IsInf(dpr, 0)
+	// Not a multiple of 0.5 (NaN and Inf are left for ParseOptions to refuse).
+	offDPR := derr == nil && !math.IsNaN(dpr) && !math.IsInf(dpr, 0) && dpr*2 != math.Trunc(dpr*2)
 	if policy == LadderReject {
 		for _, s := range []struct {
 			name string
@@ -46,16 +47,21 @@ func onLadder(q url.Values, ladder []int, policy LadderPolicy) (url.Values, stri
 				return nil, "", badf("%s=%d is not an allowed size without a signature; nearest allowed: %d", s.name, s.n, nearest(ladder, s.n))
 			}
 		}
-		if dprOK && dpr*2 != math.Trunc(dpr*2) {
+		if offDPR {
 			return nil, "", badf("dpr=%s is not allowed without a signature; use a multiple of 0.5", q.Get("dpr"))
 		}
 		return q, served(q), nil
 	}
-	out := url.Values{}
+	snapSize := (wok || hok) && !slices.Contains(ladder, max(w, h))
+	if !snapSize && !offDPR {
+		return q, served(q), nil // the common case: nothing to copy
+	}
+	out := make(url.Values, len(q))
 	for k, v := range q {
 		out[k] = v
 	}
-	if long := max(w, h); (wok || hok) && !slices.Contains(ladder, long) {
+	if snapSize {
+		long := max(w, h)
 		f := float64(rungUp(ladder, long)) / float64(long)
 		if wok {
 			out.Set("w", strconv.Itoa(max(1, int(math.Round(float64(w)*f)))))
@@ -64,7 +70,7 @@ func onLadder(q url.Values, ladder []int, policy LadderPolicy) (url.Values, stri
 			out.Set("h", strconv.Itoa(max(1, int(math.Round(float64(h)*f)))))
 		}
 	}
-	if dprOK && dpr*2 != math.Trunc(dpr*2) {
+	if offDPR {
 		out.Set("dpr", strconv.FormatFloat(math.Ceil(dpr*2)/2, 'f', -1, 64))
 	}
 	return out, served(out), nil
