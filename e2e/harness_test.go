@@ -18,6 +18,7 @@ import (
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/internal/testnode"
 )
 
 func TestMain(m *testing.M) { testimage.Main(m) }
@@ -167,25 +168,11 @@ func fetchWidth(url string) (status, width int, hdr http.Header, err error) {
 	return resp.StatusCode, h.Width, resp.Header, err
 }
 
-// node runs a script from testdata beside a link to the pinned packages
-// `make test` installs, so both require and import find them, and returns
-// its standard output.
+// node runs a script from testdata with the pinned packages `make test`
+// installs and returns its standard output.
 func node(t *testing.T, script string, args ...string) []byte {
 	t.Helper()
-	modules := os.Getenv("IMGORIGIN_TEST_NODE_MODULES")
-	if modules == "" {
-		t.Fatal("IMGORIGIN_TEST_NODE_MODULES is not set: run the tests with `make test`, which installs @imgix/js-core")
-	}
-	dir := t.TempDir()
-	src, err := os.ReadFile(filepath.Join("testdata", script))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, script), src, 0o644)
-	if err := os.Symlink(modules, filepath.Join(dir, "node_modules")); err != nil {
-		t.Fatal(err)
-	}
-	return run(t, "node", append([]string{filepath.Join(dir, script)}, args...)...)
+	return run(t, "node", append([]string{testnode.Script(t, filepath.Join("testdata", script))}, args...)...)
 }
 
 func run(t *testing.T, prog string, args ...string) []byte {

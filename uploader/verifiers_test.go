@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/internal/testnode"
 	"github.com/imgorigin/imgorigin/token"
 )
 
@@ -80,25 +80,9 @@ func flipSignature(t *testing.T, tok string) string {
 	return parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
 
-// nodeScript runs a verifier script beside a link to the pinned packages
-// `make test` installs, so both require and import find them.
+// nodeScript runs a verifier script with the pinned packages `make test` installs.
 func nodeScript(t *testing.T, script, jwksURL string) func(string) error {
-	modules := os.Getenv("IMGORIGIN_TEST_NODE_MODULES")
-	if modules == "" {
-		t.Fatal("IMGORIGIN_TEST_NODE_MODULES is not set: run the tests with `make test`, which installs jsonwebtoken, jwks-rsa and jose")
-	}
-	dir := t.TempDir()
-	src, err := os.ReadFile(filepath.Join("testdata", "verifiers", script))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, script), src, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(modules, filepath.Join(dir, "node_modules")); err != nil {
-		t.Fatal(err)
-	}
-	return command(t, "node", filepath.Join(dir, script), jwksURL)
+	return command(t, "node", testnode.Script(t, filepath.Join("testdata", "verifiers", script)), jwksURL)
 }
 
 // command runs prog script JWKS ISSUER TOKEN; exit 0 means accepted.
