@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -226,5 +227,80 @@ func TestMigrateCommands(t *testing.T) {
 	}
 	if out := run("plan"); !strings.Contains(out, "enqueued 0") {
 		t.Fatalf("re-plan enqueued again: %s", out)
+	}
+}
+
+// Every subcommand's flags, from its -h listing: name -> usage.
+func flagListings(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	var buf bytes.Buffer
+	usageOutput = &buf
+	defer func() { usageOutput = os.Stderr }()
+	commands := map[string]func() error{
+		"serve":    func() error { return serve("serve", []string{"-h"}) },
+		"resizer":  func() error { return serve("resizer", []string{"-h"}) },
+		"uploader": func() error { return serve("uploader", []string{"-h"}) },
+		"import":   func() error { return importFiles([]string{"-h"}, io.Discard) },
+		"bench":    func() error { return runBench([]string{"-h"}) },
+		"migrate":  func() error { return migrateCmd([]string{"work", "-h"}, io.Discard) },
+		"keys":     func() error { return keysCmd([]string{"generate", "-h"}, io.Discard) },
+	}
+	out := map[string]map[string]string{}
+	for name, run := range commands {
+		buf.Reset()
+		if err := run(); !errors.Is(err, flag.ErrHelp) {
+			t.Fatalf("%s -h: %v", name, err)
+		}
+		flags := map[string]string{}
+		lines := strings.Split(buf.String(), "\n")
+		for i := 0; i+1 < len(lines); i++ {
+			if f, ok := strings.CutPrefix(lines[i], "  --"); ok {
+				flags[strings.Fields(f)[0]] = strings.TrimSpace(lines[i+1])
+			}
+		}
+		if len(flags) < 2 {
+			t.Fatalf("%s -h listed %d flags:\n%s", name, len(flags), buf.String())
+		}
+		out[name] = flags
+	}
+	return out
+}
+
+// One environment twin serves every subcommand, so a flag name must mean one
+// thing in all of them (IMGORIGIN_QUEUE=sqs://... once broke serve).
+func TestFlagsMeanOneThingEverywhere(t *testing.T) {
+	seen := map[string]string{} // flag -> "command: usage"
+	for cmd, flags := range flagListings(t) {
+		for name, usage := range flags {
+			if prev, ok := seen[name]; ok && !strings.HasSuffix(prev, ": "+usage) {
+				t.Errorf("--%s means two things: %s; %s: %s", name, prev, cmd, usage)
+			}
+			seen[name] = cmd + ": " + usage
+		}
+	}
+}
+
+func TestFlagMistakesSayWhatIsWrong(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  [2]string
+		want string
+	}{
+		{[]string{"--deadlin", "3s"}, [2]string{}, "unknown flag --deadlin; did you mean --deadline?"},
+		{[]string{"--queue", "3"}, [2]string{}, "did you mean --render-queue?"},
+		{[]string{"--deadline", "10"}, [2]string{}, `--deadline: "10" is not a duration: give a number with a unit, such as 10s`},
+		{nil, [2]string{"IMGORIGIN_STORE_TIMEOUT", "3"}, `$IMGORIGIN_STORE_TIMEOUT: "3" is not a duration`},
+		{[]string{"--max-conns", "many"}, [2]string{}, `--max-conns: "many" is not a whole number`},
+	} {
+		if c.env[0] != "" {
+			t.Setenv(c.env[0], c.env[1])
+		}
+		err := serve("resizer", append(c.args, "--data", t.TempDir()))
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v %v: %v, want one line containing %q", c.args, c.env, err, c.want)
+		}
+		if c.env[0] != "" {
+			os.Unsetenv(c.env[0])
+		}
 	}
 }
