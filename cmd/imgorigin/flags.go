@@ -25,7 +25,7 @@ var usageOutput io.Writer = os.Stderr
 // mistake gets one line that says what is wrong, not the whole list.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(io.Discard) // errors are ours to word
-	fs.Usage = func() {}      // and the listing only for -h
+	fs.Usage = func() {}     // and the listing only for -h
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		printUsage(fs)
 		return err
