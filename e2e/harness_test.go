@@ -54,8 +54,9 @@ func binary(t *testing.T) string {
 
 // server is a running `imgorigin serve` on 127.0.0.1.
 type server struct {
-	URL  string // public listener, http://127.0.0.1:PORT
-	data string
+	URL   string // public listener, http://127.0.0.1:PORT
+	Admin string // admin listener, 127.0.0.1:PORT
+	data  string
 }
 
 // serve starts `imgorigin serve` with its embedded defaults (disk store under
@@ -81,7 +82,7 @@ func serve(t *testing.T, args ...string) *server {
 		}
 	})
 	// The server logs where it listens.
-	addr := make(chan string, 1)
+	addr := make(chan [2]string, 1)
 	var logs bytes.Buffer
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -89,17 +90,18 @@ func serve(t *testing.T, args ...string) *server {
 			line := sc.Bytes()
 			logs.Write(append(line, '\n'))
 			var rec struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
+				Msg       string `json:"msg"`
+				Addr      string `json:"addr"`
+				AdminAddr string `json:"admin_addr"`
 			}
 			if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
-				addr <- rec.Addr
+				addr <- [2]string{rec.Addr, rec.AdminAddr}
 			}
 		}
 	}()
 	select {
 	case a := <-addr:
-		return &server{URL: "http://" + a, data: data}
+		return &server{URL: "http://" + a[0], Admin: a[1], data: data}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("imgorigin serve did not start:\n%s", logs.String())
 	}

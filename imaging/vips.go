@@ -83,3 +83,6 @@ func slogLevel(l vips.LogLevel) slog.Level {
 	}
 	return slog.LevelDebug
 }
+
+// VipsVersion is the version of the libvips this binary runs on.
+func VipsVersion() string { return vips.Version }

@@ -45,6 +45,12 @@ type Config struct {
 	// CORSOrigins may call the public listener from browsers: origins
 	// (https://app.example.com) or "*". Empty: no CORS.
 	CORSOrigins []string
+	// ReadyInterval, ReadyTimeout and ReadyFailures govern the checks added
+	// with AddCheck: each runs every interval within the timeout, and
+	// readiness fails after that many errors in a row. Defaults 5 s, 2 s, 3.
+	ReadyInterval time.Duration
+	ReadyTimeout  time.Duration
+	ReadyFailures int
 	// DrainTimeout bounds waiting for in-flight requests. Default 25 s, inside
 	// Kubernetes' default 30 s grace period.
 	DrainTimeout time.Duration
@@ -59,6 +65,15 @@ func (c *Config) defaults() {
 	}
 	if c.ReadTimeout <= 0 {
 		c.ReadTimeout = 10 * time.Second
+	}
+	if c.ReadyInterval <= 0 {
+		c.ReadyInterval = 5 * time.Second
+	}
+	if c.ReadyTimeout <= 0 {
+		c.ReadyTimeout = 2 * time.Second
+	}
+	if c.ReadyFailures <= 0 {
+		c.ReadyFailures = 3
 	}
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 25 * time.Second
@@ -95,6 +110,7 @@ type Server struct {
 	ready    atomic.Bool
 	mux      *http.ServeMux
 	lns      []net.Listener
+	checks   *checks
 	Registry *prometheus.Registry
 }
 
@@ -104,6 +120,7 @@ func New(cfg Config, handler http.Handler, log *slog.Logger) *Server {
 	cfg.defaults()
 	s := &Server{cfg: cfg, log: log, Registry: prometheus.NewRegistry()}
 	s.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	s.checks = newChecks(cfg, s.Registry)
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
@@ -126,6 +143,9 @@ func New(cfg Config, handler http.Handler, log *slog.Logger) *Server {
 // Handle adds a route to the public listener, before Run.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
+// AddCheck makes readiness depend on c, before Run.
+func (s *Server) AddCheck(c Check) { s.checks.add(c) }
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	fmt.Fprintln(w, "ok")
@@ -135,6 +155,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if !s.ready.Load() {
 		http.Error(w, "draining", http.StatusServiceUnavailable)
+		return
+	}
+	if why := s.checks.notReady(); why != "" {
+		http.Error(w, "not ready: "+Truncate(why, 300), http.StatusServiceUnavailable)
 		return
 	}
 	fmt.Fprintln(w, "ready")
@@ -184,6 +208,9 @@ func (s *Server) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	cctx, stopChecks := context.WithCancel(ctx)
+	defer stopChecks()
+	go s.checks.run(cctx)
 	servers := s.servers()
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {

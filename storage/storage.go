@@ -65,6 +65,16 @@ type Store interface {
 	List(ctx context.Context, prefix, after string, limit int) (Page, error)
 }
 
+// Pinger is a store that can say cheaply whether it answers, for readiness.
+type Pinger interface {
+	// Ping returns nil when the store answers (even "not found" or "access
+	// denied"), an error when it cannot be reached or fails.
+	Ping(ctx context.Context) error
+}
+
+// PingKey is the key Ping asks for; it is never stored.
+const PingKey = "imgorigin-readiness-probe"
+
 // ReadAll reads and closes obj's body, refusing more than limit bytes. The
 // buffer is sized once from obj.Size (plus room for the final EOF read), not
 // grown by doubling as io.ReadAll would, copying the bytes each time.

@@ -20,6 +20,8 @@ Commands:
   migrate   convert a legacy bucket (originals + thumbnails) into WebP originals: plan, work, status, report, export
   bench     load generator and performance report (cold, warm-original, hot, zipf)
   keys      keys generate: a new token signing key (PEM)
+  health    probe a running server's admin listener (exit 0 when ready; --live: alive)
+  version   print the version, Go and libvips
 
 Run 'imgorigin COMMAND -h' for a command's flags. Every flag has an
 environment twin: --admin-addr is IMGORIGIN_ADMIN_ADDR.
@@ -42,6 +44,10 @@ func main() {
 		err = migrateCmd(args, os.Stdout)
 	case "keys":
 		err = keysCmd(args, os.Stdout)
+	case "health":
+		err = healthCmd(args, os.Stdout)
+	case "version", "--version":
+		err = versionCmd(os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -244,6 +244,7 @@ func flagListings(t *testing.T) map[string]map[string]string {
 		"bench":    func() error { return runBench([]string{"-h"}) },
 		"migrate":  func() error { return migrateCmd([]string{"work", "-h"}, io.Discard) },
 		"keys":     func() error { return keysCmd([]string{"generate", "-h"}, io.Discard) },
+		"health":   func() error { return healthCmd([]string{"-h"}, io.Discard) },
 	}
 	out := map[string]map[string]string{}
 	for name, run := range commands {

@@ -18,6 +18,7 @@ import (
 	"github.com/imgorigin/imgorigin/resizer"
 	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/sign"
+	"github.com/imgorigin/imgorigin/storage"
 )
 
 // resizerFlags fill a resizer.Config.
@@ -120,6 +121,8 @@ func serve(role string, args []string) error {
 	fs.DurationVar(&sc.ReadTimeout, "read-timeout", 10*time.Second, "longest a request may take to arrive, headers and body (uploads move it on while bytes flow)")
 	fs.IntVar(&sc.MaxConns, "max-conns", 0, "most open public connections; more wait in the accept queue (default: 3/4 of the open-file limit)")
 	fs.DurationVar(&sc.DrainTimeout, "drain-timeout", 0, "after SIGTERM, how long in-flight requests may take (default 25s)")
+	fs.DurationVar(&sc.ReadyInterval, "ready-interval", 5*time.Second, "how often readiness checks that the store answers (each check within 2s)")
+	fs.IntVar(&sc.ReadyFailures, "ready-failures", 3, "failed store checks in a row that make /readyz answer 503 (the first success makes it ready again)")
 	var corsOrigins string
 	fs.StringVar(&corsOrigins, "cors-origins", "", "comma-separated origins (https://app.example.com) whose pages may call this server from a browser, or '*' for any")
 	var rf resizerFlags
@@ -153,6 +156,10 @@ func serve(role string, args []string) error {
 		return err
 	}
 	srv := server.New(sc, nil, log)
+	registerBuildInfo(srv.Registry)
+	if p, ok := store.(storage.Pinger); ok {
+		srv.AddCheck(server.Check{Name: "store", Probe: p.Ping})
+	}
 	if role != "uploader" {
 		rcfg, err := rf.config()
 		if err != nil {

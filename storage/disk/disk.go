@@ -243,3 +243,9 @@ func notFound(err error, key string) error {
 	}
 	return err
 }
+
+// Ping checks that the store's directory is still there.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := os.Stat(s.root)
+	return err
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/imgorigin/imgorigin/storage"
 )
@@ -130,6 +131,18 @@ func (s *Store) Head(ctx context.Context, key string) (storage.Info, error) {
 		ContentType:  aws.ToString(out.ContentType),
 		LastModified: aws.ToTime(out.LastModified).UTC(),
 	}, nil
+}
+
+// Ping asks for a key that never exists: any answer of S3's short of a 5xx
+// (404, or 403 where the role may not list the bucket) means it answers.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.cfg.Bucket, Key: aws.String(s.objectKey(storage.PingKey))},
+		func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+	var re *smithyhttp.ResponseError
+	if err == nil || ctx.Err() == nil && errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 {
+		return nil
+	}
+	return fmt.Errorf("s3 store: %w", err)
 }
 
 // Put is a single PutObject: S3 makes an object visible only once it is whole.
