@@ -57,6 +57,16 @@ type server struct {
 	URL   string // public listener, http://127.0.0.1:PORT
 	Admin string // admin listener, 127.0.0.1:PORT
 	data  string
+
+	mu  sync.Mutex
+	log bytes.Buffer // what the server logged
+}
+
+// logs is what the server has logged so far.
+func (s *server) logs() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.log.String()
 }
 
 // serve starts `imgorigin serve` with its embedded defaults (disk store under
@@ -83,12 +93,14 @@ func serve(t *testing.T, args ...string) *server {
 	})
 	// The server logs where it listens.
 	addr := make(chan [2]string, 1)
-	var logs bytes.Buffer
+	s := &server{data: data}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Bytes()
-			logs.Write(append(line, '\n'))
+			s.mu.Lock()
+			s.log.Write(append(line, '\n'))
+			s.mu.Unlock()
 			var rec struct {
 				Msg       string `json:"msg"`
 				Addr      string `json:"addr"`
@@ -101,9 +113,10 @@ func serve(t *testing.T, args ...string) *server {
 	}()
 	select {
 	case a := <-addr:
-		return &server{URL: "http://" + a[0], Admin: a[1], data: data}
+		s.URL, s.Admin = "http://"+a[0], a[1]
+		return s
 	case <-time.After(30 * time.Second):
-		t.Fatalf("imgorigin serve did not start:\n%s", logs.String())
+		t.Fatalf("imgorigin serve did not start:\n%s", s.logs())
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
@@ -64,5 +66,54 @@ func TestHealthFollowsTheStore(t *testing.T) {
 	}
 	if out, err := exec.Command(binary(t), "version").CombinedOutput(); err != nil || !strings.Contains(string(out), "libvips 8.") {
 		t.Errorf("version: %q %v", out, err)
+	}
+}
+
+// Every answer carries an X-Request-Id (the caller's, when sane) and every
+// log line of the request names it: the access line and the error line.
+func TestRequestIDs(t *testing.T) {
+	proxy := storagetest.NewProxy(t, storagetest.S3Endpoint(t))
+	s := serve(t, "--store", "s3://"+storagetest.NewBucket(t)+"?path_style=true&endpoint="+proxy.URL, "--store-timeout", "500ms")
+	key, _ := s.upload(t, testimage.JPEG(t, testimage.Photo(t, 640, 480)))
+	get := func(path, id string) *http.Response {
+		req, _ := http.NewRequest("GET", s.URL+path, nil)
+		if id != "" {
+			req.Header.Set("X-Request-Id", id)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	if got := get("/"+key+"?w=320", "app-req-0001").Header.Get("X-Request-Id"); got != "app-req-0001" {
+		t.Errorf("echoed %q, want the caller's id", got)
+	}
+	made := get("/"+key+"?w=320", "").Header.Get("X-Request-Id")
+	hostile := get("/"+key+"?w=320", strings.Repeat("A", 500)).Header.Get("X-Request-Id")
+	if made == "" || hostile == "" || len(hostile) > 128 {
+		t.Errorf("ids made: %q and %q for a 500-byte one", made, hostile)
+	}
+	proxy.Down() // the original of a new key is not cached: the store error is logged
+	if resp := get("/"+strings.Repeat("f", 32)+"?w=320", "app-req-0002"); resp.StatusCode != 503 {
+		t.Errorf("store down: %d, want 503", resp.StatusCode)
+	}
+	lines := map[string]int{}
+	for _, line := range strings.Split(s.logs(), "\n") {
+		var rec struct {
+			Msg       string `json:"msg"`
+			RequestID string `json:"request_id"`
+			Status    int    `json:"status"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.RequestID != "" {
+			lines[rec.Msg+" "+rec.RequestID]++
+		}
+	}
+	for _, want := range []string{"request app-req-0001", "request " + made, "request app-req-0002", "resizer app-req-0002"} {
+		if lines[want] != 1 {
+			t.Errorf("log lines %q: %d, want 1 (all: %v)", want, lines[want], lines)
+		}
 	}
 }

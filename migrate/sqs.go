@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/imgorigin/imgorigin/internal/awslog"
 )
 
 // SQSQueue is the queue for runs on many machines. Jobs delivered more than
@@ -54,7 +55,7 @@ func OpenSQS(ctx context.Context, cfg SQSConfig) (*SQSQueue, error) {
 	if cfg.InFlightCap <= 0 {
 		cfg.InFlightCap = 100_000
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(cfg.Region))
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(cfg.Region), awslog.Option())
 	if err != nil {
 		return nil, err
 	}

@@ -65,9 +65,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	uri := server.Truncate(r.RequestURI, 256)
 	switch {
 	case status == http.StatusInternalServerError || stErr != nil:
-		h.log.Error("resizer", "uri", uri, "status", status, "err", err)
+		h.log.ErrorContext(r.Context(), "resizer", "uri", uri, "status", status, "err", err)
 	case status == http.StatusUnprocessableEntity:
-		h.log.Warn("resizer", "uri", uri, "status", status, "err", err)
+		h.log.WarnContext(r.Context(), "resizer", "uri", uri, "status", status, "err", err)
 	}
 	hd := w.Header()
 	for _, k := range []string{"Content-Type", "ETag", "Last-Modified"} {

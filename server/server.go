@@ -127,7 +127,7 @@ func New(cfg Config, handler http.Handler, log *slog.Logger) *Server {
 	if handler != nil {
 		s.mux.Handle("/", handler)
 	}
-	s.public = &http.Server{Addr: cfg.Addr, Handler: accessLog(log, newCORS(cfg.CORSOrigins, s.mux, s.mux)), IdleTimeout: cfg.IdleTimeout,
+	s.public = &http.Server{Addr: cfg.Addr, Handler: requestIDs(accessLog(log, newCORS(cfg.CORSOrigins, s.mux, s.mux))), IdleTimeout: cfg.IdleTimeout,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout}
 	if cfg.AdminAddr != "" {
 		amux := http.NewServeMux()

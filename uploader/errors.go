@@ -74,9 +74,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	switch {
 	case status == http.StatusInternalServerError || se != nil:
-		h.log.Error("uploader", "uri", server.Truncate(r.RequestURI, 256), "status", status, "err", err)
+		h.log.ErrorContext(r.Context(), "uploader", "uri", server.Truncate(r.RequestURI, 256), "status", status, "err", err)
 	case status == http.StatusUnprocessableEntity:
-		h.log.Info("uploader", "status", status, "err", err)
+		h.log.InfoContext(r.Context(), "uploader", "status", status, "err", err)
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "application/json")

@@ -253,7 +253,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 	}
 	claims, err := h.keys.VerifyUpload(tok, time.Now())
 	if err != nil {
-		h.log.Info("upload token refused", "err", err)
+		h.log.InfoContext(r.Context(), "upload token refused", "err", err)
 		return 0, errUnauthorized(tokenRefusal(err))
 	}
 	if !h.subjects.acquire(claims.Subject) {

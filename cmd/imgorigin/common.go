@@ -11,6 +11,7 @@ import (
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/secrets"
+	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/storeurl"
 )
@@ -42,13 +43,18 @@ func (f *storeFlags) logger() (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
 	switch f.logFormat {
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		h = slog.NewJSONHandler(os.Stderr, opts)
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		h = slog.NewTextHandler(os.Stderr, opts)
+	default:
+		return nil, fmt.Errorf("--log-format must be json or text, not %q", f.logFormat)
 	}
-	return nil, fmt.Errorf("--log-format must be json or text, not %q", f.logFormat)
+	log := slog.New(server.LogHandler(h))
+	slog.SetDefault(log) // for what logs through the default logger: the AWS SDK (internal/awslog)
+	return log, nil
 }
 
 func (f *storeFlags) openStore(ctx context.Context) (storage.Store, error) {

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/imgorigin/imgorigin/internal/awslog"
 	"github.com/imgorigin/imgorigin/storage"
 )
 
@@ -66,7 +67,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		cfg.MaxAttempts = 5
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx,
-		config.WithRegion(cfg.Region),
+		config.WithRegion(cfg.Region), awslog.Option(),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
 				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
