@@ -43,6 +43,8 @@ type WorkerConfig struct {
 	DeleteRate float64
 	// Drain makes Run return once no job is queued or in flight.
 	Drain bool
+	// Metrics, when set, count this worker's jobs, photos and bytes saved.
+	Metrics *Metrics
 	// Hook, in tests, is called before each step ("convert", "put", "verify",
 	// "record", "delete", "record-done") and fails it by returning an error.
 	Hook func(step, key string) error
@@ -141,6 +143,7 @@ func (w *Worker) process(ctx context.Context, d Delivery) {
 		}
 	}()
 	if err := w.MigrateGroup(jctx, d.Job); err != nil {
+		w.cfg.Metrics.groupFailed()
 		w.log.Warn("migrate: group failed; it will be retried", "group", d.Job.Group, "attempt", d.Attempts, "err", err)
 		return
 	}
@@ -189,17 +192,22 @@ func (w *Worker) MigrateGroup(ctx context.Context, job Job) error {
 			return fmt.Errorf("delete legacy objects: %w", err)
 		}
 	}
-	for _, rec := range ready {
+	for i := range ready {
+		rec := &ready[i]
 		if err := w.hook("record-done", rec.OldKey); err != nil {
 			return err
 		}
 		rec.State = StateDone
 		rec.OriginalDel = rec.OriginalDel || w.cfg.DeleteOriginals
-		if err := w.state.PutPhoto(ctx, rec); err != nil {
+		if err := w.state.PutPhoto(ctx, *rec); err != nil {
 			return err
 		}
 	}
-	return w.state.SetGroup(ctx, job.Group, len(job.Photos), StateDone)
+	if err := w.state.SetGroup(ctx, job.Group, len(job.Photos), StateDone); err != nil {
+		return err
+	}
+	w.cfg.Metrics.groupDone(ready)
+	return nil
 }
 
 // migratePhoto brings one photo to "converted" (or finds it done): the

@@ -196,7 +196,7 @@ func TestMigrateCommands(t *testing.T) {
 	run := func(args ...string) string {
 		t.Helper()
 		var out bytes.Buffer
-		args = append(args, "--data", filepath.Join(dir, "data"), "--source", "file://"+legacyDir, "--log-level", "error")
+		args = append(args, "--data", filepath.Join(dir, "data"), "--source", "file://"+legacyDir, "--log-level", "error", "--admin-addr", "127.0.0.1:0")
 		if err := migrateCmd(args, &out); err != nil {
 			t.Fatalf("migrate %v: %v\n%s", args[0], err, out.String())
 		}

@@ -15,6 +15,8 @@ import (
 	"github.com/imgorigin/imgorigin/migrate"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/storeurl"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 const migrateUsage = `Usage: imgorigin migrate plan|work|status|report|export [flags]
@@ -51,6 +53,8 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	storeRate := fs.Float64("store-rate", 0, "requests per second to each store, at most (0: unbounded)")
 	maxAttempts := fs.Int("max-attempts", 5, "deliveries of a job before it is dead-lettered")
 	format := fs.String("format", "csv", "export: csv or jsonl")
+	adminAddr := fs.String("admin-addr", "127.0.0.1:9090", "admin listener: /metrics, /healthz, /readyz; never expose it through the CDN")
+	progressEvery := fs.Duration("progress-interval", 30*time.Second, "work: how often to log progress (done of total, rate, ETA, queue)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -117,6 +121,14 @@ func migrateCmd(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		registerBuildInfo(reg)
+		wc.Metrics = migrate.NewMetrics(reg)
+		defer serveAdmin(*adminAddr, reg, log)()
+		pctx, stopProgress := context.WithCancel(ctx)
+		defer stopProgress()
+		go migrate.ReportProgress(pctx, state, queue, wc.Metrics, *progressEvery, log)
 		return migrate.NewWorker(src, dst, in, state, queue, wc, log).Run(ctx)
 	case "status", "report":
 		st, err := state.Stats(ctx)

@@ -5,12 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
 	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/imgorigin/imgorigin/imaging"
 )
@@ -75,4 +78,24 @@ func healthCmd(args []string, out io.Writer) error {
 	}
 	_, err = fmt.Fprintf(out, "%s", body)
 	return err
+}
+
+// serveAdmin serves /metrics, /healthz and /readyz of a process without a
+// public listener (migrate work) on addr, and returns its stop. A port in
+// use (a server on the same machine) costs the metrics, not the run.
+func serveAdmin(addr string, reg *prometheus.Registry, log *slog.Logger) func() {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Warn("no admin listener: metrics are off (set --admin-addr)", "err", err)
+		return func() {}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	ok := func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") }
+	mux.HandleFunc("GET /healthz", ok)
+	mux.HandleFunc("GET /readyz", ok)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	log.Info("admin listener", "admin_addr", ln.Addr().String())
+	return func() { srv.Close() }
 }
