@@ -203,3 +203,18 @@ func run(t *testing.T, prog string, args ...string) []byte {
 	}
 	return out
 }
+
+type answer struct {
+	status int
+	body   []byte
+}
+
+func httpGet(url string) (answer, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return answer{resp.StatusCode, b}, err
+}

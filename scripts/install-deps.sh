@@ -30,6 +30,8 @@ if [ "$what" = test ]; then
   [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || need+=(python3 python3-jwt python3-cryptography)
   # A real browser for the CORS, srcset and upload test.
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  # Containers without a Docker engine: the image and Kubernetes manifest tests.
+  for p in podman runc debootstrap; do command -v $p >/dev/null || [ -x /usr/sbin/$p ] || need+=($p); done
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
