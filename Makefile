@@ -6,7 +6,7 @@ export GOFLAGS := -buildvcs=false
 export MALLOC_ARENA_MAX := 2
 ARGS ?=
 
-.PHONY: run test build deps test-deps bench fuzz
+.PHONY: run test build deps test-deps bench fuzz image stack stack-down
 
 deps:
 	@scripts/install-deps.sh run
@@ -22,10 +22,12 @@ run: build
 	./bin/imgorigin serve $(ARGS)
 
 # Installs what tests need, starts the S3-compatible server on 127.0.0.1, runs
-# every test, stops the server; fails on any failure.
+# every test (the main module, then deploy/'s manifest checks, a module of its
+# own), stops the server; fails on any failure.
 test: test-deps
 	go vet ./...
-	scripts/with-test-servers.sh go test -count=1 -timeout 20m ./...
+	cd deploy && go vet ./...
+	scripts/with-test-servers.sh sh -c 'go test -count=1 -timeout 20m ./... && cd deploy && go test -count=1 -timeout 15m ./...'
 
 # The standard benchmark suite (about 3 minutes): writes bench/results/latest.md
 # and .json. CORPUS=DIR uses a directory of real photographs (.jpg .png .webp).
@@ -42,3 +44,15 @@ fuzz: deps
 	go test ./resizer/ -run '^$$' -fuzz '^FuzzParseOptions$$' -fuzztime $(FUZZTIME)
 	go test ./token/ -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME)
 	go test ./imaging/ -run '^$$' -fuzz '^FuzzSniff$$' -fuzztime $(FUZZTIME)
+
+# The container image, with podman (Docker: docker build -f docker/Dockerfile .).
+image: test-deps
+	scripts/container-image.sh localhost/imgorigin:latest
+
+# The whole path on one machine with podman: imgorigin, versitygw (S3) and
+# nginx as the CDN; shows an upload, then a CDN MISS and a HIT.
+stack: test-deps
+	scripts/stack.sh
+
+stack-down:
+	CONTAINERS_CONF=$(CURDIR)/deploy/podman/containers.conf podman kube down deploy/podman/stack/stack.yaml

@@ -90,9 +90,12 @@ func (c *checks) record(name string, err error) {
 	c.reason = ""
 	for _, ch := range c.list {
 		s := c.state[ch.Name]
-		ok := s.succeeded && s.failures < c.failures
-		c.up.WithLabelValues(ch.Name).Set(map[bool]float64{true: 1, false: 0}[ok])
-		if !ok && c.reason == "" {
+		if s.succeeded && s.failures < c.failures {
+			c.up.WithLabelValues(ch.Name).Set(1)
+			continue
+		}
+		c.up.WithLabelValues(ch.Name).Set(0)
+		if c.reason == "" {
 			c.reason = fmt.Sprintf("%s: %v", ch.Name, s.lastErr)
 		}
 	}
