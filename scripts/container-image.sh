@@ -32,4 +32,3 @@ if ! podman image exists docker.io/library/golang:1.26-bookworm; then
 fi
 echo "building $image from docker/Dockerfile"
 podman build --network host --pull=never --format docker -q -f docker/Dockerfile -t "$image" . >/dev/null
-podman image prune -f >/dev/null # the build stage's layers
