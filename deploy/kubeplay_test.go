@@ -27,11 +27,18 @@ import (
 
 const testImage = "localhost/imgorigin:test"
 
-func podman(t *testing.T, args ...string) string {
-	t.Helper()
+// podmanCmd is podman with the project's settings (podman/containers.conf).
+func podmanCmd(args ...string) *exec.Cmd {
 	conf, _ := filepath.Abs("podman/containers.conf")
 	cmd := exec.Command("podman", args...)
 	cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
+	return cmd
+}
+
+// podman runs podman and returns its output; it must succeed.
+func podman(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := podmanCmd(args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -149,12 +156,7 @@ func TestKubePlay(t *testing.T) {
 	playFile, cmFile := filepath.Join(dir, "play.yaml"), filepath.Join(dir, "configmap.yaml")
 	os.WriteFile(playFile, play.Bytes(), 0o644)
 	os.WriteFile(cmFile, cmYAML, 0o644)
-	t.Cleanup(func() {
-		conf, _ := filepath.Abs("podman/containers.conf")
-		cmd := exec.Command("podman", "kube", "down", playFile)
-		cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
-		cmd.Run()
-	})
+	t.Cleanup(func() { podmanCmd("kube", "down", playFile).Run() })
 	podman(t, "kube", "play", "--configmap", cmFile, playFile)
 
 	for role, p := range ports {
@@ -181,10 +183,7 @@ func TestKubePlay(t *testing.T) {
 		if uid := strings.TrimSpace(podman(t, "exec", c, "id", "-u")); uid != "65534" {
 			t.Errorf("%s runs as uid %s", c, uid)
 		}
-		conf, _ := filepath.Abs("podman/containers.conf")
-		touch := exec.Command("podman", "exec", c, "touch", "/etc/x")
-		touch.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
-		if touch.Run() == nil {
+		if podmanCmd("exec", c, "touch", "/etc/x").Run() == nil {
 			t.Errorf("%s: the root filesystem is writable", c)
 		}
 	}

@@ -169,17 +169,12 @@ func doJSON(t *testing.T, req *http.Request, v any) int {
 
 // fetchWidth GETs url and returns the status and the image's width.
 func fetchWidth(url string) (status, width int, hdr http.Header, err error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0, 0, nil, err
+	a, err := httpGet(url)
+	if err != nil || a.status != 200 {
+		return a.status, 0, a.header, fmt.Errorf("%v %s", err, bytes.TrimSpace(a.body))
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		return resp.StatusCode, 0, resp.Header, fmt.Errorf("%s", bytes.TrimSpace(b))
-	}
-	h, err := imaging.Probe(b)
-	return resp.StatusCode, h.Width, resp.Header, err
+	h, err := imaging.Probe(a.body)
+	return a.status, h.Width, a.header, err
 }
 
 // node runs a script from testdata with the pinned packages `make test`
@@ -203,8 +198,10 @@ func run(t *testing.T, prog string, args ...string) []byte {
 	return out
 }
 
+// answer is a whole HTTP answer.
 type answer struct {
 	status int
+	header http.Header
 	body   []byte
 }
 
@@ -215,5 +212,5 @@ func httpGet(url string) (answer, error) {
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, b}, err
+	return answer{resp.StatusCode, resp.Header, b}, err
 }

@@ -29,6 +29,10 @@ var Fits = []Fit{FitClip, FitMax, FitCrop, FitMin, FitFill, FitFillMax, FitScale
 // Crops reports whether f covers the box and crops (crop, min).
 func (f Fit) Crops() bool { return f == FitCrop || f == FitMin }
 
+// MayEnlarge reports whether f enlarges a smaller source when the
+// Transform allows Upscale (clip, crop, fill; scale always stretches).
+func (f Fit) MayEnlarge() bool { return f == FitClip || f == FitCrop || f == FitFill }
+
 // Pads reports whether f pads to the box (fill, fillmax).
 func (f Fit) Pads() bool { return f == FitFill || f == FitFillMax }
 
@@ -121,7 +125,7 @@ func thumbnail(src []byte, h Header, t Transform, animated bool) (*vips.ImageRef
 		params.NumPages.Set(-1)
 	}
 	size, crop := vips.SizeDown, vips.InterestingNone
-	upscale := t.Upscale && (t.Fit == FitClip || t.Fit == FitCrop || t.Fit == FitFill)
+	upscale := t.Upscale && t.Fit.MayEnlarge()
 	if upscale {
 		size = vips.SizeBoth
 	}

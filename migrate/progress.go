@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -89,7 +90,7 @@ func ReportProgress(ctx context.Context, state *State, queue Queue, m *Metrics, 
 		}
 		lastDone, lastAt = st.Done, now
 		attrs := []any{"done", st.Done, "total", st.Photos, "groups_done", st.GroupsDone, "groups", st.Groups,
-			"photos_per_s", round1(rate), "queued", pending, "dead", dead}
+			"photos_per_s", math.Round(rate*10) / 10, "queued", pending, "dead", dead}
 		if rate > 0 {
 			attrs = append(attrs, "eta", (time.Duration(float64(st.Photos-st.Done)/rate) * time.Second).Round(time.Second).String())
 		}
@@ -102,5 +103,3 @@ func ReportProgress(ctx context.Context, state *State, queue Queue, m *Metrics, 
 		}
 	}
 }
-
-func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }

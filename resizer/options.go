@@ -124,25 +124,8 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 	// Like imgix, crop and the focal point only mean something where they
 	// apply; elsewhere they are ignored (and kept out of the key).
 	if o.Fit.Crops() {
-		o.Gravity, o.FocalX, o.FocalY, err = parseCrop(q.Get("crop"))
-		if err != nil {
+		if o.Gravity, o.FocalX, o.FocalY, err = parseCrop(q); err != nil {
 			return Options{}, err
-		}
-		if o.Gravity == imaging.GravityFocal && strings.Contains(q.Get("crop"), "focalpoint") {
-			for _, p := range []struct {
-				name string
-				dst  *float64
-			}{{"fp-x", &o.FocalX}, {"fp-y", &o.FocalY}} {
-				v := q.Get(p.name)
-				if v == "" {
-					continue
-				}
-				f, err := strconv.ParseFloat(v, 64)
-				if err != nil || math.IsNaN(f) || f < 0 || f > 1 {
-					return Options{}, badf("%s must be a number from 0 to 1, not %q", p.name, v)
-				}
-				*p.dst = f
-			}
 		}
 	}
 	o.Width, o.Height = boundBox(int(math.Round(w*dpr)), int(math.Round(h*dpr)), cfg.MaxOutput)
@@ -167,7 +150,7 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 		return Options{}, badf("fm must be webp, jpg, pjpg, png or avif, not %q", v)
 	}
 	// auto is a comma-separated list, and may be repeated (auto=format&auto=compress).
-	for _, a := range strings.Split(strings.Join(q["auto"], ","), ",") {
+	for _, a := range autoValues(q) {
 		switch a {
 		case "":
 		case "format":
@@ -205,6 +188,15 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 	return o, nil
 }
 
+// autoValues lists auto's values, comma-separated or repeated; nil (no
+// allocation, the common case) without auto.
+func autoValues(q url.Values) []string {
+	if len(q["auto"]) == 0 {
+		return nil
+	}
+	return strings.Split(strings.Join(q["auto"], ","), ",")
+}
+
 // boundBox scales a box (0: side not asked) down to fit in limit x limit,
 // aspect kept: a srcset reaching past the limit gets the limit, not an error.
 func boundBox(w, h, limit int) (int, int) {
@@ -234,11 +226,12 @@ func parseAspect(v string) (float64, error) {
 // edges, focalpoint (the first of these wins) and top, bottom, left, right
 // (the fallback position), plus our center and attention. libvips has no
 // face detector: faces is its attention crop; edges is its entropy crop.
-// Positions become a focal point at the edge they name.
-func parseCrop(v string) (g imaging.Gravity, fx, fy float64, err error) {
+// Positions become a focal point at the edge they name; focalpoint's comes
+// from fp-x and fp-y.
+func parseCrop(q url.Values) (g imaging.Gravity, fx, fy float64, err error) {
 	fx, fy = 0.5, 0.5
 	positioned := false
-	for _, c := range strings.Split(v, ",") {
+	for _, c := range strings.Split(q.Get("crop"), ",") {
 		var smart imaging.Gravity
 		switch c {
 		case "", "center":
@@ -265,7 +258,20 @@ func parseCrop(v string) (g imaging.Gravity, fx, fy float64, err error) {
 	}
 	switch {
 	case g == imaging.GravityFocal:
-		return g, 0.5, 0.5, nil // fp-x and fp-y place it
+		fx, fy = 0.5, 0.5
+		for _, p := range []struct {
+			name string
+			dst  *float64
+		}{{"fp-x", &fx}, {"fp-y", &fy}} {
+			if v := q.Get(p.name); v != "" {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil || math.IsNaN(f) || f < 0 || f > 1 {
+					return "", 0, 0, badf("%s must be a number from 0 to 1, not %q", p.name, v)
+				}
+				*p.dst = f
+			}
+		}
+		return g, fx, fy, nil
 	case g != "":
 		return g, 0, 0, nil
 	case positioned:

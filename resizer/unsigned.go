@@ -74,7 +74,7 @@ func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options
 		}
 		o.Gravity, o.FocalX, o.FocalY = "", 0, 0
 	}
-	o.Upscale = signed && (o.Fit == imaging.FitClip || o.Fit == imaging.FitCrop || o.Fit == imaging.FitFill) && enlarges(o, sw, sh)
+	o.Upscale = signed && o.Fit.MayEnlarge() && enlarges(o, sw, sh)
 	// Without enlarging, max is clip, min is crop and fillmax is fill.
 	switch o.Fit {
 	case imaging.FitMax:
