@@ -40,6 +40,12 @@ type Config struct {
 	DataDir     string        // scratch for the in-process store
 	// MigratePhotos is how many legacy photos the migrate scenario moves.
 	MigratePhotos int
+	// S3Endpoint is the S3-compatible server the regions scenario makes its
+	// two buckets on; RemoteRTT the round trip it puts in front of the far
+	// one; RegionsRemoteKeys how many far keys it stores.
+	S3Endpoint        string
+	RemoteRTT         time.Duration
+	RegionsRemoteKeys int
 }
 
 // Scenarios are the names --scenario accepts, in run order.
@@ -150,13 +156,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 2
 	}
+	if cfg.RemoteRTT <= 0 {
+		cfg.RemoteRTT = 80 * time.Millisecond
+	}
+	if cfg.RegionsRemoteKeys <= 0 {
+		cfg.RegionsRemoteKeys = 300
+	}
 	if len(cfg.Scenarios) == 0 {
 		cfg.Scenarios = Scenarios
 	}
 	all := scenarios()
 	for _, s := range cfg.Scenarios {
-		if _, ok := all[s]; !ok && s != "migrate" {
-			return nil, fmt.Errorf("unknown scenario %q (known: %s, migrate)", s, strings.Join(Scenarios, ", "))
+		if _, ok := all[s]; !ok && s != "migrate" && s != "regions" {
+			return nil, fmt.Errorf("unknown scenario %q (known: %s, migrate, regions)", s, strings.Join(Scenarios, ", "))
 		}
 	}
 	rep := &Report{Started: time.Now().UTC(), Config: cfg}
@@ -222,6 +234,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 			rep.Migrate = m
 			continue
 		}
+		if name == "regions" {
+			if cfg.URL != "" {
+				return nil, errors.New("regions: runs in-process only")
+			}
+			rows, err := runRegions(ctx, cfg, originals, in, log)
+			if err != nil {
+				return nil, err
+			}
+			rep.Results = append(rep.Results, rows...)
+			continue
+		}
 		sc := all[name]
 		if strings.HasPrefix(name, "upload") && cfg.URL != "" {
 			return nil, fmt.Errorf("%s: upload scenarios run in-process only (they mint their own tokens)", name)
@@ -250,7 +273,7 @@ func newIngester(st ingest.Store) (*ingest.Ingester, error) {
 // inProcess starts the embedded server for one scenario: the resizer cached as
 // the scenario says, and the uploader; it returns the base and admin URLs, the
 // upload tokens (one per worker) and a stop function.
-func inProcess(ctx context.Context, sc scenario, workers int, st *disk.Store, in *ingest.Ingester, log *slog.Logger) (base, admin string, tokens []string, stop func(), err error) {
+func inProcess(ctx context.Context, sc scenario, workers int, st resizer.Originals, in *ingest.Ingester, log *slog.Logger) (base, admin string, tokens []string, stop func(), err error) {
 	rcfg := resizer.DefaultConfig()
 	rcfg.AnySizeUnsigned = true
 	rcfg.Concurrency = runtime.NumCPU()
@@ -292,7 +315,7 @@ func inProcess(ctx context.Context, sc scenario, workers int, st *disk.Store, in
 	return "http://" + srv.Addr(), "http://" + srv.AdminAddr(), tokens, func() { cancel(); <-done }, nil
 }
 
-func runScenario(ctx context.Context, cfg Config, sc scenario, st *disk.Store, in *ingest.Ingester, tgt *target, log *slog.Logger) (Result, error) {
+func runScenario(ctx context.Context, cfg Config, sc scenario, st resizer.Originals, in *ingest.Ingester, tgt *target, log *slog.Logger) (Result, error) {
 	if sc.concurrency > 0 {
 		cfg.Concurrency = sc.concurrency
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
 func TestMain(m *testing.M) { testimage.Main(m) }
@@ -101,5 +102,32 @@ func TestMigrateScenario(t *testing.T) {
 	m := rep.Migrate
 	if m == nil || m.Photos != 30 || m.PhotosPerSecond <= 0 || m.CPUSecondsPhoto <= 0 || m.CostPerMillion <= 0 || len(m.RSSQuartilesMB) != 4 {
 		t.Fatalf("migrate result %+v", m)
+	}
+}
+
+// The regions scenario against the real S3-compatible server: reads from the
+// far bucket pay the round trip put in front of it, local and replica reads
+// do not, and the originals cache hides it for a photo's later sizes.
+func TestRegionsScenario(t *testing.T) {
+	cfg := Config{Duration: 2 * time.Second, Concurrency: 2, DataDir: t.TempDir(), Scenarios: []string{"regions"},
+		S3Endpoint: storagetest.S3Endpoint(t), RemoteRTT: 80 * time.Millisecond, RegionsRemoteKeys: 40}
+	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]Result{}
+	for _, r := range rep.Results {
+		rows[r.Scenario] = r
+		if r.Requests == 0 || r.Errors != 0 {
+			t.Errorf("%s: %+v", r.Scenario, r)
+		}
+	}
+	local, replica, remote := rows["regions-local"], rows["regions-replica"], rows["regions-remote"]
+	if remote.P50 < local.P50+60 || remote.P50 < replica.P50+60 {
+		t.Errorf("remote p50 %.1f ms is not a round trip over local %.1f / replica %.1f", remote.P50, local.P50, replica.P50)
+	}
+	sizes, cached := rows["regions-remote-sizes"], rows["regions-remote-sizes-cached"]
+	if cached.StoreGetsPerImage > 0.5 || sizes.StoreGetsPerImage != 1 || cached.P50 >= sizes.P50 {
+		t.Errorf("the originals cache hides nothing: uncached %+v, cached %+v", sizes, cached)
 	}
 }

@@ -124,18 +124,29 @@ func serve(t *testing.T, args ...string) *server {
 // an upload token with its service key, the client posts the photo.
 func (s *server) upload(t *testing.T, photo []byte) (key string, width int) {
 	t.Helper()
+	res := s.uploadResult(t, photo)
+	return res.Key, res.Width
+}
+
+// uploaded is the uploader's answer to an upload.
+type uploaded struct {
+	Key         string `json:"key"`
+	Width       int    `json:"width"`
+	Home        string `json:"home"`
+	ResultToken string `json:"result_token"`
+}
+
+func (s *server) uploadResult(t *testing.T, photo []byte) uploaded {
+	t.Helper()
 	tok := s.uploadToken(t)
 	req, _ := http.NewRequest("POST", s.URL+"/v1/uploads", bytes.NewReader(photo))
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "image/jpeg")
-	var res struct {
-		Key   string `json:"key"`
-		Width int    `json:"width"`
-	}
+	var res uploaded
 	if code := doJSON(t, req, &res); code != 201 {
 		t.Fatalf("upload: %d", code)
 	}
-	return res.Key, res.Width
+	return res
 }
 
 func (s *server) uploadToken(t *testing.T) string {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/storage"
+	"github.com/imgorigin/imgorigin/storage/regions"
 )
 
 // Store is what ingest needs of a storage backend.
@@ -28,6 +29,10 @@ type Config struct {
 	// KeySecret makes keys unguessable: without it nobody can derive a photo's
 	// key from its bytes and subject.
 	KeySecret []byte
+	// Home, in a fleet of regional stores, names the store this ingester
+	// writes to: keys start with it (regions.KeyPrefix) and it is hashed
+	// into them, so editing the prefix names no stored object.
+	Home string
 }
 
 // Result describes a stored original.
@@ -59,15 +64,24 @@ func New(store Store, cfg Config) (*Ingester, error) {
 }
 
 // Key is the object key of src uploaded by subject: 128 bits of an HMAC over
-// the subject and the content hash. The same upload retried gets the same key;
-// the same photo from another subject gets another.
+// the subject and the content hash (and the home, behind its prefix). The
+// same upload retried gets the same key; the same photo from another subject
+// or to another home gets another.
 func (in *Ingester) Key(subject string, src []byte) string {
 	sum := sha256.Sum256(src)
 	mac := hmac.New(sha256.New, in.cfg.KeySecret)
+	if in.cfg.Home != "" {
+		mac.Write([]byte("home:" + in.cfg.Home))
+		mac.Write([]byte{0})
+	}
 	mac.Write([]byte(subject))
 	mac.Write([]byte{0})
 	mac.Write(sum[:])
-	return hex.EncodeToString(mac.Sum(nil)[:16])
+	key := hex.EncodeToString(mac.Sum(nil)[:16])
+	if in.cfg.Home != "" {
+		return regions.KeyPrefix(in.cfg.Home) + key
+	}
+	return key
 }
 
 // Ingest converts src and stores it. A retry of an upload already stored

@@ -41,6 +41,8 @@ export AWS_ACCESS_KEY_ID=imgorigin-test AWS_SECRET_ACCESS_KEY=imgorigin-test-sec
 pids+=($!)
 wait_port versitygw "$s3port" "$work/versitygw.log"
 export IMGORIGIN_TEST_S3_ENDPOINT="http://127.0.0.1:$s3port"
+# Tests that need servers of their own (regions that go down) start this binary.
+export IMGORIGIN_TEST_VERSITYGW="$gobin/versitygw"
 echo "versitygw (S3) on $IMGORIGIN_TEST_S3_ENDPOINT"
 
 # SQS: fauxqs, through a launcher that binds 127.0.0.1 only.

@@ -13,6 +13,9 @@ import (
 type Check struct {
 	Name  string
 	Probe func(ctx context.Context) error
+	// Informational checks only set their imgorigin_dependency_up gauge:
+	// readiness does not depend on them (a far region's store).
+	Informational bool
 }
 
 // checks runs every Check in the background and keeps the verdict /readyz
@@ -50,7 +53,9 @@ func (c *checks) add(ch Check) {
 	c.list = append(c.list, ch)
 	c.state[ch.Name] = &checkState{}
 	c.up.WithLabelValues(ch.Name).Set(0)
-	c.reason = ch.Name + ": not checked yet"
+	if !ch.Informational && c.reason == "" {
+		c.reason = ch.Name + ": not checked yet"
+	}
 }
 
 // run checks at once, then every interval until ctx is done.
@@ -95,7 +100,7 @@ func (c *checks) record(name string, err error) {
 			continue
 		}
 		c.up.WithLabelValues(ch.Name).Set(0)
-		if c.reason == "" {
+		if c.reason == "" && !ch.Informational {
 			c.reason = fmt.Sprintf("%s: %v", ch.Name, s.lastErr)
 		}
 	}

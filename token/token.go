@@ -83,6 +83,9 @@ type Result struct {
 	Height int    `json:"height"`
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
+	// Home names the store the original lives in, in a fleet of regional
+	// stores (--stores); empty for a single store.
+	Home string `json:"home,omitempty"`
 	// Pending marks an upload stored for later conversion: the key is final,
 	// the dimensions, size and hash are not known yet (zero).
 	Pending bool `json:"pending,omitempty"`

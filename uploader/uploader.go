@@ -65,6 +65,9 @@ type Config struct {
 	// a deferred upload): a store that is down or stalled costs a 503 with
 	// Retry-After within this, never a hang. Default 10 s.
 	StoreTimeout time.Duration
+	// Home is the name of the store uploads go to, in a fleet of regional
+	// stores; result tokens and answers carry it. Empty for a single store.
+	Home string
 }
 
 // DefaultConfig returns the defaults.
@@ -242,6 +245,7 @@ type UploadResult struct {
 	Height      int                 `json:"height"`
 	Bytes       int64               `json:"bytes"`
 	Format      string              `json:"format"`
+	Home        string              `json:"home,omitempty"`
 	Placeholder imaging.Placeholder `json:"placeholder"`
 	ResultToken string              `json:"result_token"`
 }
@@ -297,12 +301,12 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 		}
 	}
 	stored = true
-	result, err := h.keys.MintResult(claims.Subject, token.Result{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, SHA256: res.SHA256},
+	result, err := h.keys.MintResult(claims.Subject, token.Result{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, SHA256: res.SHA256, Home: h.cfg.Home},
 		h.cfg.ResultTTL, time.Now())
 	if err != nil {
 		return 0, err
 	}
-	return writeJSON(w, http.StatusCreated, UploadResult{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, Format: res.Format, Placeholder: ph, ResultToken: result})
+	return writeJSON(w, http.StatusCreated, UploadResult{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, Format: res.Format, Home: h.cfg.Home, Placeholder: ph, ResultToken: result})
 }
 
 type converted struct {
@@ -355,7 +359,7 @@ func (h *Handler) deferUpload(w http.ResponseWriter, r *http.Request, subject, k
 	}); err != nil {
 		return 0, err
 	}
-	result, err := h.keys.MintResult(subject, token.Result{Key: key, Pending: true}, h.cfg.ResultTTL, time.Now())
+	result, err := h.keys.MintResult(subject, token.Result{Key: key, Home: h.cfg.Home, Pending: true}, h.cfg.ResultTTL, time.Now())
 	if err != nil {
 		return 0, err
 	}

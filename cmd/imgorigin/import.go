@@ -6,7 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
@@ -25,7 +28,7 @@ func importFiles(args []string, stdout io.Writer) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("import: no files given")
+		return fmt.Errorf("import: no files or directories given")
 	}
 	log, err := sf.logger()
 	if err != nil {
@@ -35,7 +38,7 @@ func importFiles(args []string, stdout io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	st, err := sf.openStore(ctx)
+	st, err := sf.homeStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -43,9 +46,13 @@ func importFiles(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	files, err := importPaths(fs.Args())
+	if err != nil {
+		return err
+	}
 	enc := json.NewEncoder(stdout)
 	failed := 0
-	for _, file := range fs.Args() {
+	for _, file := range files {
 		line := map[string]any{"file": file}
 		res, err := importOne(ctx, in, *subject, file, *maxBytes)
 		if err != nil {
@@ -59,9 +66,42 @@ func importFiles(args []string, stdout io.Writer) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("import: %d of %d files failed", failed, fs.NArg())
+		return fmt.Errorf("import: %d of %d files failed", failed, len(files))
 	}
 	return nil
+}
+
+// importPaths expands directories into the files under them (recursively,
+// in name order, leaving out hidden files and folders such as a disk store's
+// .imgorigin); files are kept as given.
+func importPaths(args []string) ([]string, error) {
+	var files []string
+	for _, arg := range args {
+		st, err := os.Stat(arg)
+		if err != nil || !st.IsDir() {
+			files = append(files, arg) // a missing file is reported on its own line
+			continue
+		}
+		err = filepath.WalkDir(arg, func(path string, d iofs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if path != arg && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+	}
+	return files, nil
 }
 
 func importOne(ctx context.Context, in *ingest.Ingester, subject, file string, maxBytes int64) (ingest.Result, error) {

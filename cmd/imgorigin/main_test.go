@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,6 @@ import (
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/testimage"
-	"github.com/imgorigin/imgorigin/storage/disk"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
 	"github.com/imgorigin/imgorigin/storage/storeurl"
 )
@@ -118,6 +118,52 @@ func TestImportReportsBadFilesAndGoesOn(t *testing.T) {
 	}
 }
 
+// A folder of photos as users have them: import walks it (sub-folders
+// included, hidden entries left out), and the data store is the folder of
+// originals, one plain file per key.
+func TestImportTakesDirectories(t *testing.T) {
+	dir := t.TempDir()
+	photos := filepath.Join(dir, "photos")
+	for i, name := range []string{"a.png", "2019/b.png", "2019/trip/c.png", ".hidden/d.png"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(photos, name)), 0o755)
+		photo := testimage.Photo(t, 90+i, 80)
+		os.WriteFile(filepath.Join(photos, name), testimage.PNG(t, photo), 0o644)
+		photo.Close()
+	}
+	var out bytes.Buffer
+	data := filepath.Join(dir, "data")
+	if err := importFiles([]string{"--data", data, "--log-level", "warn", photos}, &out); err != nil {
+		t.Fatalf("import: %v\n%s", err, out.String())
+	}
+	// To a named store of a fleet: keys name it, files land in it.
+	var named bytes.Buffer
+	stores := "tokyo=" + filepath.Join(dir, "tokyo") + ",frankfurt=" + filepath.Join(dir, "frankfurt")
+	if err := importFiles([]string{"--data", data, "--log-level", "warn", "--stores", stores, "--home", "frankfurt", filepath.Join(photos, "a.png")}, &named); err != nil {
+		t.Fatalf("import --home: %v\n%s", err, named.String())
+	}
+	var line importLine
+	json.Unmarshal(named.Bytes(), &line)
+	if _, err := os.Stat(filepath.Join(dir, "frankfurt", line.Key)); err != nil || !strings.HasPrefix(line.Key, "frankfurt-") {
+		t.Fatalf("import --home frankfurt: key %q, %v", line.Key, err)
+	}
+	var files []string
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		var l importLine
+		json.Unmarshal(sc.Bytes(), &l)
+		if l.Key == "" {
+			t.Fatalf("line %s", sc.Text())
+		}
+		if _, err := os.Stat(filepath.Join(data, "originals", l.Key)); err != nil {
+			t.Fatalf("the original of %s is not the plain file DATA/originals/%s: %v", l.File, l.Key, err)
+		}
+		files = append(files, strings.TrimPrefix(l.File, photos+"/"))
+	}
+	if strings.Join(files, ",") != "2019/b.png,2019/trip/c.png,a.png" {
+		t.Fatalf("imported %v", files)
+	}
+}
+
 func TestFlagsTakeTheirEnvironmentTwin(t *testing.T) {
 	t.Setenv("IMGORIGIN_ADMIN_ADDR", "127.0.0.1:9999")
 	t.Setenv("IMGORIGIN_ADDR", "127.0.0.1:1111")
@@ -178,25 +224,40 @@ func TestUploaderRoleRefusesToStartWithoutKeys(t *testing.T) {
 func TestMigrateCommands(t *testing.T) {
 	dir := t.TempDir()
 	legacyDir := filepath.Join(dir, "legacy-bucket")
-	src, err := disk.New(legacyDir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	photo := testimage.Photo(t, 120, 80)
 	jpg := testimage.JPEG(t, photo)
+	write := func(key string, b []byte) {
+		os.MkdirAll(filepath.Dir(filepath.Join(legacyDir, key)), 0o755)
+		if err := os.WriteFile(filepath.Join(legacyDir, key), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A plain folder, as a PHP app wrote it: no sidecars, nothing of ours.
 	for g := range 3 {
 		for p := range 2 {
 			key := fmt.Sprintf("legacy/user-%d/p%d", g, p)
-			src.Put(context.Background(), key+".jpg", append(append([]byte{}, jpg...), key...), "image/jpeg")
+			write(key+".jpg", append(append([]byte{}, jpg...), key...))
 			for _, s := range []string{"s", "m", "l"} {
-				src.Put(context.Background(), key+"_"+s+".jpg", []byte("thumbnail"), "image/jpeg")
+				write(key+"_"+s+".jpg", []byte("thumbnail"))
 			}
 		}
 	}
+	// The migration deletes migrated thumbnails from its source; it must
+	// never add anything there (no store layout, no temporary files).
+	sourceFiles := treeOf(t, legacyDir)
+	defer func() {
+		for p := range treeOf(t, legacyDir) {
+			if !sourceFiles[p] {
+				t.Errorf("the migration wrote %s into its source", p)
+			}
+		}
+	}()
 	run := func(args ...string) string {
 		t.Helper()
 		var out bytes.Buffer
-		args = append(args, "--data", filepath.Join(dir, "data"), "--source", "file://"+legacyDir, "--log-level", "error", "--admin-addr", "127.0.0.1:0")
+		// The target is one named store of a regional fleet.
+		args = append(args, "--data", filepath.Join(dir, "data"), "--source", "file://"+legacyDir, "--log-level", "error", "--admin-addr", "127.0.0.1:0",
+			"--stores", "here="+filepath.Join(dir, "here")+",far="+filepath.Join(dir, "far"), "--home", "here")
 		if err := migrateCmd(args, &out); err != nil {
 			t.Fatalf("migrate %v: %v\n%s", args[0], err, out.String())
 		}
@@ -217,10 +278,12 @@ func TestMigrateCommands(t *testing.T) {
 	if len(lines) != 7 || lines[0] != "old_key,new_key,group,width,height,old_bytes,new_bytes" || !strings.HasPrefix(lines[1], "legacy/user-0/p0.jpg,") {
 		t.Fatalf("export csv:\n%s", csvOut)
 	}
-	st, _ := disk.New(filepath.Join(dir, "data", "originals"))
 	newKey := strings.Split(lines[1], ",")[1]
-	if _, err := st.Head(context.Background(), newKey); err != nil {
-		t.Fatalf("exported new key %s is not in the target: %v", newKey, err)
+	if !strings.HasPrefix(newKey, "here-") {
+		t.Fatalf("new key %s does not name its home store", newKey)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "here", newKey)); err != nil {
+		t.Fatalf("exported new key %s is not in the target store: %v", newKey, err)
 	}
 	if jl := run("export", "--format", "jsonl"); strings.Count(jl, "\n") != 6 || !strings.Contains(jl, `"new_key":"`+newKey+`"`) {
 		t.Fatalf("export jsonl:\n%s", jl)
@@ -228,6 +291,19 @@ func TestMigrateCommands(t *testing.T) {
 	if out := run("plan"); !strings.Contains(out, "enqueued 0") {
 		t.Fatalf("re-plan enqueued again: %s", out)
 	}
+	if out := run("plan", "--originals", "photos/{group}/{photo}.jpg"); !strings.Contains(out, `nothing to migrate: 0 keys under "photos/"`) {
+		t.Fatalf("plan with a template that fits nothing gives no hint: %s", out)
+	}
+}
+
+// treeOf is every path under dir, for comparing before and after.
+func treeOf(t *testing.T, dir string) map[string]bool {
+	paths := map[string]bool{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		paths[strings.TrimPrefix(p, dir)] = true
+		return err
+	})
+	return paths
 }
 
 // Every subcommand's flags, from its -h listing: name -> usage.

@@ -103,6 +103,10 @@ func migrateCmd(args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "groups %d (%d already done), photos %d, thumbnails %d, enqueued %d, keys fitting neither template %d\n",
 			res.Groups, res.AlreadyDone, res.Photos, res.Thumbnails, res.Enqueued, res.Unmatched)
+		if res.Groups == 0 {
+			fmt.Fprintf(stdout, "nothing to migrate: %d keys under %q in %s, none fitting --originals %q; the templates name keys relative to the source's root\n",
+				res.Unmatched, layout.Prefix(), *source, *originals)
+		}
 		return nil
 	case "work":
 		if err := startVips(log); err != nil {
@@ -112,7 +116,7 @@ func migrateCmd(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		dst, err := sf.openStore(ctx)
+		dst, err := sf.homeStore(ctx)
 		if err != nil {
 			return err
 		}

@@ -151,21 +151,20 @@ func serve(role string, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	store, err := sf.openStore(ctx)
-	if err != nil {
-		return err
-	}
 	srv := server.New(sc, nil, log)
 	registerBuildInfo(srv.Registry)
-	if p, ok := store.(storage.Pinger); ok {
-		srv.AddCheck(server.Check{Name: "store", Probe: p.Ping})
-	}
+	var checks []server.Check
 	if role != "uploader" {
 		rcfg, err := rf.config()
 		if err != nil {
 			return err
 		}
-		rz, err := resizer.New(store, rcfg, log, srv.Registry)
+		originals, storeChecks, err := sf.originals(ctx, srv.Registry)
+		if err != nil {
+			return err
+		}
+		checks = storeChecks
+		rz, err := resizer.New(originals, rcfg, log, srv.Registry)
 		if err != nil {
 			return err
 		}
@@ -173,12 +172,22 @@ func serve(role string, args []string) error {
 	}
 	var deferred *migrate.Worker
 	if role != "resizer" {
+		store, err := sf.homeStore(ctx)
+		if err != nil {
+			return err
+		}
+		if checks == nil {
+			checks = storeChecks(map[string]storage.Store{"store": store}, "store")
+		}
 		up, worker, err := uf.newUploader(ctx, &sf, store, sc.Addr, role == "serve", log, srv.Registry)
 		if err != nil {
 			return err
 		}
 		up.Register(srv)
 		deferred = worker
+	}
+	for _, c := range checks {
+		srv.AddCheck(c)
 	}
 	if deferred == nil {
 		return srv.Run(ctx)

@@ -1,7 +1,14 @@
-// Package disk keeps objects as files under one directory: the embedded default
-// for a single machine. Each object is written to a temporary file, fsynced and
-// renamed into place, so a reader sees the old object or the whole new one; its
-// content type and ETag live in a small sidecar file beside it.
+// Package disk keeps objects as plain files: the object for key K is the file
+// DIR/K, so a directory of photos as users have them (an NFS export, the
+// folder a PHP app wrote) is a store as it is, and a store is a directory
+// any tool can read.
+//
+// What a file cannot say itself lives under DIR/.imgorigin, a name no key may
+// take: temporary files (so a Put is a rename within one filesystem: readers
+// see the old object or the whole new one) and, for objects written through
+// the store, a sidecar with the content type and an MD5 ETag. Files written
+// by anything else have both derived on read. Nothing is written into DIR
+// until the first Put, so a migration source stays untouched.
 package disk
 
 import (
@@ -11,50 +18,91 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"mime"
+	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 
 	"github.com/imgorigin/imgorigin/storage"
 )
 
-// Store is a storage.Store on a local directory. Objects live under root/o/KEY and
-// their metadata under root/m/KEY, so no key can collide with a sidecar.
+// Reserved is the top-level name the store keeps its own files under; no key
+// may start with it.
+const Reserved = ".imgorigin"
+
+// Store is a storage.Store on a local directory.
 type Store struct {
-	root string
+	objects string // DIR: the file for key K is objects/K
+	meta    string // sidecars: meta/K
+	tmp     string // temporary files, renamed into place
+	// reserved is the first key segment that names the store's own files
+	// rather than objects ("" for the layout before plain directories).
+	reserved string
+	dirs     *dirCache
 }
 
-// New opens (creating if needed) a store rooted at dir.
+// New opens a store rooted at dir, creating dir if it does not exist and
+// nothing inside it. A directory in the layout of imgorigin before 0.9
+// (objects under o/, sidecars under m/, temporary files under tmp/) is read
+// in that layout, so an existing data directory keeps working.
 func New(dir string) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
-	for _, sub := range []string{"o", "m", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(abs, sub), 0o755); err != nil {
-			return nil, fmt.Errorf("disk store: %w", err)
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("disk store: %w", err)
+	}
+	if isLegacyLayout(abs) {
+		return &Store{objects: filepath.Join(abs, "o"), meta: filepath.Join(abs, "m"), tmp: filepath.Join(abs, "tmp"), dirs: newDirCache()}, nil
+	}
+	priv := filepath.Join(abs, Reserved)
+	return &Store{objects: abs, meta: filepath.Join(priv, "meta"), tmp: filepath.Join(priv, "tmp"), reserved: Reserved, dirs: newDirCache()}, nil
+}
+
+// isLegacyLayout is true for a directory holding exactly o/, m/ and tmp/.
+func isLegacyLayout(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 3 {
+		return false
+	}
+	for _, e := range entries {
+		if !e.IsDir() || (e.Name() != "o" && e.Name() != "m" && e.Name() != "tmp") {
+			return false
 		}
 	}
-	return &Store{root: abs}, nil
+	return true
 }
 
-type meta struct {
+// sidecar is what Put knows of an object that the file does not say. Size
+// and MTime tie it to the file it was written with: a file replaced by
+// another program no longer matches and has its metadata derived instead.
+type sidecar struct {
 	ETag        string `json:"etag"`
 	ContentType string `json:"content_type"`
+	Size        int64  `json:"size,omitempty"`
+	MTime       int64  `json:"mtime_ns,omitempty"`
 }
 
-func (s *Store) objectPath(key string) string {
-	return filepath.Join(s.root, "o", filepath.FromSlash(key))
+func (s *Store) validate(key string) error {
+	if err := storage.ValidateKey(key); err != nil {
+		return err
+	}
+	if s.reserved != "" && (key == s.reserved || strings.HasPrefix(key, s.reserved+"/")) {
+		return fmt.Errorf("%w %q: %s/ holds the disk store's own files", storage.ErrInvalidKey, key, s.reserved)
+	}
+	return nil
 }
-func (s *Store) metaPath(key string) string {
-	return filepath.Join(s.root, "m", filepath.FromSlash(key))
-}
+
+func (s *Store) objectPath(key string) string { return filepath.Join(s.objects, filepath.FromSlash(key)) }
+func (s *Store) metaPath(key string) string   { return filepath.Join(s.meta, filepath.FromSlash(key)) }
 
 func (s *Store) Get(ctx context.Context, key string) (*storage.Object, error) {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := s.validate(key); err != nil {
 		return nil, err
 	}
 	f, err := os.Open(s.objectPath(key))
@@ -70,7 +118,7 @@ func (s *Store) Get(ctx context.Context, key string) (*storage.Object, error) {
 }
 
 func (s *Store) Head(ctx context.Context, key string) (storage.Info, error) {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := s.validate(key); err != nil {
 		return storage.Info{}, err
 	}
 	f, err := os.Open(s.objectPath(key))
@@ -81,67 +129,126 @@ func (s *Store) Head(ctx context.Context, key string) (storage.Info, error) {
 	return s.info(key, f)
 }
 
+// info describes the open file f; a file without a matching sidecar has its
+// content type sniffed from its first bytes (f is left at offset 0).
 func (s *Store) info(key string, f *os.File) (storage.Info, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return storage.Info{}, err
 	}
-	if st.IsDir() {
+	if !st.Mode().IsRegular() {
 		return storage.Info{}, fmt.Errorf("%w: %s", storage.ErrNotFound, key)
 	}
-	var m meta
-	if b, err := os.ReadFile(s.metaPath(key)); err == nil {
-		_ = json.Unmarshal(b, &m)
+	info := s.describe(key, st)
+	if info.ContentType == "" {
+		info.ContentType, err = sniff(f)
+		if err != nil {
+			return storage.Info{}, err
+		}
 	}
-	if m.ContentType == "" {
-		m.ContentType = "application/octet-stream"
-	}
-	return storage.Info{Key: key, Size: st.Size(), ETag: m.ETag, ContentType: m.ContentType, LastModified: st.ModTime().UTC()}, nil
+	return info, nil
 }
 
-// Put writes the metadata first and the object last: the object's rename is the
-// moment it becomes visible, and a crash before it leaves only an unused sidecar
-// that the next Put of the key overwrites.
+// describe fills what the sidecar (if it still matches) or the file's name
+// and stat say; ContentType is empty when only the bytes can tell.
+func (s *Store) describe(key string, st fs.FileInfo) storage.Info {
+	info := storage.Info{Key: key, Size: st.Size(), LastModified: st.ModTime().UTC()}
+	var m sidecar
+	if b, err := os.ReadFile(s.metaPath(key)); err == nil && json.Unmarshal(b, &m) == nil &&
+		(m.Size == 0 && s.reserved == "" || m.Size == st.Size() && m.MTime == st.ModTime().UnixNano()) {
+		info.ETag, info.ContentType = m.ETag, m.ContentType
+		return info
+	}
+	// Like nginx's ETag for static files: it changes when the file is
+	// rewritten or replaced; the inode tells apart two writes in one
+	// timestamp tick.
+	var ino uint64
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		ino = sys.Ino
+	}
+	info.ETag = fmt.Sprintf("%x-%x-%x", st.ModTime().UnixNano(), st.Size(), ino)
+	info.ContentType = mime.TypeByExtension(filepath.Ext(key))
+	return info
+}
+
+func sniff(f *os.File) (string, error) {
+	var buf [512]byte
+	n, err := io.ReadFull(f, buf[:])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return "", err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	return http.DetectContentType(buf[:n]), nil
+}
+
+// Put writes the object to a temporary file, then its sidecar (naming the
+// temporary file's size and mtime, which the rename keeps), then renames the
+// object into place: the rename is the moment it becomes visible, and a crash
+// before it leaves a sidecar that matches no file.
 func (s *Store) Put(ctx context.Context, key string, data []byte, contentType string) (storage.Info, error) {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := s.validate(key); err != nil {
 		return storage.Info{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return storage.Info{}, err
 	}
-	sum := md5.Sum(data)
-	m := meta{ETag: hex.EncodeToString(sum[:]), ContentType: contentType}
-	mb, _ := json.Marshal(m)
-	if err := s.writeAtomic(s.metaPath(key), mb); err != nil {
+	tmp, err := s.writeTemp(data)
+	if err != nil {
 		return storage.Info{}, err
 	}
-	if err := s.writeAtomic(s.objectPath(key), data); err != nil {
+	defer os.Remove(tmp) // no-op once renamed
+	st, err := os.Stat(tmp)
+	if err != nil {
+		return storage.Info{}, err
+	}
+	sum := md5.Sum(data)
+	mb, _ := json.Marshal(sidecar{ETag: hex.EncodeToString(sum[:]), ContentType: contentType, Size: st.Size(), MTime: st.ModTime().UnixNano()})
+	metaTmp, err := s.writeTemp(mb)
+	if err != nil {
+		return storage.Info{}, err
+	}
+	defer os.Remove(metaTmp)
+	if err := renameInto(metaTmp, s.metaPath(key)); err != nil {
+		return storage.Info{}, err
+	}
+	if err := renameInto(tmp, s.objectPath(key)); err != nil {
 		return storage.Info{}, err
 	}
 	return s.Head(ctx, key)
 }
 
-func (s *Store) writeAtomic(path string, data []byte) error {
+// writeTemp writes data to a new fsynced file in the store's temporary
+// directory and returns its path.
+func (s *Store) writeTemp(data []byte) (string, error) {
+	if err := os.MkdirAll(s.tmp, 0o755); err != nil {
+		return "", fmt.Errorf("disk store: %w", err)
+	}
+	f, err := os.CreateTemp(s.tmp, "put-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// renameInto moves a temporary file to path and makes the new entry durable.
+func renameInto(tmp, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("disk store: %w (is a prefix of the key already an object?)", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Join(s.root, "tmp"), "put-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("disk store: %w", err)
 	}
 	return syncDir(filepath.Dir(path))
@@ -158,13 +265,13 @@ func syncDir(dir string) error {
 }
 
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := storage.ValidateKey(key); err != nil {
+	if err := s.validate(key); err != nil {
 		return err
 	}
-	if err := os.Remove(s.objectPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(s.objectPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 		return err
 	}
-	if err := os.Remove(s.metaPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(s.metaPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 		return err
 	}
 	return nil
@@ -183,57 +290,6 @@ func (s *Store) DeleteMany(ctx context.Context, keys []string) error {
 	return errors.Join(errs...)
 }
 
-// List walks only the directory that holds prefix, then sorts: directory walk
-// order is not bytewise key order ("a/b" vs "a-c"), and the cursor needs the latter.
-func (s *Store) List(ctx context.Context, prefix, after string, limit int) (storage.Page, error) {
-	if limit <= 0 {
-		limit = 1000
-	}
-	base := filepath.Join(s.root, "o")
-	start := base
-	if i := strings.LastIndex(prefix, "/"); i >= 0 {
-		start = filepath.Join(base, filepath.FromSlash(prefix[:i]))
-	}
-	var keys []string
-	err := filepath.WalkDir(start, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if d.IsDir() {
-			return ctx.Err()
-		}
-		rel, _ := filepath.Rel(base, path)
-		key := filepath.ToSlash(rel)
-		if strings.HasPrefix(key, prefix) && key > after {
-			keys = append(keys, key)
-		}
-		return nil
-	})
-	if err != nil {
-		return storage.Page{}, err
-	}
-	sort.Strings(keys)
-	var page storage.Page
-	if len(keys) > limit {
-		keys = keys[:limit]
-		page.Next = keys[limit-1]
-	}
-	for _, k := range keys {
-		info, err := s.Head(ctx, k)
-		if errors.Is(err, storage.ErrNotFound) {
-			continue // deleted while we listed
-		}
-		if err != nil {
-			return storage.Page{}, err
-		}
-		page.Items = append(page.Items, info)
-	}
-	return page, nil
-}
-
 func notFound(err error, key string) error {
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return fmt.Errorf("%w: %s", storage.ErrNotFound, key)
@@ -246,6 +302,6 @@ func notFound(err error, key string) error {
 
 // Ping checks that the store's directory is still there.
 func (s *Store) Ping(ctx context.Context) error {
-	_, err := os.Stat(s.root)
+	_, err := os.Stat(s.objects)
 	return err
 }
