@@ -98,8 +98,10 @@ func (s *Store) validate(key string) error {
 	return nil
 }
 
-func (s *Store) objectPath(key string) string { return filepath.Join(s.objects, filepath.FromSlash(key)) }
-func (s *Store) metaPath(key string) string   { return filepath.Join(s.meta, filepath.FromSlash(key)) }
+func (s *Store) objectPath(key string) string {
+	return filepath.Join(s.objects, filepath.FromSlash(key))
+}
+func (s *Store) metaPath(key string) string { return filepath.Join(s.meta, filepath.FromSlash(key)) }
 
 func (s *Store) Get(ctx context.Context, key string) (*storage.Object, error) {
 	if err := s.validate(key); err != nil {
