@@ -105,10 +105,10 @@ func runRegions(ctx context.Context, cfg Config, originals [][]byte, in *ingest.
 			}}
 		if row.sizeMix {
 			sc.next = func(_ *mrand.Rand, t *target, _, i int) request {
-				// Photos come in windows of 16: each is asked at its
-				// next size once the other 15 have been, as a user
-				// scrolls a list, then opens photos from it.
-				const window = 16
+				// Photos come in windows of 4: each is asked at its
+				// next size once the other 3 have been (more than are
+				// in flight, so no two requests share a fetch).
+				const window = 4
 				block, pos := i/(window*len(cachedWidths)), i%(window*len(cachedWidths))
 				key := rowKeys[(block*window+pos%window)%len(rowKeys)]
 				return get(fmt.Sprintf("/%s?w=%d&fm=webp", key, cachedWidths[pos/window]), "")

@@ -100,18 +100,26 @@ func TestRequestIDs(t *testing.T) {
 	if resp := get("/"+strings.Repeat("f", 32)+"?w=320", "app-req-0002"); resp.StatusCode != 503 {
 		t.Errorf("store down: %d, want 503", resp.StatusCode)
 	}
-	lines := map[string]int{}
-	for _, line := range strings.Split(s.logs(), "\n") {
-		var rec struct {
-			Msg       string `json:"msg"`
-			RequestID string `json:"request_id"`
-			Status    int    `json:"status"`
+	// The access line is written once the answer is sent: the last may
+	// reach the log a moment after the client has it.
+	wants := []string{"request app-req-0001", "request " + made, "request app-req-0002", "resizer app-req-0002"}
+	var lines map[string]int
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		lines = map[string]int{}
+		for _, line := range strings.Split(s.logs(), "\n") {
+			var rec struct {
+				Msg       string `json:"msg"`
+				RequestID string `json:"request_id"`
+			}
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.RequestID != "" {
+				lines[rec.Msg+" "+rec.RequestID]++
+			}
 		}
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.RequestID != "" {
-			lines[rec.Msg+" "+rec.RequestID]++
+		if lines[wants[len(wants)-1]] > 0 && lines["request app-req-0002"] > 0 || time.Now().After(deadline) {
+			break
 		}
 	}
-	for _, want := range []string{"request app-req-0001", "request " + made, "request app-req-0002", "resizer app-req-0002"} {
+	for _, want := range wants {
 		if lines[want] != 1 {
 			t.Errorf("log lines %q: %d, want 1 (all: %v)", want, lines[want], lines)
 		}

@@ -258,7 +258,7 @@ func (w *Worker) migratePhoto(ctx context.Context, group, subject string, p JobP
 		return rec, fmt.Errorf("verify: %w", err)
 	}
 	sum := md5.Sum(res.Data)
-	if info.Size != res.Bytes || (info.ETag != "" && info.ETag != hex.EncodeToString(sum[:])) {
+	if info.Size != res.Bytes || (isMD5(info.ETag) && info.ETag != hex.EncodeToString(sum[:])) {
 		return rec, fmt.Errorf("verify %s: stored %d bytes (ETag %s), wrote %d", res.Key, info.Size, info.ETag, res.Bytes)
 	}
 	if err := w.hook("record", p.Original); err != nil {
@@ -308,4 +308,15 @@ func throttled(err error) bool {
 		}
 	}
 	return false
+}
+
+// isMD5 reports whether a store's ETag is the MD5 of the bytes (S3's for a
+// single PUT, the disk store's for what it wrote), not an opaque one (a disk
+// file's size and mtime when two workers raced to write it).
+func isMD5(etag string) bool {
+	if len(etag) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(etag)
+	return err == nil
 }

@@ -38,7 +38,9 @@ type storeFlags struct {
 	home        string
 	replica     string
 	legacyStore string
-	fleet       map[string]storage.Store // opened once, shared by the roles of one process
+	// Opened once, shared by the roles of one process.
+	single storage.Store
+	fleet  map[string]storage.Store
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
@@ -82,11 +84,18 @@ func (f *storeFlags) homeStore(ctx context.Context) (storage.Store, error) {
 		if f.home != "" || f.replica != "" || f.legacyStore != "" {
 			return nil, fmt.Errorf("--home, --replica and --legacy-store name stores of --stores, which is not set")
 		}
-		u := f.store
-		if u == "" {
-			u = filepath.Join(f.data, "originals")
+		if f.single == nil {
+			u := f.store
+			if u == "" {
+				u = filepath.Join(f.data, "originals")
+			}
+			st, err := storeurl.Open(ctx, u, f.s3Defaults())
+			if err != nil {
+				return nil, err
+			}
+			f.single = st
 		}
-		return storeurl.Open(ctx, u, f.s3Defaults())
+		return f.single, nil
 	}
 	fleet, err := f.openFleet(ctx)
 	if err != nil {

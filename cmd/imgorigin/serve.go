@@ -159,11 +159,10 @@ func serve(role string, args []string) error {
 		if err != nil {
 			return err
 		}
-		originals, storeChecks, err := sf.originals(ctx, srv.Registry)
-		if err != nil {
+		var originals resizer.Originals
+		if originals, checks, err = sf.originals(ctx, srv.Registry); err != nil {
 			return err
 		}
-		checks = storeChecks
 		rz, err := resizer.New(originals, rcfg, log, srv.Registry)
 		if err != nil {
 			return err
