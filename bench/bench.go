@@ -49,7 +49,7 @@ type Config struct {
 }
 
 // Scenarios are the names --scenario accepts, in run order.
-var Scenarios = []string{"cold", "cold-1080", "warm-original", "hot", "zipf", "upload", "upload-12mp", "upload-12mp-c32"}
+var Scenarios = []string{"cold", "cold-1080", "warm-original", "hot", "zipf", "shield", "edges", "upload", "upload-12mp", "upload-12mp-c32"}
 
 // zipfPhotos is how many photos the zipf scenario draws from.
 const zipfPhotos = 300
@@ -93,6 +93,44 @@ type scenario struct {
 	concurrency   int // >0: overrides --concurrency (the scenario is about it)
 	sources       func() ([][]byte, error)
 	description   string
+}
+
+// appSizes are a photo app's views: list, detail, full screen; dpr is drawn apart.
+var appSizes = []struct {
+	query  string
+	weight int
+}{{"w=160&h=160&fit=crop", 50}, {"w=400", 30}, {"w=390&h=844&fit=max", 20}}
+
+// originTraffic is what an origin behind a CDN sees: photos by Zipf
+// popularity at the app's sizes and dpr 1-3 (20/40/40 %), each variant at
+// most once per edge, the CDN holding it after.
+func originTraffic(edges int) func(*rand.Rand, *target, int, int) request {
+	var mu sync.Mutex
+	var zipf *rand.Zipf
+	seen := map[string]bool{}
+	return func(rng *rand.Rand, t *target, _, _ int) request {
+		mu.Lock()
+		defer mu.Unlock()
+		if zipf == nil {
+			zipf = rand.NewZipf(rand.New(rand.NewPCG(11, 11)), 1.1, 1, uint64(len(t.zipfKeys)-1))
+		}
+		for tries := 0; ; tries++ {
+			key := t.zipfKeys[zipf.Uint64()]
+			size, p := appSizes[0].query, rng.IntN(100)
+			for _, s := range appSizes {
+				if p -= s.weight; p < 0 {
+					size = s.query
+					break
+				}
+			}
+			dpr := []int{1, 2, 2, 3, 3}[rng.IntN(5)]
+			path := fmt.Sprintf("/%s?%s&dpr=%d&fm=webp", key, size, dpr)
+			if id := fmt.Sprint(rng.IntN(edges), path); !seen[id] || tries > 1000 {
+				seen[id] = true
+				return get(path, "")
+			}
+		}
+	}
 }
 
 // mobileWidth draws the mobile size mix: 10 % 1080, 30 % 640, 40 % 320, 20 % 128.
@@ -142,6 +180,10 @@ func scenarios() map[string]scenario {
 				}
 				return get(fmt.Sprintf("/%s?w=%d&auto=format", k, mobileWidth(rng)), accept)
 			}},
+		"shield": {name: "shield", originalCache: true, variantCache: true, floorWidth: 400, next: originTraffic(1),
+			description: fmt.Sprintf("origin behind a CDN with an origin shield: every variant asked once; Zipf (s=1.1) over %d photos, list (160x160 crop), detail (400 w) and full screen (390x844 max) at dpr 1-3", zipfPhotos)},
+		"edges": {name: "edges", originalCache: true, variantCache: true, floorWidth: 400, next: originTraffic(10),
+			description: "as shield without the shield: each variant asked at most once by each of 10 edges"},
 		"upload": {name: "upload", description: "upload token -> POST /v1/uploads of a corpus photo -> stored WebP original (201)",
 			next: upload},
 		"upload-12mp": {name: "upload-12mp", sources: twelveMP(1), description: "as upload, with a 12 MP (4000x3000) JPEG",

@@ -45,6 +45,9 @@ func TestRunReportsEveryScenario(t *testing.T) {
 	if h := byName["hot"]; h.VariantHitRatio < 0.99 || h.StoreGetsPerImage != 0 {
 		t.Errorf("hot must be served from the variant cache: %+v", h)
 	}
+	if s := byName["shield"]; s.VariantHitRatio != 0 || s.FloorRPS <= 0 {
+		t.Errorf("shield must ask every variant once and measure its floor: %+v", s)
+	}
 	if h := byName["hot"]; h.RPS < byName["cold"].RPS*5 {
 		t.Errorf("hot (%.0f/s) is not much faster than cold (%.0f/s)", h.RPS, byName["cold"].RPS)
 	}

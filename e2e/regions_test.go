@@ -113,6 +113,7 @@ func TestRegionalFleet(t *testing.T) {
 		start := time.Now()
 		a, _ := httpGet(fra.URL + "/" + notYet + "?w=" + strconv.Itoa(320+i))
 		last = time.Since(start)
+		t.Logf("tokyo down: request %d for a tokyo key answered %d in %v", i+1, a.status, last.Round(time.Millisecond))
 		if a.status != 503 || a.header.Get("Retry-After") == "" || a.header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("not-yet-replicated tokyo key with tokyo down: %d %v %s", a.status, a.header, a.body)
 		}
@@ -144,10 +145,12 @@ func TestRegionalFleet(t *testing.T) {
 
 	// Tokyo comes back: its keys are served again within seconds.
 	s3["tokyo"].Start()
-	deadline := time.Now().Add(10 * time.Second)
+	back := time.Now()
+	deadline := back.Add(10 * time.Second)
 	for {
 		status, _, _, _ := fetchWidth(fra.URL + "/" + notYet + "?w=320")
 		if status == 200 {
+			t.Logf("tokyo back: its key served again after %v", time.Since(back).Round(time.Millisecond))
 			break
 		}
 		if time.Now().After(deadline) {
