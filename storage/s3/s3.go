@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -72,6 +73,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
 				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
 					so.MaxAttempts = cfg.MaxAttempts
+					so.Retryables = append([]retry.IsErrorRetryable{refusedIsFinal}, so.Retryables...)
 				})
 			})
 		}),
@@ -266,6 +268,16 @@ func mapErr(err error, key string) error {
 	}
 	return fmt.Errorf("s3 store: %s: %w", key, err)
 }
+
+// refusedIsFinal stops retries of a refused connection: nothing listens
+// there (a server or a region down), and retrying with back-off only makes
+// every caller wait out its whole timeout instead of hearing so at once.
+var refusedIsFinal = retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return aws.FalseTernary
+	}
+	return aws.UnknownTernary
+})
 
 // cancelOnClose releases a Get's timeout once its body is closed.
 type cancelOnClose struct {
