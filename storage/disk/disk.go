@@ -156,10 +156,12 @@ func (s *Store) info(key string, f *os.File) (storage.Info, error) {
 func (s *Store) describe(key string, st fs.FileInfo) storage.Info {
 	info := storage.Info{Key: key, Size: st.Size(), LastModified: st.ModTime().UTC()}
 	var m sidecar
-	if b, err := os.ReadFile(s.metaPath(key)); err == nil && json.Unmarshal(b, &m) == nil &&
-		(m.Size == 0 && s.reserved == "" || m.Size == st.Size() && m.MTime == st.ModTime().UnixNano()) {
-		info.ETag, info.ContentType = m.ETag, m.ContentType
-		return info
+	if b, err := os.ReadFile(s.metaPath(key)); err == nil && json.Unmarshal(b, &m) == nil {
+		legacy := s.reserved == "" && m.Size == 0 // the old layout's sidecars name no file
+		if legacy || m.Size == st.Size() && m.MTime == st.ModTime().UnixNano() {
+			info.ETag, info.ContentType = m.ETag, m.ContentType
+			return info
+		}
 	}
 	// Like nginx's ETag for static files: it changes when the file is
 	// rewritten or replaced; the inode tells apart two writes in one

@@ -26,7 +26,7 @@ func (s *Store) List(ctx context.Context, prefix, after string, limit int) (stor
 		limit = 1000
 	}
 	var page storage.Page
-	err := s.walk(ctx, "", prefix, after, func(key string, st fs.FileInfo) bool {
+	err := s.walkDir(ctx, "", prefix, after, func(key string, st fs.FileInfo) bool {
 		if len(page.Items) == limit {
 			page.Next = page.Items[limit-1].Key
 			return false
@@ -38,25 +38,18 @@ func (s *Store) List(ctx context.Context, prefix, after string, limit int) (stor
 		page.Items = append(page.Items, info)
 		return true
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errStop) {
 		return storage.Page{}, err
 	}
 	return page, nil
 }
 
+// errStop ends a walk once emit has had enough.
 var errStop = errors.New("stop")
 
-// walk calls emit for each file whose key has prefix and sorts after after,
-// in key order, until emit returns false. dir is the key prefix of the
-// directory being walked ("" or ending in "/").
-func (s *Store) walk(ctx context.Context, dir, prefix, after string, emit func(string, fs.FileInfo) bool) error {
-	err := s.walkDir(ctx, dir, prefix, after, emit)
-	if errors.Is(err, errStop) {
-		return nil
-	}
-	return err
-}
-
+// walkDir calls emit for each file whose key has prefix and sorts after
+// after, in key order, until emit returns false (then errStop). dir is the
+// key prefix of the directory walked ("" or ending in "/").
 func (s *Store) walkDir(ctx context.Context, dir, prefix, after string, emit func(string, fs.FileInfo) bool) error {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -146,8 +146,8 @@ func NewRouter(cfg Config, reg prometheus.Registerer) (*Router, error) {
 	return r, nil
 }
 
-// Home is the store that holds key: its prefix's, or the legacy store.
-func (r *Router) Home(key string) (string, error) {
+// home is the store that holds key: its prefix's, or the legacy store.
+func (r *Router) home(key string) (string, error) {
 	home, ok := HomeOf(key)
 	if !ok {
 		return r.cfg.Legacy, nil
@@ -169,7 +169,7 @@ func (r *Router) Head(ctx context.Context, key string) (storage.Info, error) {
 // route reads key from the replica when it is homed elsewhere, and from its
 // home when the replica does not have it (yet) or fails.
 func route[T any](r *Router, ctx context.Context, key string, read func(storage.Store, context.Context, string) (T, error)) (T, error) {
-	home, err := r.Home(key)
+	home, err := r.home(key)
 	if err != nil {
 		var zero T
 		return zero, err

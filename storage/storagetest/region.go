@@ -1,16 +1,12 @@
 package storagetest
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	s3store "github.com/imgorigin/imgorigin/storage/s3"
 )
@@ -75,12 +71,5 @@ func (s *S3Server) Kill() {
 // Bucket creates a bucket on the server and returns a store on it.
 func (s *S3Server) Bucket(name string) *s3store.Store {
 	s.t.Helper()
-	st, err := s3store.New(context.Background(), s3store.Config{Bucket: name, Endpoint: s.Endpoint, PathStyle: true, MaxAttempts: 1})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if _, err := st.Client().CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		s.t.Fatalf("create bucket %s on %s: %v", name, s.Endpoint, err)
-	}
-	return st
+	return createBucket(s.t, s.Endpoint, name, 1)
 }

@@ -40,19 +40,26 @@ func NewS3(t testing.TB, prefix string) *s3store.Store {
 // when the test ends, and returns its name.
 func NewBucket(t testing.TB) string {
 	t.Helper()
-	ctx := context.Background()
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	bucket := "test-" + hex.EncodeToString(rnd[:])
-	st, err := s3store.New(ctx, s3store.Config{Bucket: bucket, Endpoint: S3Endpoint(t), PathStyle: true})
+	st := createBucket(t, S3Endpoint(t), bucket, 0)
+	t.Cleanup(func() { emptyAndRemove(st, bucket) })
+	return bucket
+}
+
+// createBucket creates bucket on the server at endpoint and returns a store
+// on it (maxAttempts 0: the store's default retries).
+func createBucket(t testing.TB, endpoint, bucket string, maxAttempts int) *s3store.Store {
+	t.Helper()
+	st, err := s3store.New(context.Background(), s3store.Config{Bucket: bucket, Endpoint: endpoint, PathStyle: true, MaxAttempts: maxAttempts})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("create bucket on %s: %v", S3Endpoint(t), err)
+	if _, err := st.Client().CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("create bucket %s on %s: %v", bucket, endpoint, err)
 	}
-	t.Cleanup(func() { emptyAndRemove(st, bucket) })
-	return bucket
+	return st
 }
 
 func emptyAndRemove(st *s3store.Store, bucket string) {
