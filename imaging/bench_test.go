@@ -1,7 +1,11 @@
 package imaging_test
 
 import (
+	"fmt"
+	"image"
 	"testing"
+
+	"github.com/davidbyttow/govips/v2/vips"
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/testimage"
@@ -58,6 +62,84 @@ func BenchmarkConvertOriginal(b *testing.B) {
 	for b.Loop() {
 		if _, err := imaging.ConvertOriginal(src, imaging.DefaultLimits(), imaging.DefaultOriginal()); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// What a decoded intermediate of a hot original could save (issue: origin
+// traffic). libwebp decodes straight to the scale asked, so a small decode
+// costs a fraction of a full one; a reduced copy kept decoded must then be
+// resized by libvips for every rendition.
+//
+//	go test -bench 'DecodeWebP|ResizeDecoded' -run ^$ ./imaging/
+func BenchmarkDecodeWebP(b *testing.B) {
+	src, _ := benchOriginal(b)
+	for _, edge := range []int{320, 640, 1280, 2560} {
+		b.Run(fmt.Sprint(edge), func(b *testing.B) {
+			for b.Loop() {
+				img, err := vips.LoadThumbnailFromBuffer(src, edge, edge, vips.InterestingNone, vips.SizeDown, vips.NewImportParams())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := img.ToBytes(); err != nil {
+					b.Fatal(err)
+				}
+				img.Close()
+			}
+		})
+	}
+}
+
+func BenchmarkResizeDecoded(b *testing.B) {
+	src, _ := benchOriginal(b)
+	img, err := vips.LoadThumbnailFromBuffer(src, 1280, 1280, vips.InterestingNone, vips.SizeDown, vips.NewImportParams())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer img.Close()
+	if err := img.AddAlpha(); err != nil { // govips takes pixels in as RGBA
+		b.Fatal(err)
+	}
+	pix, err := img.ToBytes()
+	if err != nil {
+		b.Fatal(err)
+	}
+	decoded := &image.NRGBA{Pix: pix, Stride: 4 * img.Width(), Rect: image.Rect(0, 0, img.Width(), img.Height())}
+	// libvips' thumbnail of decoded pixels, and the fastest way found: box
+	// halvings to within 2x, then lanczos3 for the rest.
+	resizes := map[string]func(img *vips.ImageRef, width int) error{
+		"thumbnail": func(img *vips.ImageRef, width int) error {
+			return img.ThumbnailWithSize(width, 10_000_000, vips.InterestingNone, vips.SizeDown)
+		},
+		"halvings": func(img *vips.ImageRef, width int) error {
+			for img.Width() >= 4*width {
+				if err := img.Resize(0.5, vips.KernelLinear); err != nil {
+					return err
+				}
+			}
+			return img.Resize(float64(width)/float64(img.Width()), vips.KernelLanczos3)
+		},
+	}
+	for _, how := range []string{"thumbnail", "halvings"} {
+		for _, width := range []int{160, 320, 640, 1200} {
+			b.Run(fmt.Sprintf("%s/1280-to-%d", how, width), func(b *testing.B) {
+				for b.Loop() {
+					img, err := vips.NewImageFromGoImage(decoded)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := img.ExtractBand(0, 3); err != nil {
+						b.Fatal(err)
+					}
+					if err := resizes[how](img, width); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := img.ToBytes(); err != nil {
+						b.Fatal(err)
+					}
+					img.Close()
+				}
+			})
 		}
 	}
 }
