@@ -121,7 +121,7 @@ func TestRegionalFleet(t *testing.T) {
 			t.Fatalf("a tokyo key took %v to fail: a refused store must fail at once", last)
 		}
 	}
-	if last > 100*time.Millisecond {
+	if last > 250*time.Millisecond { // typically 1-2 ms; a store timeout is seconds
 		t.Errorf("after errors in a row a tokyo key still takes %v to fail; want at once", last)
 	}
 	for _, home := range []string{"frankfurt", "virginia"} {
