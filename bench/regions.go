@@ -37,7 +37,7 @@ var regionsScenarios = []struct {
 
 type regionKeys struct{ local, replicated, remote []string }
 
-// cachedWidths: the sizes regions-remote-cached asks each photo at.
+// cachedWidths: the sizes the regions-remote-sizes rows ask each photo at.
 var cachedWidths = []int{320, 640, 1080, 128}
 
 // runRegions stores the originals in two buckets on cfg.S3Endpoint, puts a

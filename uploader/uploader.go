@@ -27,6 +27,7 @@ import (
 	"github.com/imgorigin/imgorigin/internal/flight"
 	"github.com/imgorigin/imgorigin/internal/workpool"
 	"github.com/imgorigin/imgorigin/storage"
+	"github.com/imgorigin/imgorigin/storage/regions"
 	"github.com/imgorigin/imgorigin/token"
 )
 
@@ -65,9 +66,6 @@ type Config struct {
 	// a deferred upload): a store that is down or stalled costs a 503 with
 	// Retry-After within this, never a hang. Default 10 s.
 	StoreTimeout time.Duration
-	// Home is the name of the store uploads go to, in a fleet of regional
-	// stores; result tokens and answers carry it. Empty for a single store.
-	Home string
 }
 
 // DefaultConfig returns the defaults.
@@ -301,12 +299,12 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 		}
 	}
 	stored = true
-	result, err := h.keys.MintResult(claims.Subject, token.Result{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, SHA256: res.SHA256, Home: h.cfg.Home},
+	result, err := h.keys.MintResult(claims.Subject, token.Result{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, SHA256: res.SHA256, Home: homeOf(res.Key)},
 		h.cfg.ResultTTL, time.Now())
 	if err != nil {
 		return 0, err
 	}
-	return writeJSON(w, http.StatusCreated, UploadResult{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, Format: res.Format, Home: h.cfg.Home, Placeholder: ph, ResultToken: result})
+	return writeJSON(w, http.StatusCreated, UploadResult{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, Format: res.Format, Home: homeOf(res.Key), Placeholder: ph, ResultToken: result})
 }
 
 type converted struct {
@@ -359,7 +357,7 @@ func (h *Handler) deferUpload(w http.ResponseWriter, r *http.Request, subject, k
 	}); err != nil {
 		return 0, err
 	}
-	result, err := h.keys.MintResult(subject, token.Result{Key: key, Home: h.cfg.Home, Pending: true}, h.cfg.ResultTTL, time.Now())
+	result, err := h.keys.MintResult(subject, token.Result{Key: key, Home: homeOf(key), Pending: true}, h.cfg.ResultTTL, time.Now())
 	if err != nil {
 		return 0, err
 	}
@@ -395,4 +393,11 @@ func mediaType(r *http.Request) (string, map[string]string) {
 		return "", nil
 	}
 	return mt, params
+}
+
+// homeOf names the regional store a key was written to (the ingester put it
+// in the key's prefix); empty for a single store's keys.
+func homeOf(key string) string {
+	home, _ := regions.HomeOf(key)
+	return home
 }

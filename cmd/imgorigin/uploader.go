@@ -227,9 +227,7 @@ func (f *uploaderFlags) newUploader(ctx context.Context, sf *storeFlags, st stor
 			return nil, nil, fmt.Errorf("--archive-store: %w", err)
 		}
 	}
-	cfg := f.cfg
-	cfg.Home = sf.home
-	h, err := uploader.New(in, ks, service, archive, cfg, log, reg)
+	h, err := uploader.New(in, ks, service, archive, f.cfg, log, reg)
 	if err != nil || !f.deferWhenBusy {
 		return h, nil, err
 	}

@@ -220,7 +220,12 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, contentType st
 	if err := renameInto(tmp, s.objectPath(key)); err != nil {
 		return storage.Info{}, err
 	}
-	return s.Head(ctx, key)
+	if contentType == "" {
+		return s.Head(ctx, key) // sniffed from the bytes, as a foreign file's
+	}
+	// The rename keeps the file's size and mtime: what it holds is what the
+	// sidecar says, no need to read either back.
+	return storage.Info{Key: key, Size: st.Size(), LastModified: st.ModTime().UTC(), ETag: hex.EncodeToString(sum[:]), ContentType: contentType}, nil
 }
 
 // writeTemp writes data to a new fsynced file in the store's temporary

@@ -212,8 +212,8 @@ func readFrom[T any](r *Router, ctx context.Context, name, key string, read func
 	return v, err
 }
 
-// breaker marks a store down after errors in a row, for a while; the first
-// read after that while is let through and decides again.
+// breaker marks a store down after errors in a row, for a while; after that
+// while reads go through again, and the next error marks it down at once.
 type breaker struct {
 	mu        sync.Mutex
 	failures  int
