@@ -37,6 +37,10 @@ type Info struct {
 	ETag         string // opaque and unquoted; changes whenever the bytes do
 	ContentType  string
 	LastModified time.Time
+	// Own is true for an object written through a store's Put (by
+	// imgorigin), false for one another program placed there. Readers
+	// decide by it whether the bytes can be trusted as they are.
+	Own bool
 }
 
 // Object is a stored object being read; the caller closes Body.
@@ -75,13 +79,24 @@ type Pinger interface {
 // PingKey is the key Ping asks for; it is never stored.
 const PingKey = "imgorigin-readiness-probe"
 
+// WholeReader is a Body that reads itself whole in one call bounded by the
+// deadline of the call that opened it (a disk store's file, whose reads the
+// kernel may not interrupt on a hung mount).
+type WholeReader interface {
+	ReadWhole(limit int64) ([]byte, error)
+}
+
 // ReadAll reads and closes obj's body, refusing more than limit bytes. The
 // buffer is sized once from obj.Size (plus room for the final EOF read), not
 // grown by doubling as io.ReadAll would, copying the bytes each time.
 func ReadAll(obj *Object, limit int64) ([]byte, error) {
 	defer obj.Body.Close()
 	if obj.Size > limit {
-		return nil, fmt.Errorf("%w: %s is %d bytes, over the %d byte limit", ErrTooLarge, obj.Key, obj.Size, limit)
+		// The size is the owner's business: a stranger learns only the limit.
+		return nil, fmt.Errorf("%w: %s is over the %d byte limit", ErrTooLarge, obj.Key, limit)
+	}
+	if w, ok := obj.Body.(WholeReader); ok {
+		return w.ReadWhole(limit)
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, max(obj.Size, 0)+bytes.MinRead))
 	if _, err := buf.ReadFrom(io.LimitReader(obj.Body, limit+1)); err != nil {
@@ -129,4 +144,10 @@ func truncate(s string) string {
 		return s[:64] + "..."
 	}
 	return s
+}
+
+// Hidden reports whether a segment of key starts with ".": a dot file or
+// folder (.git, .env) that a directory store does not serve.
+func Hidden(key string) bool {
+	return strings.HasPrefix(key, ".") || strings.Contains(key, "/.")
 }

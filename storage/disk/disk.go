@@ -12,8 +12,10 @@
 package disk
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -43,6 +45,7 @@ type Store struct {
 	// rather than objects ("" for the layout before plain directories).
 	reserved string
 	dirs     *dirCache
+	gate     *gate
 }
 
 // New opens a store rooted at dir, creating dir if it does not exist and
@@ -57,12 +60,16 @@ func New(dir string) (*Store, error) {
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return nil, fmt.Errorf("disk store: %w", err)
 	}
+	s := &Store{objects: abs, meta: filepath.Join(abs, Reserved, "meta"), tmp: filepath.Join(abs, Reserved, "tmp"), reserved: Reserved,
+		dirs: newDirCache(), gate: newGate(maxCalls)}
 	if isLegacyLayout(abs) {
-		return &Store{objects: filepath.Join(abs, "o"), meta: filepath.Join(abs, "m"), tmp: filepath.Join(abs, "tmp"), dirs: newDirCache()}, nil
+		s.objects, s.meta, s.tmp, s.reserved = filepath.Join(abs, "o"), filepath.Join(abs, "m"), filepath.Join(abs, "tmp"), ""
 	}
-	priv := filepath.Join(abs, Reserved)
-	return &Store{objects: abs, meta: filepath.Join(priv, "meta"), tmp: filepath.Join(priv, "tmp"), reserved: Reserved, dirs: newDirCache()}, nil
+	return s, nil
 }
+
+// Dir is the directory objects are files in.
+func (s *Store) Dir() string { return s.objects }
 
 // isLegacyLayout is true for a directory holding exactly o/, m/ and tmp/.
 func isLegacyLayout(dir string) bool {
@@ -103,52 +110,116 @@ func (s *Store) objectPath(key string) string {
 }
 func (s *Store) metaPath(key string) string { return filepath.Join(s.meta, filepath.FromSlash(key)) }
 
+// Get opens the object for reading; its body's reads obey ctx too.
 func (s *Store) Get(ctx context.Context, key string) (*storage.Object, error) {
 	if err := s.validate(key); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(s.objectPath(key))
-	if err != nil {
-		return nil, notFound(err, key)
-	}
-	info, err := s.info(key, f)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &storage.Object{Info: info, Body: f}, nil
+	obj, err := call(ctx, s.gate, func() (*storage.Object, error) {
+		f, info, err := s.open(key)
+		if err != nil {
+			return nil, err
+		}
+		return &storage.Object{Info: info, Body: &body{ctx: ctx, gate: s.gate, f: f}}, nil
+	}, func(o *storage.Object) { o.Body.Close() })
+	return obj, s.wrap(err)
 }
 
 func (s *Store) Head(ctx context.Context, key string) (storage.Info, error) {
 	if err := s.validate(key); err != nil {
 		return storage.Info{}, err
 	}
-	f, err := os.Open(s.objectPath(key))
-	if err != nil {
-		return storage.Info{}, notFound(err, key)
-	}
-	defer f.Close()
-	return s.info(key, f)
-}
-
-// info describes the open file f; a file without a matching sidecar has its
-// content type sniffed from its first bytes (f is left at offset 0).
-func (s *Store) info(key string, f *os.File) (storage.Info, error) {
-	st, err := f.Stat()
-	if err != nil {
-		return storage.Info{}, err
-	}
-	if !st.Mode().IsRegular() {
-		return storage.Info{}, fmt.Errorf("%w: %s", storage.ErrNotFound, key)
-	}
-	info := s.describe(key, st)
-	if info.ContentType == "" {
-		info.ContentType, err = sniff(f)
+	info, err := call(ctx, s.gate, func() (storage.Info, error) {
+		f, info, err := s.open(key)
 		if err != nil {
 			return storage.Info{}, err
 		}
+		f.Close()
+		return info, nil
+	}, nil)
+	return info, s.wrap(err)
+}
+
+// open opens the object for key as a regular file under the directory:
+// through os.Root, so that no symbolic link leads out of it; the key itself
+// must be a regular file (not a link, a FIFO, a device or a socket), checked
+// before opening and again on what was opened. Hidden names (.git, .env)
+// are not objects. Anything wrong with the key is ErrNotFound; only a
+// directory that is gone or a filesystem that fails is the store's error.
+func (s *Store) open(key string) (*os.File, storage.Info, error) {
+	if storage.Hidden(key) {
+		return nil, storage.Info{}, fmt.Errorf("%w: %s", storage.ErrNotFound, key)
+	}
+	root, err := os.OpenRoot(s.objects)
+	if err != nil {
+		return nil, storage.Info{}, fmt.Errorf("disk store: the directory %s: %w", s.objects, err)
+	}
+	defer root.Close()
+	name := filepath.FromSlash(key)
+	lst, err := root.Lstat(name)
+	if err != nil {
+		return nil, storage.Info{}, keyError(err, key)
+	}
+	if !lst.Mode().IsRegular() {
+		return nil, storage.Info{}, fmt.Errorf("%w: %s is not a regular file", storage.ErrNotFound, key)
+	}
+	// O_NONBLOCK: a FIFO swapped in after the Lstat opens at once instead of
+	// waiting for a writer; regular files ignore it.
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, storage.Info{}, keyError(err, key)
+	}
+	st, err := f.Stat()
+	if err == nil && (!st.Mode().IsRegular() || !os.SameFile(st, lst)) {
+		err = fmt.Errorf("%w: %s changed while it was opened", storage.ErrNotFound, key)
+	}
+	var info storage.Info
+	if err == nil {
+		info, err = s.describeOpen(key, f, st)
+	}
+	if err != nil {
+		f.Close()
+		return nil, storage.Info{}, err
+	}
+	return f, info, nil
+}
+
+// describeOpen describes the open file f; a file without a matching sidecar
+// has its content type sniffed from its first bytes (f is left at offset 0).
+func (s *Store) describeOpen(key string, f *os.File, st fs.FileInfo) (storage.Info, error) {
+	info := s.describe(key, st)
+	if info.ContentType == "" {
+		var err error
+		if info.ContentType, err = sniff(f); err != nil {
+			return storage.Info{}, keyError(err, key)
+		}
 	}
 	return info, nil
+}
+
+// keyError sorts what the filesystem said about one key: missing, not a
+// directory on the way, denied, a link loop or a link out of the directory
+// are that key's ErrNotFound (its own 404, never a failing store, and no
+// telling a stranger which files exist); anything else (EIO, ESTALE, a dead
+// FUSE daemon) is the filesystem's.
+func keyError(err error, key string) error {
+	switch {
+	case errors.Is(err, syscall.ENAMETOOLONG):
+		return fmt.Errorf("%w: %s: name too long for this filesystem", storage.ErrInvalidKey, key)
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.ENOTDIR),
+		errors.Is(err, syscall.ELOOP), errors.Is(err, syscall.EINVAL), errors.Is(err, syscall.EISDIR),
+		strings.Contains(err.Error(), "escapes from parent"): // os.Root's refusal, unexported
+		return fmt.Errorf("%w: %s (%v)", storage.ErrNotFound, key, err)
+	}
+	return fmt.Errorf("disk store: %s: %w", key, err)
+}
+
+// wrap names the directory in a stalled call's error.
+func (s *Store) wrap(err error) error {
+	if errors.Is(err, ErrStalled) {
+		return fmt.Errorf("%s: %w", s.objects, err)
+	}
+	return err
 }
 
 // describe fills what the sidecar (if it still matches) or the file's name
@@ -159,7 +230,7 @@ func (s *Store) describe(key string, st fs.FileInfo) storage.Info {
 	if b, err := os.ReadFile(s.metaPath(key)); err == nil && json.Unmarshal(b, &m) == nil {
 		legacy := s.reserved == "" && m.Size == 0 // the old layout's sidecars name no file
 		if legacy || m.Size == st.Size() && m.MTime == st.ModTime().UnixNano() {
-			info.ETag, info.ContentType = m.ETag, m.ContentType
+			info.ETag, info.ContentType, info.Own = m.ETag, m.ContentType, true
 			return info
 		}
 	}
@@ -191,13 +262,27 @@ func sniff(f *os.File) (string, error) {
 // temporary file's size and mtime, which the rename keeps), then renames the
 // object into place: the rename is the moment it becomes visible, and a crash
 // before it leaves a sidecar that matches no file.
+//
+// A Put abandoned at ctx's deadline (a stalled mount) may still complete
+// later, whole.
 func (s *Store) Put(ctx context.Context, key string, data []byte, contentType string) (storage.Info, error) {
 	if err := s.validate(key); err != nil {
 		return storage.Info{}, err
 	}
+	if storage.Hidden(key) {
+		return storage.Info{}, fmt.Errorf("%w %q: hidden names are never served", storage.ErrInvalidKey, key)
+	}
 	if err := ctx.Err(); err != nil {
 		return storage.Info{}, err
 	}
+	info, err := call(ctx, s.gate, func() (storage.Info, error) { return s.put(key, data, contentType) }, nil)
+	if err == nil && contentType == "" {
+		return s.Head(ctx, key) // sniffed from the bytes, as a foreign file's
+	}
+	return info, s.wrap(err)
+}
+
+func (s *Store) put(key string, data []byte, contentType string) (storage.Info, error) {
 	tmp, err := s.writeTemp(data)
 	if err != nil {
 		return storage.Info{}, err
@@ -220,21 +305,23 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, contentType st
 	if err := renameInto(tmp, s.objectPath(key)); err != nil {
 		return storage.Info{}, err
 	}
-	if contentType == "" {
-		return s.Head(ctx, key) // sniffed from the bytes, as a foreign file's
-	}
 	// The rename keeps the file's size and mtime: what it holds is what the
 	// sidecar says, no need to read either back.
-	return storage.Info{Key: key, Size: st.Size(), LastModified: st.ModTime().UTC(), ETag: hex.EncodeToString(sum[:]), ContentType: contentType}, nil
+	return storage.Info{Key: key, Size: st.Size(), LastModified: st.ModTime().UTC(), ETag: hex.EncodeToString(sum[:]), ContentType: contentType, Own: true}, nil
 }
 
 // writeTemp writes data to a new fsynced file in the store's temporary
-// directory and returns its path.
+// directory and returns its path. The file is created as other programs
+// create theirs (0666 less the process's umask: 0644 under the usual 022),
+// so that the directory's other users can read what the store writes.
 func (s *Store) writeTemp(data []byte) (string, error) {
 	if err := os.MkdirAll(s.tmp, 0o755); err != nil {
 		return "", fmt.Errorf("disk store: %w", err)
 	}
-	f, err := os.CreateTemp(s.tmp, "put-*")
+	var rnd [12]byte
+	rand.Read(rnd[:])
+	name := filepath.Join(s.tmp, tempPrefix+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return "", err
 	}
@@ -246,11 +333,14 @@ func (s *Store) writeTemp(data []byte) (string, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(f.Name())
+		os.Remove(name)
 		return "", err
 	}
-	return f.Name(), nil
+	return name, nil
 }
+
+// tempPrefix starts the names of temporary files.
+const tempPrefix = "put-"
 
 // renameInto moves a temporary file to path and makes the new entry durable.
 func renameInto(tmp, path string) error {
@@ -309,8 +399,59 @@ func notFound(err error, key string) error {
 	return err
 }
 
-// Ping checks that the store's directory is still there.
+// Ping checks that the store's directory is still there and answers in
+// time: a directory moved away, or a mount that went empty of it, makes the
+// instance unready rather than every photo "not found".
 func (s *Store) Ping(ctx context.Context) error {
-	_, err := os.Stat(s.objects)
-	return err
+	_, err := call(ctx, s.gate, func() (struct{}, error) {
+		st, err := os.Stat(s.objects)
+		if err == nil && !st.IsDir() {
+			err = fmt.Errorf("%s is not a directory", s.objects)
+		}
+		return struct{}{}, err
+	}, nil)
+	return s.wrap(err)
 }
+
+// body is an object's file whose reads obey the context of the Get that
+// opened it: a read stalled on a hung mount fails at that deadline instead
+// of holding its caller.
+type body struct {
+	ctx  context.Context
+	gate *gate
+	f    *os.File
+}
+
+// Read copies through a buffer of its own: a read abandoned at the deadline
+// may still complete later, and must not write into the caller's p then.
+func (b *body) Read(p []byte) (int, error) {
+	buf, err := call(b.ctx, b.gate, func() ([]byte, error) {
+		buf := make([]byte, min(len(p), 1<<20))
+		n, err := b.f.Read(buf)
+		return buf[:n], err
+	}, nil)
+	return copy(p, buf), err
+}
+
+// ReadWhole reads the rest of the file in one gated call into a buffer only
+// the caller will see: no copy, and nothing written after a deadline.
+func (b *body) ReadWhole(limit int64) ([]byte, error) {
+	return call(b.ctx, b.gate, func() ([]byte, error) {
+		st, err := b.f.Stat()
+		if err != nil {
+			return nil, err
+		}
+		buf := bytes.NewBuffer(make([]byte, 0, min(max(st.Size(), 0), limit)+bytes.MinRead))
+		if _, err := buf.ReadFrom(io.LimitReader(b.f, limit+1)); err != nil {
+			return nil, err
+		}
+		if int64(buf.Len()) > limit {
+			return nil, fmt.Errorf("%w: over the %d byte limit", storage.ErrTooLarge, limit)
+		}
+		return buf.Bytes(), nil
+	}, nil)
+}
+
+// Close does not wait for a read still blocked in the kernel: Go closes
+// the descriptor once that read returns.
+func (b *body) Close() error { return b.f.Close() }

@@ -20,11 +20,17 @@ import (
 // directories that can hold keys after it: a page reads the directories on
 // the way to its keys, not the whole tree. A directory's sorted entries are
 // cached while it is unchanged, so paging through one huge flat directory
-// reads it once.
+// reads it once. Only what a read would serve is listed: regular files,
+// no hidden names, no symbolic links.
 func (s *Store) List(ctx context.Context, prefix, after string, limit int) (storage.Page, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
+	page, err := call(ctx, s.gate, func() (storage.Page, error) { return s.list(ctx, prefix, after, limit) }, nil)
+	return page, s.wrap(err)
+}
+
+func (s *Store) list(ctx context.Context, prefix, after string, limit int) (storage.Page, error) {
 	var page storage.Page
 	err := s.walkDir(ctx, "", prefix, after, func(key string, st fs.FileInfo) bool {
 		if len(page.Items) == limit {
@@ -68,11 +74,11 @@ func (s *Store) walkDir(ctx context.Context, dir, prefix, after string, emit fun
 	for i := max(start-1, 0); i < len(entries); i++ {
 		e := entries[i]
 		key := dir + e.name
+		if e.link || strings.HasPrefix(e.name, ".") {
+			continue // not served: see open
+		}
 		if e.dir {
 			sub := key + "/"
-			if dir == "" && e.name == s.reserved {
-				continue
-			}
 			if !strings.HasPrefix(sub, prefix) && !strings.HasPrefix(prefix, sub) {
 				continue
 			}
@@ -87,7 +93,7 @@ func (s *Store) walkDir(ctx context.Context, dir, prefix, after string, emit fun
 		if key <= after || !strings.HasPrefix(key, prefix) {
 			continue
 		}
-		st, err := os.Stat(s.objectPath(key))
+		st, err := os.Lstat(s.objectPath(key))
 		if err != nil || !st.Mode().IsRegular() {
 			continue // deleted while we listed, or not a file
 		}
@@ -102,6 +108,7 @@ func (s *Store) walkDir(ctx context.Context, dir, prefix, after string, emit fun
 type dirEntry struct {
 	name string
 	dir  bool
+	link bool // a symbolic link, listed as reads see it: not an object
 }
 
 // sortName places a directory where its keys sort: "a/" after "a-c" (bytewise
@@ -149,13 +156,7 @@ func (c *dirCache) read(path string) ([]dirEntry, error) {
 	c.reads.Add(1)
 	entries := make([]dirEntry, 0, len(des))
 	for _, de := range des {
-		isDir := de.IsDir()
-		if de.Type()&fs.ModeSymlink != 0 {
-			if target, err := os.Stat(filepath.Join(path, de.Name())); err == nil {
-				isDir = target.IsDir()
-			}
-		}
-		entries = append(entries, dirEntry{name: de.Name(), dir: isDir})
+		entries = append(entries, dirEntry{name: de.Name(), dir: de.IsDir(), link: de.Type()&fs.ModeSymlink != 0})
 	}
 	slices.SortFunc(entries, func(a, b dirEntry) int { return strings.Compare(a.sortName(), b.sortName()) })
 	if time.Since(st.ModTime()) > racyWindow {

@@ -113,6 +113,7 @@ func (s *Store) Get(ctx context.Context, key string) (*storage.Object, error) {
 		ETag:         strings.Trim(aws.ToString(out.ETag), `"`),
 		ContentType:  aws.ToString(out.ContentType),
 		LastModified: aws.ToTime(out.LastModified).UTC(),
+		Own:          out.Metadata[ownMeta] == ownValue,
 	}
 	return &storage.Object{Info: info, Body: &cancelOnClose{ReadCloser: out.Body, cancel: cancel}}, nil
 }
@@ -133,8 +134,13 @@ func (s *Store) Head(ctx context.Context, key string) (storage.Info, error) {
 		ETag:         strings.Trim(aws.ToString(out.ETag), `"`),
 		ContentType:  aws.ToString(out.ContentType),
 		LastModified: aws.ToTime(out.LastModified).UTC(),
+		Own:          out.Metadata[ownMeta] == ownValue,
 	}, nil
 }
+
+// ownMeta is the user metadata (x-amz-meta-imgorigin) that marks an object
+// written by Put, as against one another program placed in the bucket.
+const ownMeta, ownValue = "imgorigin", "put"
 
 // Ping asks for a key that never exists: any answer of S3's short of a 5xx
 // (404, or 403 where the role may not list the bucket) means it answers.
@@ -161,6 +167,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, contentType st
 		Body:          bytes.NewReader(data),
 		ContentLength: aws.Int64(int64(len(data))),
 		ContentType:   aws.String(contentType),
+		Metadata:      map[string]string{ownMeta: ownValue},
 	})
 	if err != nil {
 		return storage.Info{}, mapErr(err, key)
@@ -171,6 +178,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, contentType st
 		ETag:         strings.Trim(aws.ToString(out.ETag), `"`),
 		ContentType:  contentType,
 		LastModified: time.Now().UTC().Truncate(time.Second),
+		Own:          true,
 	}, nil
 }
 

@@ -56,6 +56,9 @@ func Run(t *testing.T, st storage.Store) {
 		if head.ETag != obj.ETag || head.Size != obj.Size || head.ContentType != obj.ContentType {
 			t.Fatalf("Head %+v disagrees with Get %+v", head, obj.Info)
 		}
+		if !put.Own || !obj.Own || !head.Own {
+			t.Fatalf("an object written by Put must read as Own: put %v, get %v, head %v", put.Own, obj.Own, head.Own)
+		}
 		if d := time.Since(head.LastModified); d < -time.Minute || d > time.Minute {
 			t.Fatalf("LastModified %v is not about now", head.LastModified)
 		}
