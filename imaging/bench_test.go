@@ -1,6 +1,7 @@
 package imaging_test
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"testing"
@@ -47,7 +48,7 @@ func BenchmarkRender(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := imaging.Render(src, h, imaging.Transform{Width: c.w}, c.enc, imaging.DefaultLimits()); err != nil {
+				if _, err := imaging.Render(context.Background(), src, h, imaging.Transform{Width: c.w}, c.enc, imaging.DefaultLimits()); err != nil {
 					b.Fatal(err)
 				}
 			}

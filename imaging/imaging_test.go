@@ -1,6 +1,8 @@
 package imaging_test
 
 import (
+	"time"
+	"context"
 	"bytes"
 	"errors"
 	"slices"
@@ -112,10 +114,10 @@ func TestHostileHeadersAreRefusedBeforeDecoding(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Probe: %v (the header is valid; only its size is hostile)", err)
 			}
-			if err := lim.Check(h, 1); !errors.Is(err, imaging.ErrTooLarge) {
+			if err := lim.Check(h, 1, 1); !errors.Is(err, imaging.ErrTooLarge) {
 				t.Fatalf("Check(%dx%d) = %v, want ErrTooLarge", h.Width, h.Height, err)
 			}
-			_, err = imaging.Render(b, h, imaging.Transform{Width: 320}, webp(), lim)
+			_, err = imaging.Render(context.Background(), b, h, imaging.Transform{Width: 320}, webp(), lim)
 			if !errors.Is(err, imaging.ErrTooLarge) {
 				t.Fatalf("Render = %v, want ErrTooLarge", err)
 			}
@@ -139,7 +141,7 @@ func TestLimits(t *testing.T) {
 		{imaging.Header{Width: 20, Height: 20}, 101, false},
 	}
 	for _, c := range cases {
-		err := lim.Check(c.h, c.frames)
+		err := lim.Check(c.h, c.frames, 1)
 		if c.ok != (err == nil) || err != nil && !errors.Is(err, imaging.ErrTooLarge) {
 			t.Errorf("Check(%dx%d, %d frames) = %v, want ok=%v", c.h.Width, c.h.Height, c.frames, err, c.ok)
 		}
@@ -155,7 +157,7 @@ func TestCorruptInputIsErrCorrupt(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Probe of a truncated JPEG: %v (its header is whole)", err)
 	}
-	if _, err := imaging.Render(truncated, h, imaging.Transform{Width: 100}, webp(), imaging.DefaultLimits()); !errors.Is(err, imaging.ErrCorrupt) {
+	if _, err := imaging.Render(context.Background(), truncated, h, imaging.Transform{Width: 100}, webp(), imaging.DefaultLimits()); !errors.Is(err, imaging.ErrCorrupt) {
 		t.Fatalf("Render(truncated) = %v, want ErrCorrupt", err)
 	}
 	garbage := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 100)...)
@@ -195,7 +197,7 @@ func TestRenderFits(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out, err := imaging.Render(src, h, c.tr, webp(), imaging.DefaultLimits())
+			out, err := imaging.Render(context.Background(), src, h, c.tr, webp(), imaging.DefaultLimits())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -207,7 +209,7 @@ func TestRenderFits(t *testing.T) {
 		})
 	}
 	t.Run("fill pads with the background colour", func(t *testing.T) {
-		out, err := imaging.Render(src, h, imaging.Transform{Width: 320, Height: 320, Fit: imaging.FitFill, Background: red}, jpeg(), imaging.DefaultLimits())
+		out, err := imaging.Render(context.Background(), src, h, imaging.Transform{Width: 320, Height: 320, Fit: imaging.FitFill, Background: red}, jpeg(), imaging.DefaultLimits())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +226,7 @@ func TestRenderFits(t *testing.T) {
 			x, y float64
 			want [3]float64
 		}{{0.05, 0.05, [3]float64{220, 0, 0}}, {0.95, 0.95, [3]float64{0, 0, 220}}} {
-			out, err := imaging.Render(src, h, imaging.Transform{Width: 50, Height: 50, Fit: imaging.FitCrop, Gravity: imaging.GravityFocal, FocalX: fp.x, FocalY: fp.y}, png(), imaging.DefaultLimits())
+			out, err := imaging.Render(context.Background(), src, h, imaging.Transform{Width: 50, Height: 50, Fit: imaging.FitCrop, Gravity: imaging.GravityFocal, FocalX: fp.x, FocalY: fp.y}, png(), imaging.DefaultLimits())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -242,7 +244,7 @@ func TestOrientationIsApplied(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := imaging.Render(src, h, imaging.Transform{Width: 200}, png(), imaging.DefaultLimits())
+		out, err := imaging.Render(context.Background(), src, h, imaging.Transform{Width: 200}, png(), imaging.DefaultLimits())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +267,7 @@ func TestMetadataIsStripped(t *testing.T) {
 	}
 	h, _ := imaging.Probe(src)
 	for _, enc := range []imaging.Encoding{webp(), jpeg(), png()} {
-		out, err := imaging.Render(src, h, imaging.Transform{Width: 200}, enc, imaging.DefaultLimits())
+		out, err := imaging.Render(context.Background(), src, h, imaging.Transform{Width: 200}, enc, imaging.DefaultLimits())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,7 +294,7 @@ func TestMetadataIsStripped(t *testing.T) {
 func TestAnimationIsKeptOnlyWhereTheFormatAllows(t *testing.T) {
 	src := testimage.Animated(t, 200, 100, 4)
 	h, _ := imaging.Probe(src)
-	out, err := imaging.Render(src, h, imaging.Transform{Width: 100}, webp(), imaging.DefaultLimits())
+	out, err := imaging.Render(context.Background(), src, h, imaging.Transform{Width: 100}, webp(), imaging.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +302,7 @@ func TestAnimationIsKeptOnlyWhereTheFormatAllows(t *testing.T) {
 	if got.Pages != 4 || got.Width != 100 || got.Height != 50 || out.Frames != 4 {
 		t.Fatalf("animated WebP out: %+v (frames %d), want 4 frames of 100x50", got, out.Frames)
 	}
-	out, err = imaging.Render(src, h, imaging.Transform{Width: 100}, jpeg(), imaging.DefaultLimits())
+	out, err = imaging.Render(context.Background(), src, h, imaging.Transform{Width: 100}, jpeg(), imaging.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +311,7 @@ func TestAnimationIsKeptOnlyWhereTheFormatAllows(t *testing.T) {
 	}
 	lim := imaging.DefaultLimits()
 	lim.MaxFrames = 3
-	if _, err := imaging.Render(src, h, imaging.Transform{Width: 100}, webp(), lim); !errors.Is(err, imaging.ErrTooLarge) {
+	if _, err := imaging.Render(context.Background(), src, h, imaging.Transform{Width: 100}, webp(), lim); !errors.Is(err, imaging.ErrTooLarge) {
 		t.Fatalf("4 frames over a 3-frame limit: %v", err)
 	}
 }
@@ -320,7 +322,7 @@ func TestEncodeFormats(t *testing.T) {
 	src := testimage.JPEG(t, photo)
 	h, _ := imaging.Probe(src)
 	for _, enc := range []imaging.Encoding{webp(), jpeg(), png(), {Format: imaging.AVIF, Quality: 60, Effort: 0}, {Format: imaging.JPEG, Quality: 80, Progressive: true}} {
-		out, err := imaging.Render(src, h, imaging.Transform{Width: 300}, enc, imaging.DefaultLimits())
+		out, err := imaging.Render(context.Background(), src, h, imaging.Transform{Width: 300}, enc, imaging.DefaultLimits())
 		if err != nil {
 			t.Fatalf("%s: %v", enc.Format, err)
 		}
@@ -335,8 +337,8 @@ func TestEncodeFormats(t *testing.T) {
 			}
 		}
 	}
-	lo, _ := imaging.Render(src, h, imaging.Transform{Width: 300}, imaging.Encoding{Format: imaging.WebP, Quality: 30, Effort: 4}, imaging.DefaultLimits())
-	hi, _ := imaging.Render(src, h, imaging.Transform{Width: 300}, imaging.Encoding{Format: imaging.WebP, Quality: 95, Effort: 4}, imaging.DefaultLimits())
+	lo, _ := imaging.Render(context.Background(), src, h, imaging.Transform{Width: 300}, imaging.Encoding{Format: imaging.WebP, Quality: 30, Effort: 4}, imaging.DefaultLimits())
+	hi, _ := imaging.Render(context.Background(), src, h, imaging.Transform{Width: 300}, imaging.Encoding{Format: imaging.WebP, Quality: 95, Effort: 4}, imaging.DefaultLimits())
 	if len(lo.Bytes) >= len(hi.Bytes) {
 		t.Fatalf("quality has no effect: q30 %d bytes, q95 %d bytes", len(lo.Bytes), len(hi.Bytes))
 	}
@@ -381,7 +383,7 @@ func TestSSIM(t *testing.T) {
 	h, _ := imaging.Probe(src)
 	var last float64 = 1.01
 	for _, q := range []int{95, 60, 10} {
-		out, err := imaging.Render(src, h, imaging.Transform{}, imaging.Encoding{Format: imaging.JPEG, Quality: q}, imaging.DefaultLimits())
+		out, err := imaging.Render(context.Background(), src, h, imaging.Transform{}, imaging.Encoding{Format: imaging.JPEG, Quality: q}, imaging.DefaultLimits())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -426,4 +428,39 @@ func FuzzSniff(f *testing.F) {
 		}
 		t.Fatalf("Sniff said %s of %q, which lacks its magic", fm, b[:min(len(b), 16)])
 	})
+}
+
+// A render nobody waits for stops at the next point libvips allows, not at
+// the end of its work: making a 2048 px WebP of a 7000 x 7000 PNG (49 MP,
+// no shrink-on-load) takes most of a second, and must end within a fraction
+// of that once its context is done. libvips checks between the tiles of the
+// image being saved, so a larger output stops sooner; libwebp's own encode
+// cannot be stopped in libvips 8.14 (slow encodes are bounded by size
+// instead, see resizer).
+func TestRenderStopsWhenItsContextIsDone(t *testing.T) {
+	photo := testimage.Photo(t, 7000, 7000)
+	src := testimage.PNG(t, photo)
+	photo.Close()
+	h, err := imaging.Probe(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := imaging.Transform{Width: 2048}
+	start := time.Now()
+	if _, err := imaging.Render(context.Background(), src, h, tr, webp(), imaging.DefaultLimits()); err != nil {
+		t.Fatal(err)
+	}
+	whole := time.Since(start)
+	ctx, cancel := context.WithTimeout(context.Background(), whole/10)
+	defer cancel()
+	start = time.Now()
+	_, err = imaging.Render(ctx, src, h, tr, webp(), imaging.DefaultLimits())
+	stopped := time.Since(start)
+	t.Logf("whole render %v; with a deadline of %v it stopped after %v: %v", whole.Round(time.Millisecond), (whole / 10).Round(time.Millisecond), stopped.Round(time.Millisecond), err)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Render past its deadline = %v, want context.DeadlineExceeded", err)
+	}
+	if stopped > whole/2 {
+		t.Fatalf("the render went on for %v of its %v after nobody waited", stopped, whole)
+	}
 }

@@ -14,6 +14,10 @@ type Header struct {
 	Pages       int // frames of an animation or pages of a TIFF; 1 otherwise
 	Orientation int // EXIF orientation 1..8; 1 when absent
 	Alpha       bool
+	// Progressive is a JPEG of several scans: libjpeg must hold every
+	// coefficient of the whole image to decode it, even when shrinking on
+	// load, so it costs its full size.
+	Progressive bool
 }
 
 // Upright returns the width and height once EXIF orientation is applied.
@@ -36,7 +40,8 @@ func Probe(b []byte) (Header, error) {
 		return Header{}, fmt.Errorf("%w: %s header: %v", ErrCorrupt, f, oneLine(err))
 	}
 	defer img.Close()
-	h := Header{Format: f, Width: img.Width(), Height: img.PageHeight(), Pages: max(1, img.Pages()), Orientation: img.Orientation(), Alpha: img.HasAlpha()}
+	h := Header{Format: f, Width: img.Width(), Height: img.PageHeight(), Pages: max(1, img.Pages()), Orientation: img.Orientation(), Alpha: img.HasAlpha(),
+		Progressive: f == JPEG && img.GetInt("jpeg-multiscan") != 0}
 	if h.Height <= 0 {
 		h.Height = img.Height()
 	}
@@ -51,9 +56,16 @@ func Probe(b []byte) (Header, error) {
 
 // Limits bound what a source may cost before any pixel is decoded.
 type Limits struct {
-	// MaxPixels bounds width x height x decoded frames. Default 50 MP: the
-	// largest phone sensors today are 48-50 MP.
+	// MaxPixels bounds the pixels decoded: width x height x frames after
+	// shrink-on-load (JPEG decodes at 1/2, 1/4 or 1/8 of each side when the
+	// output is that much smaller). Default 50 MP: the largest phone sensors
+	// are 48-50 MP, and their 200 MP modes decode at 1/4 of that for a
+	// 2560 px original.
 	MaxPixels int64
+	// MaxDeclaredPixels bounds one frame's width x height as the header
+	// declares it, however much the decoder shrinks: even a shrunk decode
+	// reads every block. Default 256 MP: a 200 MP phone photo.
+	MaxDeclaredPixels int64
 	// MaxFrames bounds the frames of an animation that stays animated.
 	MaxFrames int
 	// MaxDimension bounds either side of a source, so a 20000x60 panorama
@@ -63,20 +75,28 @@ type Limits struct {
 
 // DefaultLimits are the limits used when a role's config leaves them zero.
 func DefaultLimits() Limits {
-	return Limits{MaxPixels: 50_000_000, MaxFrames: 100, MaxDimension: 30_000}
+	return Limits{MaxPixels: 50_000_000, MaxDeclaredPixels: 256_000_000, MaxFrames: 100, MaxDimension: 30_000}
 }
 
 // Check refuses a source over the limits. frames is how many frames will be
-// decoded (1 when an animation will be flattened to its first frame).
-func (l Limits) Check(h Header, frames int) error {
-	px := int64(h.Width) * int64(h.Height) * int64(max(frames, 1))
+// decoded (1 when an animation will be flattened to its first frame), shrink
+// the factor the decoder shrinks each side by on load (see LoadShrink).
+func (l Limits) Check(h Header, frames, shrink int) error {
+	frames, shrink = max(frames, 1), max(shrink, 1)
+	declared := int64(h.Width) * int64(h.Height)
+	decoded := int64(ceilDiv(h.Width, shrink)) * int64(ceilDiv(h.Height, shrink)) * int64(frames)
 	switch {
 	case h.Width > l.MaxDimension || h.Height > l.MaxDimension:
 		return fmt.Errorf("%w: %dx%d is over the %d px side limit", ErrTooLarge, h.Width, h.Height, l.MaxDimension)
 	case frames > l.MaxFrames:
 		return fmt.Errorf("%w: %d frames is over the %d frame limit", ErrTooLarge, frames, l.MaxFrames)
-	case px > l.MaxPixels:
-		return fmt.Errorf("%w: %dx%d x %d frames is %.1f MP, over the %.0f MP limit", ErrTooLarge, h.Width, h.Height, max(frames, 1), float64(px)/1e6, float64(l.MaxPixels)/1e6)
+	case declared > l.MaxDeclaredPixels:
+		return fmt.Errorf("%w: %dx%d is %.1f MP, over the %.0f MP limit", ErrTooLarge, h.Width, h.Height, float64(declared)/1e6, float64(l.MaxDeclaredPixels)/1e6)
+	case decoded > l.MaxPixels:
+		return fmt.Errorf("%w: %dx%d x %d frames decodes %.1f MP (shrunk 1/%d on load), over the %.0f MP limit",
+			ErrTooLarge, h.Width, h.Height, frames, float64(decoded)/1e6, shrink, float64(l.MaxPixels)/1e6)
 	}
 	return nil
 }
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }

@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -92,13 +93,15 @@ const maxCoord = 10_000_000
 
 // Render makes one rendition of src, whose header h the caller has probed. It
 // checks lim before decoding, and decodes at most once, shrinking on load.
-func Render(src []byte, h Header, t Transform, e Encoding, lim Limits) (Output, error) {
-	animated := h.Pages > 1 && e.Format == WebP && (h.Format == GIF || h.Format == WebP)
+// Once ctx is done the work stops at the next tile libvips computes (or
+// libwebp's next progress report) with ctx's error.
+func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, lim Limits) (Output, error) {
+	animated := keepsAnimation(h, e.Format)
 	frames := 1
 	if animated {
 		frames = h.Pages
 	}
-	if err := lim.Check(h, frames); err != nil {
+	if err := lim.Check(h, frames, LoadShrink(h, t)); err != nil {
 		return Output{}, err
 	}
 	img, err := thumbnail(src, h, t, animated)
@@ -109,7 +112,65 @@ func Render(src []byte, h Header, t Transform, e Encoding, lim Limits) (Output, 
 	if err := finish(img, t, e); err != nil {
 		return Output{}, err
 	}
-	return encode(img, e)
+	stop := whenDone(ctx, img)
+	out, err := encode(img, e)
+	stop()
+	if ctx.Err() != nil {
+		return Output{}, ctx.Err()
+	}
+	return out, err
+}
+
+// keepsAnimation reports whether rendering h as out keeps every frame: only
+// animated GIF or WebP into WebP.
+func keepsAnimation(h Header, out Format) bool {
+	return h.Pages > 1 && out == WebP && (h.Format == GIF || h.Format == WebP)
+}
+
+// DecodedPixels is how many pixels rendering h with t as out decodes:
+// every kept frame, each shrunk on load where the format allows.
+func DecodedPixels(h Header, t Transform, out Format) int64 {
+	frames, s := 1, LoadShrink(h, t)
+	if keepsAnimation(h, out) {
+		frames = h.Pages
+	}
+	return int64(ceilDiv(h.Width, s)) * int64(ceilDiv(h.Height, s)) * int64(frames)
+}
+
+// LoadShrink is the factor libvips' thumbnail will shrink each side of h by
+// while decoding it for t: JPEG only (DCT scaling), and not progressive
+// JPEG, whose decoder holds the whole image's coefficients anyway. It is
+// libvips 8.14's rule (vips_thumbnail_find_jpegshrink): 8, 4 or 2 once the
+// overall shrink is at least twice that, leaving room for a final resize.
+func LoadShrink(h Header, t Transform) int {
+	if h.Format != JPEG || h.Progressive || t.Upscale || t.Fit == FitScale {
+		return 1
+	}
+	sw, sh := h.Upright()
+	w, ht := t.Width, t.Height
+	if w == 0 && ht == 0 {
+		return 1
+	}
+	fw, fh := math.Inf(1), math.Inf(1) // a side not asked does not bound the shrink
+	if w > 0 {
+		fw = float64(sw) / float64(w)
+	}
+	if ht > 0 {
+		fh = float64(sh) / float64(ht)
+	}
+	s := math.Min(fw, fh) // a crop covers the box: the side that shrinks least
+	if !t.Fit.Crops() && w > 0 && ht > 0 {
+		s = math.Max(fw, fh) // fit inside the box: the side that shrinks most
+	}
+	switch {
+	case s >= 16:
+		return 8
+	case s >= 8:
+		return 4
+	case s >= 4:
+		return 2
+	}
+	return 1
 }
 
 // thumbnail decodes with shrink-on-load (JPEG DCT scaling, WebP scaled decode,
@@ -273,8 +334,15 @@ func encode(img *vips.ImageRef, e Encoding) (Output, error) {
 	)
 	switch e.Format {
 	case WebP:
+		q := e.Quality
+		if e.Lossless {
+			// libwebp reads quality as effort in lossless mode: 1 (govips
+			// sends no 0) is 10x faster than 80 at 4096 px (1.3 against
+			// 13.4 s here) for the same bytes within 0.1 %.
+			q = 1
+		}
 		b, _, err = img.ExportWebp(&vips.WebpExportParams{
-			StripMetadata: true, Quality: e.Quality, ReductionEffort: e.Effort, Lossless: e.Lossless,
+			StripMetadata: true, Quality: q, ReductionEffort: e.Effort, Lossless: e.Lossless,
 			// libwebp's defaults for animations (gif2webp): a key frame every 9-17.
 			MinKeyFrames: 9, MaxKeyFrames: 17,
 		})
@@ -357,5 +425,5 @@ func ConvertOriginal(src []byte, lim Limits, cfg OriginalConfig) (Output, error)
 	if err != nil {
 		return Output{}, err
 	}
-	return Render(src, h, Transform{Width: cfg.MaxEdge, Height: cfg.MaxEdge, Fit: FitMax}, Encoding{Format: WebP, Quality: cfg.Quality, Effort: cfg.Effort}, lim)
+	return Render(context.Background(), src, h, Transform{Width: cfg.MaxEdge, Height: cfg.MaxEdge, Fit: FitMax}, Encoding{Format: WebP, Quality: cfg.Quality, Effort: cfg.Effort}, lim)
 }

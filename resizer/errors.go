@@ -55,7 +55,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		// Before the deadline cases: a store call that timed out is the
 		// store's fault, and says so.
 		status, msg = http.StatusServiceUnavailable, "store unavailable"
-	case errors.Is(err, workpool.ErrOverloaded):
+	case errors.Is(err, workpool.ErrOverloaded), errors.Is(err, errReadsBusy):
 		status, msg = http.StatusServiceUnavailable, err.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		status, msg = http.StatusServiceUnavailable, "deadline exceeded"

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -48,6 +49,11 @@ type Config struct {
 	Limits imaging.Limits
 	// MaxSourceBytes bounds an original read from the store. Default 64 MiB.
 	MaxSourceBytes int64
+	// StoreReads bounds the originals being read from the store at once, and
+	// StoreReadBytes the bytes their buffers hold together; past either, 503
+	// at once. Defaults 64 and 256 MiB: four originals of the largest size.
+	StoreReads     int
+	StoreReadBytes int64
 	// OriginalCacheBytes and VariantCacheBytes bound the two memory caches.
 	// Defaults 256 MiB and 128 MiB.
 	OriginalCacheBytes int64
@@ -92,6 +98,13 @@ type UnsignedLimits struct {
 	// 27 ms). Above it auto=format picks WebP and fm=avif|png is refused.
 	// Default 640x640.
 	MaxSlowPixels int
+	// MaxDecodePixels bounds the pixels an unsigned request may have
+	// decoded: after shrink-on-load for baseline JPEG (a 48 MP photo at
+	// 1/4 is 3 MP), all of them for formats without it (PNG, TIFF, GIF,
+	// progressive JPEG). Stored originals (2560 px at most) always fit; a
+	// larger file in a plain directory needs a signed URL, or an import
+	// that stores it reduced. Default 4096 x 3072: a 12 MP phone photo.
+	MaxDecodePixels int64
 	// MaxQuality caps q (q=100 JPEG is 4x the bytes of q=90 for no visible
 	// gain), and QualityStep rounds it. Defaults 90 and 5.
 	MaxQuality  int
@@ -113,6 +126,8 @@ func DefaultConfig() Config {
 		MaxOutput:          4096,
 		Limits:             imaging.DefaultLimits(),
 		MaxSourceBytes:     64 << 20,
+		StoreReads:         64,
+		StoreReadBytes:     256 << 20,
 		OriginalCacheBytes: 256 << 20,
 		VariantCacheBytes:  128 << 20,
 		Concurrency:        runtime.NumCPU(),
@@ -122,7 +137,7 @@ func DefaultConfig() Config {
 		ErrorCacheControl:  "public, max-age=60",
 		Quality:            80,
 		StoreTimeout:       3 * time.Second,
-		Unsigned: UnsignedLimits{MaxSide: 2560, MaxSlowPixels: 640 * 640, MaxQuality: 90, QualityStep: 5,
+		Unsigned: UnsignedLimits{MaxSide: 2560, MaxSlowPixels: 640 * 640, MaxDecodePixels: 4096 * 3072, MaxQuality: 90, QualityStep: 5,
 			VariantsPerOriginal: 1000, VariantWindow: time.Hour},
 	}
 }
@@ -144,14 +159,16 @@ func (c Config) Validate() error {
 		return errors.New("resizer: concurrency must be at least 1 and the queue not negative")
 	case c.Deadline <= 0 || c.StoreTimeout <= 0:
 		return errors.New("resizer: deadline and store timeout must be positive")
-	case c.Unsigned.MaxSide < 1 || c.Unsigned.MaxSlowPixels < 0 || c.Unsigned.MaxQuality < 1 || c.Unsigned.MaxQuality > 100 || c.Unsigned.QualityStep < 1:
-		return errors.New("resizer: unsigned limits must be positive (quality up to 100)")
+	case c.Unsigned.MaxSide < 1 || c.Unsigned.MaxSlowPixels < 0 || c.Unsigned.MaxDecodePixels < 2560*2560 || c.Unsigned.MaxQuality < 1 || c.Unsigned.MaxQuality > 100 || c.Unsigned.QualityStep < 1:
+		return errors.New("resizer: unsigned limits must be positive (quality up to 100; decode pixels at least 2560 x 2560, a stored original)")
 	case c.Unsigned.VariantsPerOriginal < 0 || c.Unsigned.VariantsPerOriginal > 0 && c.Unsigned.VariantWindow <= 0:
 		return errors.New("resizer: unsigned variants per original must not be negative, and need a positive window")
 	case c.Quality < 1 || c.Quality > 100:
 		return errors.New("resizer: quality must be 1..100")
 	case c.OriginalCacheBytes < 0 || c.VariantCacheBytes < 0 || c.MaxSourceBytes < 1:
 		return errors.New("resizer: cache and source sizes must not be negative")
+	case c.StoreReads < 1 || c.StoreReadBytes < c.MaxSourceBytes:
+		return errors.New("resizer: store reads must be at least 1, and their bytes hold at least one original of max source bytes")
 	}
 	for _, k := range c.SignKeys {
 		if len(k) < 16 {
@@ -178,6 +195,8 @@ type Handler struct {
 	renders      flight.Group[*variant]
 	pool         *workpool.Pool
 	budget       *variantBudget
+	reads        *readBudget
+	refusals     *refusals
 	metrics      *metrics
 	cacheControl string
 }
@@ -211,6 +230,8 @@ func New(store Originals, cfg Config, log *slog.Logger, reg prometheus.Registere
 		variants:  newByteCache(cfg.VariantCacheBytes, func(v *variant) int64 { return int64(len(v.data)) }),
 		pool:      workpool.New(cfg.Concurrency, cfg.QueueLength),
 		budget:    newVariantBudget(cfg.Unsigned.VariantsPerOriginal, cfg.Unsigned.VariantWindow),
+		reads:     newReadBudget(cfg.StoreReads, cfg.StoreReadBytes),
+		refusals:  newRefusals(),
 	}
 	h.metrics = newMetrics(reg, h)
 	h.cacheControl = cfg.CacheControl
@@ -335,6 +356,9 @@ func (h *Handler) unchanged(ctx context.Context, r *http.Request, key string, op
 	if inm == "" {
 		return "", false
 	}
+	if _, refused := h.refusals.get(key, time.Now()); refused {
+		return "", false
+	}
 	var origETag string
 	if o, ok := h.originals.Get(key); ok {
 		origETag = o.info.ETag
@@ -349,7 +373,9 @@ func (h *Handler) unchanged(ctx context.Context, r *http.Request, key string, op
 	}
 	etag := variantETag(origETag, opts)
 	for _, t := range strings.Split(inm, ",") {
-		if t = strings.TrimSpace(t); t == etag || t == "W/"+etag || t == "*" {
+		// Not "*": it would tell a stranger which files exist without a
+		// render; a cache revalidates with the ETag it holds.
+		if t = strings.TrimSpace(t); t == etag || t == "W/"+etag {
 			return etag, true
 		}
 	}
@@ -415,7 +441,7 @@ func (h *Handler) render(ctx context.Context, rkey string, o *original, opts Opt
 		}
 		rendering := time.Now()
 		h.metrics.stages.WithLabelValues("queue").Observe(rendering.Sub(queued).Seconds())
-		v, err := h.renderOriginal(o, opts)
+		v, err := h.renderOriginal(wctx, o, opts)
 		h.metrics.stages.WithLabelValues("render").Observe(time.Since(rendering).Seconds())
 		if err != nil {
 			return nil, err
@@ -434,7 +460,7 @@ func (h *Handler) render(ctx context.Context, rkey string, o *original, opts Opt
 // 0.5 % (5 px on a 1000 px image), alike at every size of a srcset.
 const blurScale = 20000
 
-func (h *Handler) renderOriginal(o *original, opts Options) (*variant, error) {
+func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options) (*variant, error) {
 	enc := imaging.Encoding{Format: outputFormat(opts.Format, o.header.Format), Quality: opts.Quality, Progressive: opts.Progressive, Lossless: opts.Lossless}
 	if enc.Quality == 0 {
 		enc.Quality = h.cfg.Quality
@@ -442,14 +468,15 @@ func (h *Handler) renderOriginal(o *original, opts Options) (*variant, error) {
 	tr := imaging.Transform{Width: opts.Width, Height: opts.Height, Fit: opts.Fit, Gravity: opts.Gravity, FocalX: opts.FocalX, FocalY: opts.FocalY,
 		Background: opts.Background, Upscale: opts.Upscale, Blur: float64(opts.Blur) / blurScale}
 	enc.Effort = Effort(enc.Format, opts.Width, opts.Height)
-	out, err := imaging.Render(o.data, o.header, tr, enc, h.cfg.Limits)
+	out, err := imaging.Render(ctx, o.data, o.header, tr, enc, h.cfg.Limits)
 	if err != nil {
 		return nil, err
 	}
 	data := out.Bytes
-	// Never serve more bytes than the original at the same size and format
-	// (originals are stored stripped and upright, so they are a valid answer).
-	if w, ht := o.header.Upright(); out.Format == o.header.Format && out.Width == w && out.Height == ht &&
+	// Never serve more bytes than the original at the same size and format,
+	// when it is one the conversion stored (stripped, upright): a file
+	// another program put in the store may carry GPS, or worse.
+	if w, ht := o.header.Upright(); o.info.Own && out.Format == o.header.Format && out.Width == w && out.Height == ht &&
 		out.Frames == o.header.Pages && o.header.Orientation == 1 && len(o.data) < len(data) {
 		data = o.data
 	}
@@ -526,7 +553,18 @@ func (h *Handler) original(ctx context.Context, key string) (*original, error) {
 	return o, err
 }
 
+// fetch reads an original within the read budget. Its first bytes are
+// sniffed before the rest is read: a file that is no image allowed is
+// refused having cost a few hundred bytes, and its refusal is remembered.
 func (h *Handler) fetch(ctx context.Context, key string) (*original, error) {
+	if err, ok := h.refusals.get(key, time.Now()); ok {
+		return nil, err
+	}
+	rd, err := h.reads.begin()
+	if err != nil {
+		return nil, err
+	}
+	defer rd.end()
 	h.metrics.storeGets.Inc()
 	obj, err := h.store.Get(ctx, key)
 	if err != nil {
@@ -536,7 +574,36 @@ func (h *Handler) fetch(ctx context.Context, key string) (*original, error) {
 		}
 		return nil, err
 	}
-	data, err := storage.ReadAll(obj, h.cfg.MaxSourceBytes)
+	o, err := h.read(obj, rd)
+	h.refusals.remember(key, err, time.Now())
+	return o, err
+}
+
+// sniffBytes is enough of a file to name its format (an ISO media file's
+// ftyp box lists its brands within it).
+const sniffBytes = 256
+
+func (h *Handler) read(obj *storage.Object, rd *read) (*original, error) {
+	if obj.Size > h.cfg.MaxSourceBytes {
+		obj.Body.Close()
+		return nil, fmt.Errorf("%w: %s is over the %d byte limit", storage.ErrTooLarge, obj.Key, h.cfg.MaxSourceBytes)
+	}
+	if err := rd.reserve(max(obj.Size, sniffBytes)); err != nil {
+		obj.Body.Close()
+		return nil, err
+	}
+	head := make([]byte, sniffBytes)
+	n, err := io.ReadFull(obj.Body, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		obj.Body.Close()
+		h.metrics.storeErrs.Inc()
+		return nil, &storeError{err}
+	}
+	if _, err := imaging.Sniff(head[:n]); err != nil {
+		obj.Body.Close()
+		return nil, err
+	}
+	data, err := storage.ReadRest(obj, head[:n], h.cfg.MaxSourceBytes)
 	if errors.Is(err, storage.ErrTooLarge) {
 		return nil, err
 	} else if err != nil {

@@ -81,29 +81,41 @@ const PingKey = "imgorigin-readiness-probe"
 
 // WholeReader is a Body that reads itself whole in one call bounded by the
 // deadline of the call that opened it (a disk store's file, whose reads the
-// kernel may not interrupt on a hung mount).
+// kernel may not interrupt on a hung mount). head is what the caller has
+// read of it already, and starts the result.
 type WholeReader interface {
-	ReadWhole(limit int64) ([]byte, error)
+	ReadWhole(head []byte, limit int64) ([]byte, error)
 }
 
 // ReadAll reads and closes obj's body, refusing more than limit bytes. The
 // buffer is sized once from obj.Size (plus room for the final EOF read), not
 // grown by doubling as io.ReadAll would, copying the bytes each time.
-func ReadAll(obj *Object, limit int64) ([]byte, error) {
+func ReadAll(obj *Object, limit int64) ([]byte, error) { return ReadRest(obj, nil, limit) }
+
+// ReadRest is ReadAll of a body whose first bytes, head, the caller has read
+// already (to sniff them, say): they start the result.
+func ReadRest(obj *Object, head []byte, limit int64) ([]byte, error) {
 	defer obj.Body.Close()
 	if obj.Size > limit {
 		// The size is the owner's business: a stranger learns only the limit.
 		return nil, fmt.Errorf("%w: %s is over the %d byte limit", ErrTooLarge, obj.Key, limit)
 	}
 	if w, ok := obj.Body.(WholeReader); ok {
-		return w.ReadWhole(limit)
+		return w.ReadWhole(head, limit)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, max(obj.Size, 0)+bytes.MinRead))
-	if _, err := buf.ReadFrom(io.LimitReader(obj.Body, limit+1)); err != nil {
+	return ReadBuffer(obj.Body, head, obj.Size, limit)
+}
+
+// ReadBuffer reads r to its end after head into one buffer sized for size
+// bytes, refusing more than limit in all.
+func ReadBuffer(r io.Reader, head []byte, size, limit int64) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, max(size, int64(len(head)))+bytes.MinRead))
+	buf.Write(head)
+	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1-int64(len(head)))); err != nil {
 		return nil, err
 	}
 	if int64(buf.Len()) > limit {
-		return nil, fmt.Errorf("%w: %s is over the %d byte limit", ErrTooLarge, obj.Key, limit)
+		return nil, fmt.Errorf("%w: over the %d byte limit", ErrTooLarge, limit)
 	}
 	return buf.Bytes(), nil
 }

@@ -85,11 +85,8 @@ func (f *storeFlags) homeStore(ctx context.Context) (storage.Store, error) {
 			return nil, fmt.Errorf("--home, --replica and --legacy-store name stores of --stores, which is not set")
 		}
 		if f.single == nil {
-			u := f.store
-			if u == "" {
-				u = filepath.Join(f.data, "originals")
-			}
-			st, err := storeurl.Open(ctx, u, f.s3Defaults())
+			urls, _ := f.storeURLs() // no --stores: cannot fail
+			st, err := storeurl.Open(ctx, urls[0], f.s3Defaults())
 			if err != nil {
 				return nil, err
 			}
@@ -107,14 +104,8 @@ func (f *storeFlags) homeStore(ctx context.Context) (storage.Store, error) {
 	return fleet[f.home], nil
 }
 
-// openFleet opens every store of --stores, once.
-func (f *storeFlags) openFleet(ctx context.Context) (map[string]storage.Store, error) {
-	if f.fleet != nil {
-		return f.fleet, nil
-	}
-	if f.store != "" {
-		return nil, fmt.Errorf("--store and --stores exclude each other")
-	}
+// named is what --stores names.
+func (f *storeFlags) named() ([]regions.Named, error) {
 	spec := f.stores
 	if file, ok := strings.CutPrefix(spec, "@"); ok {
 		b, err := os.ReadFile(file)
@@ -126,6 +117,64 @@ func (f *storeFlags) openFleet(ctx context.Context) (map[string]storage.Store, e
 	named, err := regions.ParseSpec(spec)
 	if err != nil {
 		return nil, fmt.Errorf("--stores: %w", err)
+	}
+	return named, nil
+}
+
+// storeURLs are the URLs of the stores originals are read from and
+// written to: --store (default DATA/originals), or every one of --stores.
+func (f *storeFlags) storeURLs() ([]string, error) {
+	if f.stores == "" {
+		return []string{cmp.Or(f.store, filepath.Join(f.data, "originals"))}, nil
+	}
+	named, err := f.named()
+	if err != nil {
+		return nil, err
+	}
+	urls := make([]string, len(named))
+	for i, n := range named {
+		urls[i] = n.URL
+	}
+	return urls, nil
+}
+
+// checkPrivate refuses a store of originals that would serve private files:
+// one that holds the data directory (development keys, the object-key
+// secret, local state), or overlaps a place of raw bytes or keys (private
+// names the flag of each). Resizers serve whatever is in their stores.
+func (f *storeFlags) checkPrivate(private map[string]string) error {
+	urls, err := f.storeURLs()
+	if err != nil {
+		return err
+	}
+	for _, u := range urls {
+		if in, err := storeurl.Within(f.data, u); err != nil {
+			return err
+		} else if in {
+			return fmt.Errorf("the store %s holds the data directory %s (keys, local state): it would serve them; keep originals in a directory of their own", u, f.data)
+		}
+		for _, name := range slices.Sorted(maps.Keys(private)) {
+			if over, err := storeurl.Overlaps(u, private[name]); err != nil {
+				return err
+			} else if over {
+				return fmt.Errorf("the store %s overlaps %s (%s): it would serve raw uploads or keys", u, private[name], name)
+			}
+		}
+	}
+	return nil
+}
+
+// openFleet opens every store of --stores, once.
+func (f *storeFlags) openFleet(ctx context.Context) (map[string]storage.Store, error) {
+	if f.fleet != nil {
+		return f.fleet, nil
+	}
+	if f.store != "" {
+		return nil, fmt.Errorf("--store and --stores exclude each other")
+	}
+	named, err := f.named()
+	if err != nil {
+		return nil, err
 	}
 	fleet := map[string]storage.Store{}
 	for _, n := range named {

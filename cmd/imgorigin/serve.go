@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,9 +39,12 @@ func (f *resizerFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.signKeys, "sign-keys", "", "comma-separated keys for the s parameter, all verify: hex HMAC keys (>= 16 bytes) with --sign-scheme hmac, imgix secure URL tokens with --sign-scheme imgix")
 	fs.StringVar(&f.signScheme, "sign-scheme", string(c.SignScheme), "how s is computed: 'hmac' (HMAC-SHA256, see README) or 'imgix' (imgix's secureURLToken, so imgix's libraries sign unchanged)")
 	fs.IntVar(&c.MaxOutput, "max-output", c.MaxOutput, "largest output width or height, after dpr")
-	fs.Int64Var(&c.Limits.MaxPixels, "max-source-pixels", c.Limits.MaxPixels, "largest source in pixels (all decoded frames), checked from the header before decoding")
+	fs.Int64Var(&c.Limits.MaxPixels, "max-source-pixels", c.Limits.MaxPixels, "most pixels decoded from a source (all frames, after JPEG shrink-on-load), checked from the header before decoding")
+	fs.Int64Var(&c.Limits.MaxDeclaredPixels, "max-declared-pixels", c.Limits.MaxDeclaredPixels, "largest source (one frame) as its header declares it, however much it shrinks on load")
 	fs.IntVar(&c.Limits.MaxFrames, "max-frames", c.Limits.MaxFrames, "most animation frames kept")
 	fs.Int64Var(&c.MaxSourceBytes, "max-source-bytes", c.MaxSourceBytes, "largest original read from the store")
+	fs.IntVar(&c.StoreReads, "store-reads", c.StoreReads, "originals read from the store at once; past it, 503")
+	fs.Int64Var(&c.StoreReadBytes, "store-read-bytes", c.StoreReadBytes, "bytes the originals being read may hold together; past it, 503")
 	fs.Int64Var(&c.OriginalCacheBytes, "original-cache-bytes", c.OriginalCacheBytes, "memory for cached originals")
 	fs.Int64Var(&c.VariantCacheBytes, "variant-cache-bytes", c.VariantCacheBytes, "memory for cached renditions")
 	fs.IntVar(&c.Concurrency, "render-concurrency", c.Concurrency, "renders at once (default: cores)")
@@ -48,6 +52,7 @@ func (f *resizerFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.StoreTimeout, "store-timeout", c.StoreTimeout, "longest a read of an original may take, retries included; past it, 503")
 	fs.IntVar(&c.Unsigned.MaxSide, "unsigned-max-side", c.Unsigned.MaxSide, "largest width or height without a signature (larger asks are scaled down)")
 	fs.IntVar(&c.Unsigned.MaxSlowPixels, "unsigned-max-slow-pixels", c.Unsigned.MaxSlowPixels, "largest AVIF or PNG output without a signature, in pixels")
+	fs.Int64Var(&c.Unsigned.MaxDecodePixels, "unsigned-max-decode-pixels", c.Unsigned.MaxDecodePixels, "most pixels an unsigned request may have decoded (after JPEG shrink-on-load); larger files in the store need a signed URL")
 	fs.IntVar(&c.Unsigned.MaxQuality, "unsigned-max-quality", c.Unsigned.MaxQuality, "highest q without a signature")
 	fs.IntVar(&c.Unsigned.VariantsPerOriginal, "unsigned-variants-per-original", c.Unsigned.VariantsPerOriginal, "distinct variants one original may have rendered without a signature per --unsigned-variant-window; past it, 429 (0: no bound)")
 	fs.DurationVar(&c.Unsigned.VariantWindow, "unsigned-variant-window", c.Unsigned.VariantWindow, "the window of --unsigned-variants-per-original")
@@ -146,6 +151,17 @@ func serve(role string, args []string) error {
 	if err != nil {
 		return err
 	}
+	private := map[string]string{"--data's keys": filepath.Join(sf.data, "keys")}
+	if role != "resizer" {
+		for name, u := range map[string]string{"--pending-store": uf.pendingURL(sf.data), "--archive-store": uf.archiveStoreURL} {
+			if u != "" {
+				private[name] = u
+			}
+		}
+	}
+	if err := sf.checkPrivate(private); err != nil {
+		return err
+	}
 	if err := startVips(log); err != nil {
 		return err
 	}
@@ -182,6 +198,7 @@ func serve(role string, args []string) error {
 		if err != nil {
 			return err
 		}
+		cleanDebris(store, log)
 		up.Register(srv)
 		deferred = worker
 	}

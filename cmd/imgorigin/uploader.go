@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/imgorigin/imgorigin/internal/secrets"
 	"github.com/imgorigin/imgorigin/migrate"
 	"github.com/imgorigin/imgorigin/storage"
+	"github.com/imgorigin/imgorigin/storage/disk"
 	"github.com/imgorigin/imgorigin/storage/storeurl"
 	"github.com/imgorigin/imgorigin/token"
 	"github.com/imgorigin/imgorigin/uploader"
@@ -209,6 +212,34 @@ func splitList(s string) []string {
 	return out
 }
 
+// pendingURL is where deferred uploads wait raw: --pending-store, else
+// DATA/pending; "" without --defer-when-busy.
+func (f *uploaderFlags) pendingURL(data string) string {
+	if !f.deferWhenBusy {
+		return ""
+	}
+	return cmp.Or(f.pendingStoreURL, filepath.Join(data, "pending"))
+}
+
+// cleanDebris removes, in a disk store the uploader writes to, what Puts cut
+// short by a crash left behind; a Put in flight elsewhere is younger than
+// debrisAge. It runs once at start, before any upload.
+func cleanDebris(st storage.Store, log *slog.Logger) {
+	d, ok := st.(*disk.Store)
+	if !ok {
+		return
+	}
+	n, err := d.Clean(context.Background(), debrisAge)
+	if err != nil {
+		log.Warn("cleaning the store's temporary files", "dir", d.Dir(), "err", err)
+	} else if n > 0 {
+		log.Info("removed what interrupted writes left in the store", "dir", d.Dir(), "files", n)
+	}
+}
+
+// debrisAge: no Put takes minutes (the upload store timeout is 10 s).
+const debrisAge = 5 * time.Minute
+
 // newUploader builds the uploader on store with the flags' settings. With
 // --defer-when-busy it also returns the deferred-conversion worker, for the
 // caller to run for the server's lifetime.
@@ -235,11 +266,7 @@ func (f *uploaderFlags) newUploader(ctx context.Context, sf *storeFlags, st stor
 	if err != nil {
 		return nil, nil, err
 	}
-	pendingURL := f.pendingStoreURL
-	if pendingURL == "" {
-		pendingURL = filepath.Join(sf.data, "pending")
-	}
-	pending, err := storeurl.Open(ctx, pendingURL, sf.s3Defaults())
+	pending, err := storeurl.Open(ctx, f.pendingURL(sf.data), sf.s3Defaults())
 	if err != nil {
 		return nil, nil, fmt.Errorf("--pending-store: %w", err)
 	}

@@ -12,7 +12,6 @@
 package disk
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/rand"
@@ -435,20 +434,13 @@ func (b *body) Read(p []byte) (int, error) {
 
 // ReadWhole reads the rest of the file in one gated call into a buffer only
 // the caller will see: no copy, and nothing written after a deadline.
-func (b *body) ReadWhole(limit int64) ([]byte, error) {
+func (b *body) ReadWhole(head []byte, limit int64) ([]byte, error) {
 	return call(b.ctx, b.gate, func() ([]byte, error) {
 		st, err := b.f.Stat()
 		if err != nil {
 			return nil, err
 		}
-		buf := bytes.NewBuffer(make([]byte, 0, min(max(st.Size(), 0), limit)+bytes.MinRead))
-		if _, err := buf.ReadFrom(io.LimitReader(b.f, limit+1)); err != nil {
-			return nil, err
-		}
-		if int64(buf.Len()) > limit {
-			return nil, fmt.Errorf("%w: over the %d byte limit", storage.ErrTooLarge, limit)
-		}
-		return buf.Bytes(), nil
+		return storage.ReadBuffer(b.f, head, min(st.Size(), limit), limit)
 	}, nil)
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -62,4 +63,68 @@ func Open(ctx context.Context, raw string, d S3Defaults) (storage.Store, error) 
 		return s3store.New(ctx, cfg)
 	}
 	return nil, fmt.Errorf("store URL %q: scheme must be file:// or s3://", raw)
+}
+
+// Overlaps reports whether the stores at a and b share any object: the same
+// directory or bucket prefix, or one inside the other. Directories compare
+// by where their links lead.
+func Overlaps(a, b string) (bool, error) {
+	in, err := Within(a, b)
+	if in || err != nil {
+		return in, err
+	}
+	return Within(b, a)
+}
+
+// Within reports whether everything at inner is also in the store at outer:
+// the same place, or a directory or prefix inside it.
+func Within(inner, outer string) (bool, error) {
+	li, err := location(inner)
+	if err != nil {
+		return false, err
+	}
+	lo, err := location(outer)
+	if err != nil {
+		return false, err
+	}
+	return strings.HasPrefix(li, lo), nil
+}
+
+// location is where raw keeps its objects, as a string that starts with
+// the location of every store holding it: "file:///abs/dir/" or
+// "s3://bucket/prefix/".
+func location(raw string) (string, error) {
+	path := raw
+	if strings.Contains(raw, "://") {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return "", fmt.Errorf("store URL %q: %w", raw, err)
+		}
+		if u.Scheme == "s3" {
+			loc := "s3://" + u.Host + "/"
+			if p := strings.Trim(u.Path, "/"); p != "" {
+				loc += p + "/"
+			}
+			return loc, nil
+		}
+		path = u.Path
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	// Resolve links of the longest part that exists: a directory created
+	// later under it resolves the same way.
+	rest := ""
+	for dir := abs; ; dir = filepath.Dir(dir) {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			abs = filepath.Join(real, rest)
+			break
+		}
+		if dir == filepath.Dir(dir) {
+			break
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+	}
+	return "file://" + strings.TrimSuffix(abs, "/") + "/", nil
 }

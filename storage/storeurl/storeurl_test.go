@@ -2,6 +2,7 @@ package storeurl
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,6 +39,37 @@ func TestOpen(t *testing.T) {
 	} {
 		if _, err := Open(ctx, u, S3Defaults{}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Open(%q) = %v, want an error containing %q", u, err, want)
+		}
+	}
+}
+
+func TestOverlaps(t *testing.T) {
+	dir := t.TempDir()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(dir, "data", "keys"), 0o755))
+	must(os.Symlink(filepath.Join(dir, "data"), filepath.Join(dir, "link")))
+	cases := []struct {
+		a, b string
+		want bool
+	}{
+		{filepath.Join(dir, "data"), filepath.Join(dir, "data", "keys"), true},
+		{"file://" + filepath.Join(dir, "data", "keys"), filepath.Join(dir, "data"), true},
+		{filepath.Join(dir, "link"), filepath.Join(dir, "data", "pending"), true}, // through a link, to a directory not made yet
+		{filepath.Join(dir, "data", "originals"), filepath.Join(dir, "data", "keys"), false},
+		{filepath.Join(dir, "data", "k"), filepath.Join(dir, "data", "keys"), false}, // a name's prefix is not a parent
+		{"s3://photos/originals", "s3://photos/originals/pending", true},
+		{"s3://photos/originals", "s3://photos/pending", false},
+		{"s3://photos", "s3://photos/pending", true},
+		{"s3://photos", filepath.Join(dir, "data"), false},
+	}
+	for _, c := range cases {
+		got, err := Overlaps(c.a, c.b)
+		if err != nil || got != c.want {
+			t.Errorf("Overlaps(%s, %s) = %v, %v; want %v", c.a, c.b, got, err, c.want)
 		}
 	}
 }

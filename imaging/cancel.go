@@ -1,0 +1,40 @@
+package imaging
+
+// #cgo pkg-config: vips
+// #include <vips/vips.h>
+import "C"
+
+import (
+	"context"
+	"reflect"
+
+	"github.com/davidbyttow/govips/v2/vips"
+)
+
+// whenDone kills img's evaluation once ctx is done: libvips checks the flag
+// between tiles and in libwebp's progress hook, so the encode in progress
+// stops there with an error instead of running to the end for nobody.
+// stop must be called before img is closed.
+func whenDone(ctx context.Context, img *vips.ImageRef) (stop func()) {
+	if ctx.Done() == nil {
+		return func() {}
+	}
+	p := vipsImage(img)
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		select {
+		case <-ctx.Done():
+			C.vips_image_set_kill(p, C.TRUE)
+		case <-done:
+		}
+	}()
+	return func() { close(done); <-exited }
+}
+
+// vipsImage is the C image behind img. govips keeps it unexported and has
+// no kill of its own; reading the field is all that is done with it.
+func vipsImage(img *vips.ImageRef) *C.VipsImage {
+	return (*C.VipsImage)(reflect.ValueOf(img).Elem().FieldByName("image").UnsafePointer())
+}

@@ -1,0 +1,131 @@
+package resizer
+
+import (
+	"errors"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/storage"
+)
+
+// errReadsBusy answers a read of an original past the read budget: 503 with
+// Retry-After, at once.
+var errReadsBusy = errors.New("too many originals are being read at once; retry shortly")
+
+// readBudget bounds the reads of originals in flight: how many at once, and
+// the bytes their buffers hold together. A burst of large files is refused
+// at once past it instead of taking memory the process then keeps, and
+// once a burst has passed the memory it took is given back to the system.
+type readBudget struct {
+	mu              sync.Mutex
+	reads, maxReads int
+	bytes, maxBytes int64
+	sinceFreed      int64 // bytes read since memory was last given back
+	freeing         atomic.Bool
+}
+
+// freeAfter is how many bytes of reads make a burst worth giving back:
+// below it the runtime's own scavenger keeps up.
+const freeAfter = 64 << 20
+
+func newReadBudget(maxReads int, maxBytes int64) *readBudget {
+	return &readBudget{maxReads: maxReads, maxBytes: maxBytes}
+}
+
+// read is one read's share of the budget.
+type read struct {
+	b     *readBudget
+	bytes int64
+}
+
+// begin takes a read slot, or fails at once when they are all taken.
+func (b *readBudget) begin() (*read, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.reads >= b.maxReads {
+		return nil, errReadsBusy
+	}
+	b.reads++
+	return &read{b: b}, nil
+}
+
+// reserve claims n more bytes for this read, or fails at once when the
+// reads in flight hold the budget's bytes already.
+func (r *read) reserve(n int64) error {
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	if r.b.bytes+n > r.b.maxBytes {
+		return errReadsBusy
+	}
+	r.b.bytes += n
+	r.bytes += n
+	return nil
+}
+
+// end returns the read's slot and bytes. The last read of a large burst
+// gives the heap's free pages back to the system (in the background: it
+// takes a garbage collection).
+func (r *read) end() {
+	b := r.b
+	b.mu.Lock()
+	b.reads--
+	b.bytes -= r.bytes
+	b.sinceFreed += r.bytes
+	free := b.reads == 0 && b.sinceFreed >= freeAfter
+	if free {
+		b.sinceFreed = 0
+	}
+	b.mu.Unlock()
+	if free && b.freeing.CompareAndSwap(false, true) {
+		go func() {
+			defer b.freeing.Store(false)
+			debug.FreeOSMemory()
+		}()
+	}
+}
+
+// refusals remembers, for a while, originals that are not images the
+// resizer will read (not an allowed format, corrupt, over the byte limit):
+// asking again answers the same refusal without reading the file again.
+type refusals struct {
+	mu  sync.Mutex
+	lru *lru.LRU[string, refusal]
+}
+
+type refusal struct {
+	err   error
+	until time.Time
+}
+
+// refusalTTL matches the default Cache-Control of 4xx answers: a file fixed
+// in place is read again within a minute.
+const refusalTTL = time.Minute
+
+func newRefusals() *refusals {
+	l, _ := lru.NewLRU[string, refusal](10_000, nil)
+	return &refusals{lru: l}
+}
+
+func (r *refusals) get(key string, now time.Time) (error, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := r.lru.Get(key)
+	if !ok || now.After(f.until) {
+		return nil, false
+	}
+	return f.err, true
+}
+
+// remember keeps err if it is a refusal of the original itself.
+func (r *refusals) remember(key string, err error, now time.Time) {
+	if errors.Is(err, imaging.ErrUnsupported) || errors.Is(err, imaging.ErrCorrupt) || errors.Is(err, storage.ErrTooLarge) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.lru.Add(key, refusal{err, now.Add(refusalTTL)})
+	}
+}
