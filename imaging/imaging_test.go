@@ -1,12 +1,12 @@
 package imaging_test
 
 import (
-	"time"
-	"context"
 	"bytes"
+	"context"
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/davidbyttow/govips/v2/vips"
 
