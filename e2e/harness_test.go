@@ -56,6 +56,7 @@ func binary(t *testing.T) string {
 type server struct {
 	URL   string // public listener, http://127.0.0.1:PORT
 	Admin string // admin listener, 127.0.0.1:PORT
+	Pid   int
 
 	mu  sync.Mutex
 	log bytes.Buffer // what the server logged
@@ -92,7 +93,7 @@ func serve(t *testing.T, args ...string) *server {
 	})
 	// The server logs where it listens.
 	addr := make(chan [2]string, 1)
-	s := &server{}
+	s := &server{Pid: cmd.Process.Pid}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {

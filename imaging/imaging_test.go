@@ -464,3 +464,54 @@ func TestRenderStopsWhenItsContextIsDone(t *testing.T) {
 		t.Fatalf("the render went on for %v of its %v after nobody waited", stopped, whole)
 	}
 }
+
+// LoadShrink follows libvips 8.14's thumbnail (checked with vipsthumbnail
+// --vips-info on a 4000 px JPEG: 2000 px loads at 1, 1000 at 2, 500 at 4,
+// 250 at 8), and the limits count what is decoded: a 200 MP phone JPEG
+// converts to a 2560 px original at 1/2 a side, its progressive twin does
+// not.
+func TestLimitsCountDecodedPixels(t *testing.T) {
+	jpeg := imaging.Header{Format: imaging.JPEG, Width: 4000, Height: 3000, Pages: 1, Orientation: 1}
+	for _, c := range []struct {
+		w, h int
+		fit  imaging.Fit
+		want int
+	}{
+		{2000, 0, imaging.FitClip, 1},
+		{1000, 0, imaging.FitClip, 2},
+		{500, 0, imaging.FitClip, 4},
+		{250, 0, imaging.FitClip, 8},
+		{0, 250, imaging.FitClip, 4}, // 3000 / 250 = 12
+		{250, 250, imaging.FitClip, 8},
+		{250, 250, imaging.FitCrop, 4}, // covers 250 x 250: 12x
+		{400, 100, imaging.FitCrop, 4}, // covers 400 x 100 from 4000: 10x
+		{0, 0, imaging.FitClip, 1},
+	} {
+		if got := imaging.LoadShrink(jpeg, imaging.Transform{Width: c.w, Height: c.h, Fit: c.fit}); got != c.want {
+			t.Errorf("LoadShrink(4000x3000 to %dx%d %s) = %d, want %d", c.w, c.h, c.fit, got, c.want)
+		}
+	}
+	progressive := jpeg
+	progressive.Progressive = true
+	png := jpeg
+	png.Format = imaging.PNG
+	for _, h := range []imaging.Header{progressive, png} {
+		if got := imaging.LoadShrink(h, imaging.Transform{Width: 250}); got != 1 {
+			t.Errorf("LoadShrink(%s progressive=%v) = %d, want 1", h.Format, h.Progressive, got)
+		}
+	}
+	lim := imaging.DefaultLimits()
+	phone := imaging.Header{Format: imaging.JPEG, Width: 16000, Height: 12000, Pages: 1, Orientation: 1}
+	original := imaging.Transform{Width: 2560, Height: 2560, Fit: imaging.FitMax}
+	if err := lim.Check(phone, 1, imaging.LoadShrink(phone, original)); err != nil {
+		t.Errorf("a 192 MP baseline JPEG to 2560 px: %v", err)
+	}
+	phone.Progressive = true
+	if err := lim.Check(phone, 1, imaging.LoadShrink(phone, original)); !errors.Is(err, imaging.ErrTooLarge) {
+		t.Errorf("a 192 MP progressive JPEG: %v, want ErrTooLarge", err)
+	}
+	huge := imaging.Header{Format: imaging.JPEG, Width: 29000, Height: 29000, Pages: 1, Orientation: 1}
+	if err := lim.Check(huge, 1, 8); !errors.Is(err, imaging.ErrTooLarge) {
+		t.Errorf("841 MP declared, 13 MP decoded: %v, want ErrTooLarge (the declared bound)", err)
+	}
+}

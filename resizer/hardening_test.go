@@ -1,6 +1,7 @@
 package resizer
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/davidbyttow/govips/v2/vips"
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/sign"
@@ -224,4 +227,108 @@ func TestStoreOutagesAreFast503s(t *testing.T) {
 			t.Errorf("store back after %s: %d %s", name, resp.StatusCode, body)
 		}
 	}
+}
+
+// Files another program put in the store are not capped at 2560 px like
+// stored originals: unsigned requests may have at most MaxDecodePixels
+// decoded, counting JPEG's shrink-on-load. A 12 MP baseline JPEG is a
+// thumbnail's cost at 320 px (decoded at 1/4 a side) but not at 1080; a
+// progressive one or a PNG costs its full size at every size. Signed URLs
+// go past it.
+func TestUnsignedRendersOfLargeFilesAreBoundedInDecodedPixels(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Unsigned.MaxDecodePixels = 2560 * 2560 })
+	photo := testimage.Photo(t, 4000, 3000)
+	baseline, _, err := photo.ExportJpeg(&vips.JpegExportParams{Quality: 85})
+	if err != nil {
+		t.Fatal(err)
+	}
+	progressive, _, err := photo.ExportJpeg(&vips.JpegExportParams{Quality: 85, Interlace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	png := testimage.PNG(t, photo)
+	photo.Close()
+	f.place("baseline.jpg", baseline)
+	f.place("progressive.jpg", progressive)
+	f.place("photo.png", png)
+	for _, c := range []struct {
+		path   string
+		status int
+	}{
+		{"/baseline.jpg?w=320", 200},
+		{"/baseline.jpg?w=640", 200}, // 1/2 a side: 3 MP
+		{"/baseline.jpg?w=1080", 400},
+		{"/progressive.jpg?w=320", 400},
+		{"/photo.png?w=320", 400},
+		{signedPath("/progressive.jpg", "w=320"), 200},
+		{signedPath("/photo.png", "w=1080"), 200},
+	} {
+		resp, body := f.get(c.path)
+		if resp.StatusCode != c.status {
+			t.Errorf("%s: %d %s, want %d", c.path, resp.StatusCode, body, c.status)
+		} else if c.status == 400 && !strings.Contains(string(body), "signed URL") {
+			t.Errorf("%s: %s, want a reason that names signed URLs", c.path, body)
+		}
+	}
+}
+
+// The conversion stores originals stripped, so an original may be served
+// as it is when re-encoding would be larger; a file another program put in
+// the store never is: it may carry GPS, or bytes no decoder should meet.
+func TestOnlyOwnOriginalsPassThrough(t *testing.T) {
+	f := newFixture(t, nil)
+	photo := testimage.Photo(t, 640, 480)
+	gps := testimage.WithPrivateMetadata(t, photo)
+	photo.Close()
+	f.place("foreign.jpg", gps)
+	f.put("own.jpg", gps) // what a passthrough would serve as it is
+	// q=100 re-encodes a q=90 JPEG into more bytes than it has.
+	_, foreign := f.get(signedPath("/foreign.jpg", "fm=jpg&q=100"))
+	if bytes.Equal(foreign, gps) || bytes.Contains(foreign, []byte("SecretCam")) {
+		t.Fatalf("a foreign JPEG was served as it is (%d bytes, metadata kept)", len(foreign))
+	}
+	_, own := f.get(signedPath("/own.jpg", "fm=jpg&q=100"))
+	if !bytes.Equal(own, gps) {
+		t.Fatalf("the store's own original, smaller than its re-encode, was not served as it is")
+	}
+}
+
+// A signed render gets the request deadline like any other, and once nobody
+// waits for it, it gives its render slot back at the next tile libvips
+// computes instead of running to its end: a 2048 px WebP of a 49 MP PNG.
+func TestARenderPastItsDeadlineGivesItsSlotBack(t *testing.T) {
+	photo := testimage.Photo(t, 7000, 7000)
+	png := testimage.PNG(t, photo)
+	photo.Close()
+	path := signedPath("/huge.png", "w=2048")
+	warm := func(f *fixture) { // the original in memory: what is timed is the render
+		f.place("huge.png", png)
+		if _, err := f.h.original(context.Background(), "huge.png"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	whole := newFixture(t, nil)
+	warm(whole)
+	start := time.Now()
+	if resp, body := whole.get(path); resp.StatusCode != 200 {
+		t.Fatalf("signed render: %d %s", resp.StatusCode, body)
+	}
+	full := time.Since(start)
+
+	f := newFixture(t, func(c *Config) { c.Deadline = full / 10 })
+	warm(f)
+	start = time.Now()
+	resp, body := f.get(path)
+	answered := time.Since(start)
+	if resp.StatusCode != 503 {
+		t.Fatalf("signed render past the deadline: %d %s, want 503", resp.StatusCode, body)
+	}
+	for f.h.pool.InFlight() > 0 {
+		if time.Since(start) > full/2 {
+			t.Fatalf("the render still holds its slot %v after the request began (a whole render takes %v)", time.Since(start), full)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("a whole render takes %v; with a deadline of %v, 503 after %v and the slot free after %v",
+		full.Round(time.Millisecond), (full / 10).Round(time.Millisecond), answered.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -49,6 +50,7 @@ func (s *countingStore) Get(ctx context.Context, key string) (*storage.Object, e
 
 type fixture struct {
 	t     *testing.T
+	dir   string // the disk store's directory
 	store *countingStore
 	h     *Handler
 	srv   *httptest.Server
@@ -57,7 +59,8 @@ type fixture struct {
 
 func newFixture(t *testing.T, mod func(*Config)) *fixture {
 	t.Helper()
-	st, err := disk.New(t.TempDir())
+	dir := t.TempDir()
+	st, err := disk.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +69,7 @@ func newFixture(t *testing.T, mod func(*Config)) *fixture {
 	if mod != nil {
 		mod(&cfg)
 	}
-	f := &fixture{t: t, store: &countingStore{Store: st}, reg: prometheus.NewRegistry()}
+	f := &fixture{t: t, dir: dir, store: &countingStore{Store: st}, reg: prometheus.NewRegistry()}
 	f.h, err = New(f.store, cfg, slog.New(slog.DiscardHandler), f.reg)
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +82,15 @@ func newFixture(t *testing.T, mod func(*Config)) *fixture {
 func (f *fixture) put(key string, data []byte) {
 	f.t.Helper()
 	if _, err := f.store.Put(context.Background(), key, data, "application/octet-stream"); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// place writes a file into the store's directory as another program would:
+// not through the store, so not the store's own.
+func (f *fixture) place(key string, data []byte) {
+	f.t.Helper()
+	if err := os.WriteFile(filepath.Join(f.dir, key), data, 0o644); err != nil {
 		f.t.Fatal(err)
 	}
 }

@@ -6,6 +6,7 @@
 package uploader
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -175,6 +176,35 @@ func (h *Handler) endpoint(name string, f func(http.ResponseWriter, *http.Reques
 	})
 }
 
+// duplicateName reports a name the JSON object b gives twice, compared as
+// encoding/json matches them (case-insensitively). Anything that is not an
+// object of scalars is left for the decoder to refuse.
+func duplicateName(b []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		name, ok := t.(string)
+		if err != nil || !ok {
+			return "", false
+		}
+		if folded := strings.ToLower(name); seen[folded] {
+			return name, true
+		} else {
+			seen[folded] = true
+		}
+		if t, err := dec.Token(); err != nil {
+			return "", false
+		} else if _, nested := t.(json.Delim); nested {
+			return "", false
+		}
+	}
+	return "", false
+}
+
 type tokenRequest struct {
 	Subject    string `json:"subject"`
 	MaxBytes   int64  `json:"max_bytes"`
@@ -187,7 +217,16 @@ func (h *Handler) uploadToken(w http.ResponseWriter, r *http.Request) (int, erro
 		return 0, errUnauthorized("a valid service key is required (Authorization: Bearer KEY)")
 	}
 	var req tokenRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil {
+		return 0, badRequest("could not read the body")
+	}
+	if name, dup := duplicateName(body); dup {
+		// encoding/json would take the last value (and match names in any
+		// case): "max_uploads": 1, "Max_Uploads": 100 must not mean 100.
+		return 0, badRequest(fmt.Sprintf("%q is given twice", name))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		return 0, badRequest(`body must be JSON {"subject": string, "max_bytes": number, "max_uploads": number, "ttl_seconds": number}`)

@@ -359,6 +359,9 @@ func TestBadInputGetsAClearStatusAndStoresNothing(t *testing.T) {
 		{serviceKey, `{"subject":"u","ttl_seconds":999999}`, 400},
 		{serviceKey, `{"subject":"u","surprise":1}`, 400},
 		{serviceKey, `not json`, 400},
+		// A name given twice would take its last value: refused, in any case.
+		{serviceKey, `{"subject":"u","max_uploads":1,"max_uploads":100}`, 400},
+		{serviceKey, `{"subject":"u","max_uploads":1,"MAX_UPLOADS":100}`, 400},
 		{"rotated-out-but-valid-key", `{"subject":"u","ttl_seconds":60}`, 201},
 	} {
 		if code, m := f.post("/v1/upload-tokens", c.auth, "application/json", strings.NewReader(c.body)); code != c.status {
