@@ -98,12 +98,14 @@ type UnsignedLimits struct {
 	// 27 ms). Above it auto=format picks WebP and fm=avif|png is refused.
 	// Default 640x640.
 	MaxSlowPixels int
-	// MaxDecodePixels bounds the pixels an unsigned request may have
-	// decoded: after shrink-on-load for baseline JPEG (a 48 MP photo at
-	// 1/4 is 3 MP), all of them for formats without it (PNG, TIFF, GIF,
-	// progressive JPEG). Stored originals (2560 px at most) always fit; a
-	// larger file in a plain directory needs a signed URL, or an import
-	// that stores it reduced. Default 4096 x 3072: a 12 MP phone photo.
+	// MaxDecodePixels bounds what an unsigned request may have decoded, in
+	// pixels of baseline JPEG: after shrink-on-load for JPEG (a 48 MP photo
+	// at 1/4 a side is 3 MP), every pixel for formats without it, weighted
+	// by how slowly they decode (imaging.DecodeWeight: PNG and progressive
+	// JPEG 2, TIFF, HEIC and AVIF 4). Stored originals (2560 px WebP) always
+	// fit; a larger file in a plain directory needs a signed URL, or an
+	// import that stores it reduced. Default 4096 x 3072, a 12 MP phone
+	// JPEG at any size: at most 175 ms of a core here (BenchmarkUnsignedLargeFiles).
 	MaxDecodePixels int64
 	// MaxQuality caps q (q=100 JPEG is 4x the bytes of q=90 for no visible
 	// gain), and QualityStep rounds it. Defaults 90 and 5.

@@ -49,7 +49,7 @@ func (s *countingStore) Get(ctx context.Context, key string) (*storage.Object, e
 }
 
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string // the disk store's directory
 	store *countingStore
 	h     *Handler
@@ -57,7 +57,7 @@ type fixture struct {
 	reg   *prometheus.Registry
 }
 
-func newFixture(t *testing.T, mod func(*Config)) *fixture {
+func newFixture(t testing.TB, mod func(*Config)) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := disk.New(dir)
@@ -115,7 +115,7 @@ func (f *fixture) do(method, path string, header ...string) (*http.Response, []b
 	return resp, b
 }
 
-func decode(t *testing.T, b []byte) *vips.ImageRef {
+func decode(t testing.TB, b []byte) *vips.ImageRef {
 	t.Helper()
 	img, err := vips.NewImageFromBuffer(b)
 	if err != nil {
@@ -422,7 +422,7 @@ func TestCoalescing(t *testing.T) {
 }
 
 // observations counts what a histogram saw under one label value.
-func observations(t *testing.T, reg *prometheus.Registry, metric, labelValue string) float64 {
+func observations(t testing.TB, reg *prometheus.Registry, metric, labelValue string) float64 {
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -119,9 +119,9 @@ func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options
 	}
 	if !signed {
 		tr := imaging.Transform{Width: o.Width, Height: o.Height, Fit: o.Fit, Upscale: o.Upscale}
-		if px := imaging.DecodedPixels(h, tr, outputFormat(o.Format, h.Format)); px > c.Unsigned.MaxDecodePixels {
-			return o, badf("this original is too large to render at this size without a signed URL (%.0f MP to decode, over %.0f MP)",
-				float64(px)/1e6, float64(c.Unsigned.MaxDecodePixels)/1e6)
+		if cost := imaging.DecodedPixels(h, tr, outputFormat(o.Format, h.Format)) * imaging.DecodeWeight(h); cost > c.Unsigned.MaxDecodePixels {
+			return o, badf("this original is too large to render at this size without a signed URL (it costs %.0f MP of decoding, over %.0f MP)",
+				float64(cost)/1e6, float64(c.Unsigned.MaxDecodePixels)/1e6)
 		}
 	}
 	return o, nil
