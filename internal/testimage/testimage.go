@@ -129,11 +129,20 @@ func WebP(t testing.TB, img *vips.ImageRef) []byte {
 // trips cgo's pointer check, so no XMP packet is added here.)
 func WithPrivateMetadata(t testing.TB, img *vips.ImageRef) []byte {
 	t.Helper()
+	return WithPrivateMetadataAt(t, img, 90)
+}
+
+// WithPrivateMetadataAt is WithPrivateMetadata at JPEG quality q: a low q
+// makes a file that a re-encode at a higher q would only make larger.
+func WithPrivateMetadataAt(t testing.TB, img *vips.ImageRef, q int) []byte {
+	t.Helper()
 	img.SetString("exif-ifd0-Make", "SecretCam")
 	img.SetString("exif-ifd0-Artist", "Jane Secret")
 	img.SetString("exif-ifd3-GPSLatitudeRef", "N")
 	img.SetString("exif-ifd3-GPSLatitude", "48/1 51/1 2964/100")
-	return JPEG(t, img)
+	b, _, err := img.ExportJpeg(&vips.JpegExportParams{Quality: q})
+	must(t, err)
+	return b
 }
 
 // Animated returns an animated WebP of n frames, each w x h, each a different shade.
