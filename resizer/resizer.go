@@ -590,10 +590,8 @@ func (h *Handler) read(obj *storage.Object, rd *read) (*original, error) {
 		obj.Body.Close()
 		return nil, fmt.Errorf("%w: %s is over the %d byte limit", storage.ErrTooLarge, obj.Key, h.cfg.MaxSourceBytes)
 	}
-	if err := rd.reserve(max(obj.Size, sniffBytes)); err != nil {
-		obj.Body.Close()
-		return nil, err
-	}
+	// The whole file counts against the budget only once it has shown it
+	// may be an image.
 	head := make([]byte, sniffBytes)
 	n, err := io.ReadFull(obj.Body, head)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -602,6 +600,10 @@ func (h *Handler) read(obj *storage.Object, rd *read) (*original, error) {
 		return nil, &storeError{err}
 	}
 	if _, err := imaging.Sniff(head[:n]); err != nil {
+		obj.Body.Close()
+		return nil, err
+	}
+	if err := rd.reserve(max(obj.Size, sniffBytes)); err != nil {
 		obj.Body.Close()
 		return nil, err
 	}

@@ -362,17 +362,29 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
+// Delete removes the object and its sidecar; through os.Root, so that a key
+// under a link deletes nothing outside the directory.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := s.validate(key); err != nil {
 		return err
 	}
-	if err := os.Remove(s.objectPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
-		return err
-	}
-	if err := os.Remove(s.metaPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
-		return err
-	}
-	return nil
+	_, err := call(ctx, s.gate, func() (struct{}, error) {
+		for _, dir := range []string{s.objects, s.meta} {
+			root, err := os.OpenRoot(dir)
+			if errors.Is(err, fs.ErrNotExist) && dir == s.meta {
+				break // nothing was ever written through the store
+			} else if err != nil {
+				return struct{}{}, err
+			}
+			err = root.Remove(filepath.FromSlash(key))
+			root.Close()
+			if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+				return struct{}{}, err
+			}
+		}
+		return struct{}{}, nil
+	}, nil)
+	return s.wrap(err)
 }
 
 func (s *Store) DeleteMany(ctx context.Context, keys []string) error {
@@ -386,16 +398,6 @@ func (s *Store) DeleteMany(ctx context.Context, keys []string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func notFound(err error, key string) error {
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		return fmt.Errorf("%w: %s", storage.ErrNotFound, key)
-	}
-	if errors.Is(err, syscall.ENAMETOOLONG) {
-		return fmt.Errorf("%w: %s: name too long for this filesystem", storage.ErrInvalidKey, key)
-	}
-	return err
 }
 
 // Ping checks that the store's directory is still there and answers in
