@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/internal/testwait"
 )
 
 // nginxConf is a CDN in front of the resizer, configured as docs/cloudfront.md
@@ -77,17 +78,20 @@ func startNginx(t *testing.T, upstream string) string {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			return base
-		}
-		if time.Now().After(deadline) {
+	t.Cleanup(func() {
+		if t.Failed() {
 			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Fatalf("nginx did not start: %s", log)
+			t.Logf("nginx's error.log:\n%s", log)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	})
+	testwait.For(t, "nginx to listen", func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return base
 }
 
 func TestBehindARealHTTPCache(t *testing.T) {
@@ -109,15 +113,13 @@ func TestBehindARealHTTPCache(t *testing.T) {
 	// again asks once more for what was just fetched: nginx commits a cache
 	// entry only after it has sent the response, so a request at once after
 	// may still miss; within a second it must hit.
-	again := func(path, accept string) (*http.Response, string) {
+	again := func(path, accept string) (resp *http.Response, st string) {
 		t.Helper()
-		for i := 0; ; i++ {
-			resp, st := get(path, accept)
-			if st != "MISS" || i == 20 {
-				return resp, st
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		testwait.Within(t, 2*time.Second, "nginx to commit the entry", func() bool {
+			resp, st = get(path, accept)
+			return st != "MISS"
+		})
+		return resp, st
 	}
 	if _, st := get("/p?w=320", "image/webp"); st != "MISS" {
 		t.Fatalf("first request: %s, want MISS", st)
@@ -157,7 +159,9 @@ func TestBehindARealHTTPCache(t *testing.T) {
 
 	// Once stale, the cache revalidates with If-None-Match and the origin says 304.
 	before := observations(t, f.reg, "imgorigin_resizer_request_duration_seconds", "304")
-	time.Sleep(2100 * time.Millisecond) // nginx counts expiry in whole seconds
+	// A sleep, not a wait: nothing to poll tells when nginx will count the
+	// entry stale; it counts expiry in whole seconds.
+	time.Sleep(2100 * time.Millisecond)
 	if _, st := get("/p?w=320", "image/webp"); st != "REVALIDATED" {
 		t.Fatalf("stale entry: %s, want REVALIDATED", st)
 	}

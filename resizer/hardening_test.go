@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/davidbyttow/govips/v2/vips"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/davidbyttow/govips/v2/vips"
-
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/internal/testwait"
 	"github.com/imgorigin/imgorigin/sign"
 	s3store "github.com/imgorigin/imgorigin/storage/s3"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
@@ -158,9 +158,10 @@ func TestAbandonedRendersDoNotRun(t *testing.T) {
 		}
 		cancel()
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Each render left the queue when its last client left; with none queued,
+	// the freed slot has nothing to run.
+	testwait.For(t, "abandoned renders to leave the queue", func() bool { return f.h.pool.Waiting() == 0 })
 	f.h.pool.Release()
-	time.Sleep(300 * time.Millisecond)
 	if n := f.renders(); n != 0 {
 		t.Fatalf("%d renders ran for clients that had gone", n)
 	}
@@ -323,12 +324,8 @@ func TestARenderPastItsDeadlineGivesItsSlotBack(t *testing.T) {
 	if resp.StatusCode != 503 {
 		t.Fatalf("signed render past the deadline: %d %s, want 503", resp.StatusCode, body)
 	}
-	for f.h.pool.InFlight() > 0 {
-		if time.Since(start) > full/2 {
-			t.Fatalf("the render still holds its slot %v after the request began (a whole render takes %v)", time.Since(start), full)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Within(t, full/2-answered, fmt.Sprintf("the render to free its slot (a whole render takes %v)", full),
+		func() bool { return f.h.pool.InFlight() == 0 })
 	t.Logf("a whole render takes %v; with a deadline of %v, 503 after %v and the slot free after %v",
 		full.Round(time.Millisecond), (full / 10).Round(time.Millisecond), answered.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }

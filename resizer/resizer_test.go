@@ -24,6 +24,7 @@ import (
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/internal/testwait"
 	"github.com/imgorigin/imgorigin/sign"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/disk"
@@ -41,7 +42,7 @@ type countingStore struct {
 
 func (s *countingStore) Get(ctx context.Context, key string) (*storage.Object, error) {
 	s.gets.Add(1)
-	time.Sleep(s.delay)
+	time.Sleep(s.delay) // a sleep, not a wait: it plays a slow store
 	if s.fail != nil {
 		return nil, s.fail
 	}
@@ -452,9 +453,7 @@ func TestOverloadAnswers503Fast(t *testing.T) {
 	}
 	queued := make(chan error, 1)
 	go func() { queued <- f.h.pool.Acquire(context.Background()) }()
-	for f.h.pool.Waiting() != 1 {
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, "one request queued", func() bool { return f.h.pool.Waiting() == 1 })
 	start := time.Now()
 	resp, body := f.get("/p?w=320")
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || resp.Header.Get("Cache-Control") != "no-store" {

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/imgorigin/imgorigin/internal/testwait"
 )
 
 // Readiness follows the store: not ready until it has answered once, still
@@ -35,20 +37,15 @@ func TestReadinessFollowsChecks(t *testing.T) {
 	go s.Run(ctx)
 	ready := "http://" + s.AdminAddr() + "/readyz"
 	waitStatus(t, ready, 503)
-	for i := 0; !strings.Contains(getAny(t, ready), "not ready: store: dial tcp: connection refused"); i++ {
-		if i == 100 {
-			t.Fatalf("readyz body %q: want the store's error", getAny(t, ready))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, "readyz to name the store's error", func() bool {
+		return strings.Contains(getAny(t, ready), "not ready: store: dial tcp: connection refused")
+	})
 	failing.Store(false)
 	waitStatus(t, ready, 200)
 	// One failure is a blip: still ready; three in a row are not.
 	failing.Store(true)
 	start := calls.Load()
-	for calls.Load() < start+1 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.For(t, "one more check", func() bool { return calls.Load() >= start+1 })
 	if code, _ := status(ready); code != 200 {
 		t.Fatalf("one failed check made readyz %d", code)
 	}

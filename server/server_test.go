@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imgorigin/imgorigin/internal/testwait"
 )
 
 func TestProbesMetricsAndDrain(t *testing.T) {
@@ -78,17 +81,10 @@ func status(url string) (int, error) {
 
 func waitStatus(t *testing.T, url string, want int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testwait.For(t, fmt.Sprintf("GET %s to answer %d", url, want), func() bool {
 		code, err := status(url)
-		if err == nil && code == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s = %d, %v; want %d", url, code, err, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err == nil && code == want
+	})
 }
 
 func get(t *testing.T, url string) string {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/internal/testwait"
 	s3store "github.com/imgorigin/imgorigin/storage/s3"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
@@ -27,17 +28,6 @@ func (f *fixture) holdUpload(tok string, declared int, first []byte) net.Conn {
 	return c
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // Clients that declare large bodies and send a byte hold a chunk each, not
 // what they declared; honest uploads go on; a spent budget answers 503 at once.
 func TestUploadBodiesAreBoundedInMemory(t *testing.T) {
@@ -46,7 +36,7 @@ func TestUploadBodiesAreBoundedInMemory(t *testing.T) {
 	for i := range 100 {
 		f.holdUpload(f.uploadToken(fmt.Sprintf("attacker-%d", i), ""), maxBytes, []byte{0xFF})
 	}
-	waitFor(t, "100 held uploads to be charged", func() bool { return f.h.budget.held.Load() >= 100*firstChunk })
+	testwait.For(t, "100 held uploads to be charged", func() bool { return f.h.budget.held.Load() >= 100*firstChunk })
 	if held := f.h.budget.held.Load(); held > 100*firstChunk {
 		t.Fatalf("100 uploads of one byte hold %d bytes, want at most %d", held, 100*firstChunk)
 	}
@@ -76,7 +66,7 @@ func TestUploadsPerSubjectAreBounded(t *testing.T) {
 	for range 2 {
 		f.holdUpload(tok, 1<<20, []byte{0xFF})
 	}
-	waitFor(t, "two uploads in progress", func() bool { return f.h.budget.held.Load() >= 2*firstChunk })
+	testwait.For(t, "two uploads in progress", func() bool { return f.h.budget.held.Load() >= 2*firstChunk })
 	src := testimage.JPEG(t, testimage.Photo(t, 300, 200))
 	resp := f.uploadResponse(f.uploadToken("couple-1", ""), src)
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {

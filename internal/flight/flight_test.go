@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/imgorigin/imgorigin/internal/testwait"
 )
 
 func TestCallersShareOneRun(t *testing.T) {
@@ -29,7 +31,7 @@ func TestCallersShareOneRun(t *testing.T) {
 			results <- v
 		}()
 	}
-	time.Sleep(50 * time.Millisecond)
+	testwait.For(t, "10 callers on one call", func() bool { return waiters(&g, "k") == 10 })
 	close(release)
 	wg.Wait()
 	close(results)
@@ -57,14 +59,13 @@ func TestWorkSurvivesTheFirstCallerButNotTheLast(t *testing.T) {
 	go func() { _, _, err := g.Do(first, "k", fn); errs <- err }()
 	wctx := <-workCtx
 	go func() { _, _, err := g.Do(second, "k", fn); errs <- err }()
-	time.Sleep(20 * time.Millisecond)
+	testwait.For(t, "the second caller to join", func() bool { return waiters(&g, "k") == 2 })
 
 	cancelFirst()
 	<-errs
-	select {
-	case <-wctx.Done():
+	// A caller that leaves cancels the work before Do returns, or never.
+	if wctx.Err() != nil {
 		t.Fatal("work cancelled while a caller still waits")
-	case <-time.After(50 * time.Millisecond):
 	}
 	cancelSecond()
 	<-errs
@@ -78,4 +79,14 @@ func TestWorkSurvivesTheFirstCallerButNotTheLast(t *testing.T) {
 	if v != 7 || shared || err != nil {
 		t.Fatalf("after abandonment: %d, shared=%v, %v", v, shared, err)
 	}
+}
+
+// waiters is how many callers wait on key's call now.
+func waiters[V any](g *Group[V], key string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if c := g.calls[key]; c != nil {
+		return c.waiters
+	}
+	return 0
 }

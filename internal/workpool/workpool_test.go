@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/imgorigin/imgorigin/internal/testwait"
 )
 
 func TestPoolBoundsWorkAndQueue(t *testing.T) {
@@ -17,9 +19,7 @@ func TestPoolBoundsWorkAndQueue(t *testing.T) {
 	}
 	queued := make(chan error)
 	go func() { queued <- p.Acquire(ctx) }()
-	for p.Waiting() != 1 {
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, "one acquire queued", func() bool { return p.Waiting() == 1 })
 	if err := p.Acquire(ctx); !errors.Is(err, ErrOverloaded) {
 		t.Fatalf("past the queue: %v, want ErrOverloaded", err)
 	}
