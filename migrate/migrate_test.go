@@ -19,6 +19,7 @@ import (
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/internal/testwait"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/disk"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
@@ -464,8 +465,11 @@ func TestQueueRedeliversAndDeadLetters(t *testing.T) {
 		t.Fatalf("invisible jobs delivered again: %d", len(again))
 	}
 	q.Ack(ctx, first[1]) // b is done
-	time.Sleep(60 * time.Millisecond)
-	second, _ := q.Receive(ctx, 10, 50*time.Millisecond)
+	var second []Delivery
+	testwait.For(t, "a's visibility to run out", func() bool {
+		second, _ = q.Receive(ctx, 10, 50*time.Millisecond)
+		return len(second) > 0
+	})
 	if len(second) != 1 || second[0].Job.Group != "a" || second[0].Attempts != 2 {
 		t.Fatalf("redelivery: %+v", second)
 	}
@@ -475,11 +479,13 @@ func TestQueueRedeliversAndDeadLetters(t *testing.T) {
 	if n, _, _ := q.Counts(ctx); n != 1 {
 		t.Fatalf("a stale receipt removed the job (%d left)", n)
 	}
-	time.Sleep(60 * time.Millisecond)
-	if third, _ := q.Receive(ctx, 10, time.Minute); len(third) != 0 {
-		t.Fatalf("a job past its attempts was delivered: %+v", third)
-	}
-	if _, dead, _ := q.Counts(ctx); dead != 1 {
-		t.Fatalf("dead letters: %d", dead)
-	}
+	// Once its visibility runs out, a job past its attempts is a dead
+	// letter, never delivered again.
+	testwait.For(t, "a to become a dead letter", func() bool {
+		if third, _ := q.Receive(ctx, 10, time.Minute); len(third) != 0 {
+			t.Fatalf("a job past its attempts was delivered: %+v", third)
+		}
+		_, dead, _ := q.Counts(ctx)
+		return dead == 1
+	})
 }

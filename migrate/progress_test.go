@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/imgorigin/imgorigin/internal/testwait"
 	"github.com/imgorigin/imgorigin/storage/disk"
 )
 
@@ -33,7 +34,9 @@ func TestProgressAndMetrics(t *testing.T) {
 	done := make(chan struct{})
 	go func() { ReportProgress(ctx, r.state, r.queue, m, 20*time.Millisecond, log); close(done) }()
 	r.run(t, WorkerConfig{Concurrency: 2, Metrics: m, DeleteOriginals: true})
-	time.Sleep(60 * time.Millisecond) // a report after the last job
+	testwait.For(t, "a report after the last job", func() bool {
+		return testutil.ToFloat64(m.progress.WithLabelValues("done")) == 18
+	})
 	cancel()
 	<-done
 

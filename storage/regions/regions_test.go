@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/imgorigin/imgorigin/internal/testwait"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/disk"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
@@ -124,15 +125,8 @@ func TestAStoreDownFailsOnlyItsKeysFastAndRecovers(t *testing.T) {
 		t.Fatalf("the other store: %v", err)
 	}
 	region.Start()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testwait.For(t, "the store's keys to answer once it is back", func() bool {
 		_, err := r.Head(ctx, "far-"+hex)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the store is back but its keys still fail: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return err == nil
+	})
 }
