@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/internal/testwait"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
@@ -100,18 +101,16 @@ func TestContainerImage(t *testing.T) {
 		"-e", "IMGORIGIN_SERVICE_KEYS="+serviceKey,
 		image, "serve", "--store", "s3://"+bucket+"?path_style=true&endpoint="+storagetest.S3Endpoint(t), "--drain-delay", "1s")
 
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		out, err := podman("exec", name, "imgorigin", "health")
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
+	t.Cleanup(func() {
+		if t.Failed() {
 			logs, _ := podman("logs", name)
-			t.Fatalf("imgorigin health in the container: %v %s\n%s", err, out, logs)
+			t.Logf("the container's log:\n%s", logs)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	})
+	testwait.Within(t, 30*time.Second, "imgorigin health in the container", func() bool {
+		_, err := podman("exec", name, "imgorigin", "health")
+		return err == nil
+	})
 	if _, err := podman("healthcheck", "run", name); err != nil {
 		t.Errorf("the image's HEALTHCHECK fails: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/internal/testwait"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
@@ -26,18 +27,13 @@ func TestHealthFollowsTheStore(t *testing.T) {
 	}
 	waitFor := func(what string, ok bool) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			out, err := health()
-			if (err == nil) == ok {
-				t.Logf("%s: %s", what, strings.TrimSpace(out))
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: health still says %q (%v)", what, out, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		var out string
+		testwait.For(t, what, func() bool {
+			var err error
+			out, err = health()
+			return (err == nil) == ok
+		})
+		t.Logf("%s: %s", what, strings.TrimSpace(out))
 	}
 	waitFor("store up", true)
 	proxy.Down()
@@ -104,7 +100,7 @@ func TestRequestIDs(t *testing.T) {
 	// reach the log a moment after the client has it.
 	wants := []string{"request app-req-0001", "request " + made, "request app-req-0002", "resizer app-req-0002"}
 	var lines map[string]int
-	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	testwait.For(t, "the last access line", func() bool {
 		lines = map[string]int{}
 		for _, line := range strings.Split(s.logs(), "\n") {
 			var rec struct {
@@ -115,10 +111,8 @@ func TestRequestIDs(t *testing.T) {
 				lines[rec.Msg+" "+rec.RequestID]++
 			}
 		}
-		if lines[wants[len(wants)-1]] > 0 && lines["request app-req-0002"] > 0 || time.Now().After(deadline) {
-			break
-		}
-	}
+		return lines[wants[len(wants)-1]] > 0 && lines["request app-req-0002"] > 0
+	})
 	for _, want := range wants {
 		if lines[want] != 1 {
 			t.Errorf("log lines %q: %d, want 1 (all: %v)", want, lines[want], lines)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/internal/testwait"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/regions"
 	s3store "github.com/imgorigin/imgorigin/storage/s3"
@@ -132,32 +133,22 @@ func TestRegionalFleet(t *testing.T) {
 
 	// Readiness follows the region's own store: tokyo's instance leaves
 	// rotation, frankfurt's stays in and only shows tokyo's store down.
-	time.Sleep(time.Second)
-	if a, _ := httpGet("http://" + fleet["tokyo"].Admin + "/readyz"); a.status != 503 {
-		t.Errorf("tokyo's instance with its store down: /readyz %d, want 503", a.status)
-	}
+	waitReady(t, fleet["tokyo"], 503)
 	if a, _ := httpGet("http://" + fra.Admin + "/readyz"); a.status != 200 {
 		t.Errorf("frankfurt's instance with tokyo's store down: /readyz %d %s, want 200", a.status, a.body)
 	}
-	if up := metric(t, fra, `imgorigin_dependency_up{check="store:tokyo"}`); up != 0 {
-		t.Errorf("frankfurt's imgorigin_dependency_up for tokyo = %v, want 0", up)
-	}
+	testwait.For(t, "frankfurt's imgorigin_dependency_up for tokyo to be 0", func() bool {
+		return metric(t, fra, `imgorigin_dependency_up{check="store:tokyo"}`) == 0
+	})
 
 	// Tokyo comes back: its keys are served again within seconds.
 	s3["tokyo"].Start()
 	back := time.Now()
-	deadline := back.Add(10 * time.Second)
-	for {
+	testwait.For(t, "tokyo's key to be served once tokyo is back", func() bool {
 		status, _, _, _ := fetchWidth(fra.URL + "/" + notYet + "?w=320")
-		if status == 200 {
-			t.Logf("tokyo back: its key served again after %v", time.Since(back).Round(time.Millisecond))
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tokyo is back, its key still answers %d", status)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return status == 200
+	})
+	t.Logf("tokyo back: its key served again after %v", time.Since(back).Round(time.Millisecond))
 }
 
 // jwtClaims decodes a JWT's payload (the signature is checked elsewhere).
