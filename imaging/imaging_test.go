@@ -3,8 +3,14 @@ package imaging_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +18,7 @@ import (
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/internal/testnode"
 )
 
 func TestMain(m *testing.M) { testimage.Main(m) }
@@ -513,5 +520,105 @@ func TestLimitsCountDecodedPixels(t *testing.T) {
 	huge := imaging.Header{Format: imaging.JPEG, Width: 29000, Height: 29000, Pages: 1, Orientation: 1}
 	if err := lim.Check(huge, 1, 8); !errors.Is(err, imaging.ErrTooLarge) {
 		t.Errorf("841 MP declared, 13 MP decoded: %v, want ErrTooLarge (the declared bound)", err)
+	}
+}
+
+// ThumbHash is a port: clients decode what it makes with the reference
+// implementation, so it must make the same bytes as the reference's
+// encoder (the npm thumbhash package, run by node) for opaque photos,
+// alpha, portrait and landscape, and degenerate sizes.
+func TestThumbHashMatchesTheReference(t *testing.T) {
+	type sample struct {
+		w, h int
+		rgba []byte
+	}
+	rgbaOf := func(img *vips.ImageRef) sample {
+		if err := img.Cast(vips.BandFormatUchar); err != nil {
+			t.Fatal(err)
+		}
+		if !img.HasAlpha() {
+			if err := img.AddAlpha(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, err := img.ToBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sample{img.Width(), img.Height(), b}
+	}
+	var samples []sample
+	for _, size := range [][2]int{{100, 75}, {37, 100}, {100, 1}, {1, 1}, {64, 64}} {
+		photo := testimage.Photo(t, size[0], size[1])
+		samples = append(samples, rgbaOf(photo))
+		photo.Close()
+	}
+	// Alpha: the photo fading out from left to right.
+	photo := testimage.Photo(t, 90, 60)
+	alpha, err := vips.XYZ(90, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alpha.ExtractBand(0, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := alpha.Linear1(255.0/90, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := alpha.Cast(vips.BandFormatUchar); err != nil {
+		t.Fatal(err)
+	}
+	if err := photo.BandJoin(alpha); err != nil {
+		t.Fatal(err)
+	}
+	samples = append(samples, rgbaOf(photo))
+	photo.Close()
+	alpha.Close()
+
+	dir := t.TempDir()
+	var args []string
+	for i, s := range samples {
+		if len(s.rgba) != s.w*s.h*4 {
+			t.Fatalf("sample %d: %d bytes for %dx%d RGBA", i, len(s.rgba), s.w, s.h)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("%d.rgba", i))
+		if err := os.WriteFile(path, s.rgba, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, fmt.Sprintf("%dx%d:%s", s.w, s.h, path))
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command("node", append([]string{testnode.Script(t, filepath.Join("testdata", "thumbhash.mjs"))}, args...)...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, stderr.String())
+	}
+	want := strings.Fields(string(out))
+	if len(want) != len(samples) {
+		t.Fatalf("the reference printed %d hashes for %d images", len(want), len(samples))
+	}
+	// The constants must match exactly, each varying factor to within one
+	// step of its 4 bits: V8's cos and Go's differ in the last bit, and a
+	// factor that should be 0 (on the alpha ramp, every vertical one) lands
+	// on either side of a rounding boundary.
+	for i, s := range samples {
+		got := imaging.ThumbHash(s.w, s.h, s.rgba)
+		ref, _ := base64.StdEncoding.DecodeString(want[i])
+		header := 5
+		if ref[2]&0x80 != 0 { // has alpha: one byte more of constants
+			header = 6
+		}
+		ok := len(got) == len(ref) && bytes.Equal(got[:header], ref[:header])
+		for j := header; ok && j < len(ref); j++ {
+			for _, shift := range []uint{0, 4} {
+				if d := int(got[j]>>shift&15) - int(ref[j]>>shift&15); d < -1 || d > 1 {
+					ok = false
+				}
+			}
+		}
+		if !ok {
+			t.Errorf("%dx%d: ThumbHash %s, the reference %s", s.w, s.h, base64.StdEncoding.EncodeToString(got), want[i])
+		}
 	}
 }

@@ -43,7 +43,9 @@ type Result struct {
 	Bytes  int64  `json:"bytes"`
 	Format string `json:"format"`
 	SHA256 string `json:"sha256"` // of the stored original
-	// Data is the stored original (for placeholders); nil when unchanged.
+	// Data is the converted original's bytes, always set by Prepare (also
+	// when Save then finds it stored already): for placeholders, checksums
+	// and the store.
 	Data []byte `json:"-"`
 	// Existed reports that the same upload was already stored: nothing was written.
 	Existed bool `json:"-"`
