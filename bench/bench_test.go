@@ -5,14 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/storage"
+	"github.com/imgorigin/imgorigin/storage/disk"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
@@ -128,8 +134,40 @@ func TestMigrateScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := rep.Migrate
-	if m == nil || m.Photos != 30 || m.PhotosPerSecond <= 0 || m.CPUSecondsPhoto <= 0 || m.CostPerMillion <= 0 || len(m.RSSQuartilesMB) != 4 {
+	if m == nil || m.Photos != 30 || len(m.RSSQuartilesMB) != 4 {
 		t.Fatalf("migrate result %+v", m)
+	}
+	// The figures follow from one another as the report says they do.
+	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+	if !near(m.PhotosPerSecond, 30/m.Seconds) || !near(m.PerCore, m.PhotosPerSecond/float64(runtime.NumCPU())) ||
+		!near(m.CostPerMillion, m.CPUSecondsPhoto*1e6/3600*SpotVCPUHour) || m.CPUSecondsPhoto <= 0 {
+		t.Errorf("migrate figures disagree: %+v", m)
+	}
+	if slices.Min(m.RSSQuartilesMB) <= 0 {
+		t.Errorf("RSS at 25, 50, 75 and 100 %% of the run: %v", m.RSSQuartilesMB)
+	}
+	// Every legacy photo became one WebP original, capped at 2560 px.
+	migrated, err := disk.New(filepath.Join(cfg.DataDir, "migrate", "migrated"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := migrated.List(context.Background(), "", "", 100)
+	if err != nil || len(page.Items) != 30 {
+		t.Fatalf("the destination holds %d objects (%v), want 30", len(page.Items), err)
+	}
+	for _, it := range page.Items {
+		obj, err := migrated.Get(context.Background(), it.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := storage.ReadAll(obj, 64<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := imaging.Probe(b)
+		if err != nil || h.Format != imaging.WebP || max(h.Width, h.Height) > 2560 {
+			t.Fatalf("%s: %+v, %v; want a WebP of at most 2560 px", it.Key, h, err)
+		}
 	}
 }
 

@@ -350,7 +350,9 @@ func TestDuplicateDelivery(t *testing.T) {
 	dst, _ := disk.New(t.TempDir())
 	originals := legacy(t, src, 2, 5)
 	r := newRig(t, src, dst, engines[0])
-	Plan(context.Background(), src, r.layout, r.state, r.queue)
+	if _, err := Plan(context.Background(), src, r.layout, r.state, r.queue); err != nil {
+		t.Fatal(err)
+	}
 	ds, err := r.queue.Receive(context.Background(), 10, time.Minute)
 	if err != nil || len(ds) != 2 {
 		t.Fatalf("receive: %d, %v", len(ds), err)
@@ -413,7 +415,9 @@ func TestSlowDownStorm(t *testing.T) {
 	src := &slowStore{Store: base}
 	src.left.Store(25)
 	r := newRig(t, src, dst, engines[1])
-	Plan(context.Background(), src, r.layout, r.state, r.queue)
+	if _, err := Plan(context.Background(), src, r.layout, r.state, r.queue); err != nil {
+		t.Fatal(err)
+	}
 	r.run(t, WorkerConfig{Concurrency: 4})
 	if src.hits.Load() != 25 {
 		t.Fatalf("the storm hit %d calls, want 25", src.hits.Load())
@@ -455,16 +459,22 @@ func TestQueueRedeliversAndDeadLetters(t *testing.T) {
 	defer st.Close()
 	q := st.Queue(2)
 	ctx := context.Background()
-	q.Send(ctx, []Job{{Group: "a"}, {Group: "b"}})
-	q.Send(ctx, []Job{{Group: "a"}}) // the same group again: still one job
-	first, _ := q.Receive(ctx, 10, 50*time.Millisecond)
-	if len(first) != 2 {
-		t.Fatalf("received %d jobs, want 2", len(first))
+	if err := q.Send(ctx, []Job{{Group: "a"}, {Group: "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Send(ctx, []Job{{Group: "a"}}); err != nil { // the same group again: still one job
+		t.Fatal(err)
+	}
+	first, err := q.Receive(ctx, 10, 50*time.Millisecond)
+	if err != nil || len(first) != 2 {
+		t.Fatalf("received %d jobs, %v; want 2", len(first), err)
 	}
 	if again, _ := q.Receive(ctx, 10, time.Minute); len(again) != 0 {
 		t.Fatalf("invisible jobs delivered again: %d", len(again))
 	}
-	q.Ack(ctx, first[1]) // b is done
+	if err := q.Ack(ctx, first[1]); err != nil { // b is done
+		t.Fatal(err)
+	}
 	var second []Delivery
 	testwait.For(t, "a's visibility to run out", func() bool {
 		second, _ = q.Receive(ctx, 10, 50*time.Millisecond)
