@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,17 +82,8 @@ type attacker struct {
 
 // rssMB reads the server's resident memory from its Prometheus metrics.
 func (a *attacker) rssMB() float64 {
-	resp, err := a.client.Get(a.cfg.AdminURL + "/metrics")
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
-			f, _ := strconv.ParseFloat(v, 64)
-			return f / (1 << 20)
-		}
+	if v, ok := sample(scrapeMetrics(a.client, a.cfg.AdminURL+"/metrics"), "process_resident_memory_bytes"); ok {
+		return v / (1 << 20)
 	}
 	return -1
 }

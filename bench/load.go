@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -135,24 +134,19 @@ func scrape(client *http.Client, admin string) map[string]float64 {
 	if admin == "" {
 		return nil
 	}
-	resp, err := client.Get(admin + "/metrics")
-	if err != nil {
+	families := scrapeMetrics(client, admin+"/metrics")
+	if families == nil {
 		return nil
 	}
-	defer resp.Body.Close()
-	want := map[string]string{
-		"imgorigin_resizer_store_gets_total":                                     "store_gets",
-		`imgorigin_resizer_cache_requests_total{cache="variant",result="hit"}`:   "variant_hit",
-		`imgorigin_resizer_cache_requests_total{cache="variant",result="miss"}`:  "variant_miss",
-		`imgorigin_resizer_cache_requests_total{cache="original",result="hit"}`:  "original_hit",
-		`imgorigin_resizer_cache_requests_total{cache="original",result="miss"}`: "original_miss",
-	}
 	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		name, val, ok := strings.Cut(sc.Text(), " ")
-		if k, hit := want[name]; ok && hit {
-			out[k], _ = strconv.ParseFloat(val, 64)
+	if v, ok := sample(families, "imgorigin_resizer_store_gets_total"); ok {
+		out["store_gets"] = v
+	}
+	for _, cache := range []string{"variant", "original"} {
+		for _, result := range []string{"hit", "miss"} {
+			if v, ok := sample(families, "imgorigin_resizer_cache_requests_total", "cache", cache, "result", result); ok {
+				out[cache+"_"+result] = v
+			}
 		}
 	}
 	return out
