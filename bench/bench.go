@@ -339,7 +339,7 @@ func inProcess(ctx context.Context, sc scenario, workers int, st resizer.Origina
 	if err != nil {
 		return "", "", nil, nil, err
 	}
-	srv.Handle("/", rz)
+	srv.Handle("GET /", rz) // as the resizer and serve roles mount it
 	up.Register(srv)
 	if err := srv.Listen(); err != nil {
 		return "", "", nil, nil, err

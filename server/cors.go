@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/go-chi/chi/v5"
 )
 
 // CORS for browsers on other origins: uploads with fetch, images drawn on a
@@ -15,7 +17,7 @@ import (
 type cors struct {
 	origins []string // allowed origins; nil: CORS off
 	any     bool     // "*": every origin, alike
-	mux     *http.ServeMux
+	mux     *chi.Mux
 	next    http.Handler
 }
 
@@ -25,7 +27,7 @@ const (
 	corsMaxAge        = "3600" // an hour; Chromium caps it at two
 )
 
-func newCORS(origins []string, mux *http.ServeMux, next http.Handler) *cors {
+func newCORS(origins []string, mux *chi.Mux, next http.Handler) *cors {
 	c := &cors{mux: mux, next: next}
 	for _, o := range origins {
 		if o = strings.TrimSpace(o); o == "*" {
@@ -73,7 +75,7 @@ func (c *cors) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (c *cors) options(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("Cache-Control", "no-store")
-	methods := c.methods(r)
+	methods := methodsOf(c.mux, r.URL.Path)
 	if len(methods) == 0 {
 		http.Error(w, "404 Not Found: no such resource", http.StatusNotFound)
 		return
@@ -111,37 +113,6 @@ func (c *cors) options(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Access-Control-Allow-Headers", corsAllowHeaders)
 	hd.Set("Access-Control-Max-Age", corsMaxAge)
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// methods lists what the route owning r's path serves, asking the mux
-// itself: of the patterns that match the path under some method, the most
-// specific ("POST /v1/uploads", not the images' catch-all "GET /").
-func (c *cors) methods(r *http.Request) []string {
-	var out []string
-	best := -1
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		_, pattern := c.mux.Handler(probe)
-		if pattern == "" {
-			continue
-		}
-		path := pattern
-		if _, p, ok := strings.Cut(pattern, " "); ok {
-			path = p
-		}
-		switch {
-		case len(path) > best:
-			best, out = len(path), nil
-		case len(path) < best:
-			continue
-		}
-		out = append(out, m)
-		if m == http.MethodGet {
-			out = append(out, http.MethodHead)
-		}
-	}
-	return out
 }
 
 func containsFold(list, name string) bool {

@@ -1,19 +1,50 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
 // routes like the real roles': images on GET /, uploads on POST.
 func corsHandler(origins ...string) http.Handler {
-	mux := http.NewServeMux()
+	s := &Server{mux: newRouter()}
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
-	mux.Handle("GET /", ok)
-	mux.Handle("POST /v1/uploads", ok)
-	mux.Handle("POST /v1/upload-tokens", ok)
-	return newCORS(origins, mux, mux)
+	s.Handle("GET /", ok)
+	s.Handle("POST /v1/uploads", ok)
+	s.Handle("POST /v1/upload-tokens", ok)
+	return newCORS(origins, s.mux, s.mux)
+}
+
+// The router's own answers are errors like any other, never cached: a 405
+// for a URL that GET serves must not be kept by a CDN.
+func TestRouterAnswersAreNeverCached(t *testing.T) {
+	h := corsHandler()
+	for _, c := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"POST", "/some-image", 405, "GET, HEAD"},
+		{"DELETE", "/v1/uploads", 405, "POST"},
+		{"GET", "/v1/uploads", 200, ""}, // the images' catch-all: a key named v1/uploads
+		{"HEAD", "/some-image", 200, ""},
+		{"PUT", "/v1/upload-tokens", 405, "POST"},
+	} {
+		w := call(h, c.method, c.path)
+		if w.Code != c.status || w.Header().Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d Allow %q; want %d %q", c.method, c.path, w.Code, w.Header().Get("Allow"), c.status, c.allow)
+		}
+		if c.status >= 400 && (w.Header().Get("Cache-Control") != "no-store" || !strings.HasPrefix(w.Body.String(), fmt.Sprint(c.status))) {
+			t.Errorf("%s %s: Cache-Control %q, body %q; want no-store and a reason", c.method, c.path, w.Header().Get("Cache-Control"), w.Body)
+		}
+	}
+	empty := &Server{mux: newRouter()}
+	if w := call(empty.mux, "GET", "/nothing"); w.Code != 404 || w.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("no route: %d, Cache-Control %q", w.Code, w.Header().Get("Cache-Control"))
+	}
 }
 
 func call(h http.Handler, method, path string, header ...string) *httptest.ResponseRecorder {

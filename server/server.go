@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/net/netutil"
@@ -108,7 +110,7 @@ type Server struct {
 	public   *http.Server
 	admin    *http.Server
 	ready    atomic.Bool
-	mux      *http.ServeMux
+	mux      *chi.Mux
 	lns      []net.Listener
 	checks   *checks
 	Registry *prometheus.Registry
@@ -121,27 +123,46 @@ func New(cfg Config, handler http.Handler, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, log: log, Registry: prometheus.NewRegistry()}
 	s.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	s.checks = newChecks(cfg, s.Registry)
-	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux = newRouter()
+	s.mux.Get("/healthz", s.healthz)
+	s.mux.Get("/readyz", s.readyz)
 	if handler != nil {
-		s.mux.Handle("/", handler)
+		s.mux.Handle("/*", handler)
 	}
 	s.public = &http.Server{Addr: cfg.Addr, Handler: requestIDs(accessLog(log, newCORS(cfg.CORSOrigins, s.mux, s.mux))), IdleTimeout: cfg.IdleTimeout,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout}
 	if cfg.AdminAddr != "" {
-		amux := http.NewServeMux()
-		amux.HandleFunc("GET /healthz", s.healthz)
-		amux.HandleFunc("GET /readyz", s.readyz)
-		amux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+		amux := newRouter()
+		amux.Get("/healthz", s.healthz)
+		amux.Get("/readyz", s.readyz)
+		amux.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
 		s.admin = &http.Server{Addr: cfg.AdminAddr, Handler: amux, ReadHeaderTimeout: adminReadTimeout,
 			ReadTimeout: adminReadTimeout, WriteTimeout: adminWriteTimeout, IdleTimeout: cfg.IdleTimeout}
 	}
 	return s
 }
 
-// Handle adds a route to the public listener, before Run.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+// Handle adds a route to the public listener, before Run. pattern is
+// "METHOD /path" or "/path" (every method); a path ending in "/" takes
+// everything below it; GET routes answer HEAD too.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "", pattern
+	}
+	if strings.HasSuffix(path, "/") {
+		path += "*"
+	}
+	switch method {
+	case "":
+		s.mux.Handle(path, h)
+	case http.MethodGet:
+		s.mux.Method(http.MethodHead, path, h)
+		fallthrough
+	default:
+		s.mux.Method(method, path, h)
+	}
+}
 
 // AddCheck makes readiness depend on c, before Run.
 func (s *Server) AddCheck(c Check) { s.checks.add(c) }

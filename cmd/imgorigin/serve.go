@@ -183,7 +183,7 @@ func serve(role string, args []string) error {
 		if err != nil {
 			return err
 		}
-		srv.Handle("GET /", rz) // and HEAD; the mux answers other methods 405
+		srv.Handle("GET /", rz) // and HEAD; other methods get the router's 405, never cached
 	}
 	var deferred *migrate.Worker
 	if role != "resizer" {
