@@ -151,9 +151,10 @@ func ValidateKey(key string) error {
 	return nil
 }
 
+// truncate shortens a key for an error message, never inside a character.
 func truncate(s string) string {
 	if len(s) > 64 {
-		return s[:64] + "..."
+		return strings.ToValidUTF8(s[:64], "") + "..."
 	}
 	return s
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -76,21 +74,21 @@ func (f *uploaderFlags) keys(data, addr string, dev bool, log *slog.Logger) (*to
 	var older []token.Key
 	if signing == "" && dev {
 		signing = filepath.Join(data, "keys", "signing-key.pem")
-		if created, err := createKeyFile(signing, f.tokenAlg); err != nil {
+		if created, err := token.CreateKeyFile(signing, f.tokenAlg); err != nil {
 			return nil, nil, err
 		} else if created {
 			log.Warn("created a development token signing key", "path", signing, "alg", f.tokenAlg)
 		}
 		// Earlier versions' development key (a hex Ed25519 seed) keeps
 		// verifying what it signed.
-		if k, err := loadKey(filepath.Join(data, "keys", "signing-key")); err == nil {
+		if k, err := token.LoadKeyFile(filepath.Join(data, "keys", "signing-key")); err == nil {
 			older = append(older, k)
 		}
 	}
 	if signing == "" {
 		return nil, nil, fmt.Errorf("--signing-key-file is required: the uploader signs tokens with it (make one with `imgorigin keys generate`)")
 	}
-	cur, err := loadKey(signing)
+	cur, err := token.LoadKeyFile(signing)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -98,7 +96,7 @@ func (f *uploaderFlags) keys(data, addr string, dev bool, log *slog.Logger) (*to
 		return nil, nil, fmt.Errorf("the signing key %s is %s, but --token-alg is %s", signing, cur.Alg, f.tokenAlg)
 	}
 	for _, p := range splitList(f.oldKeyFiles) {
-		k, err := loadKey(p)
+		k, err := token.LoadKeyFile(p)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -133,49 +131,6 @@ func (f *uploaderFlags) keys(data, addr string, dev bool, log *slog.Logger) (*to
 	return ks, service, nil
 }
 
-// loadKey reads a PEM private key, or the hex Ed25519 seed earlier versions wrote.
-func loadKey(path string) (token.Key, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return token.Key{}, fmt.Errorf("signing key: %w", err)
-	}
-	if bytes.Contains(b, []byte("-----BEGIN")) {
-		k, err := token.ParsePrivateKeyPEM(b)
-		if err != nil {
-			return token.Key{}, fmt.Errorf("signing key %s: %w", path, err)
-		}
-		return k, nil
-	}
-	seed, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil {
-		return token.Key{}, fmt.Errorf("signing key %s: neither PEM nor a hex seed", path)
-	}
-	return token.NewKey(seed)
-}
-
-// createKeyFile writes a new alg key as PEM at path unless a file is there.
-func createKeyFile(path, alg string) (bool, error) {
-	_, b, err := newKeyPEM(alg)
-	if err != nil {
-		return false, err
-	}
-	err = secrets.WriteNew(path, b)
-	if errors.Is(err, fs.ErrExist) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-// newKeyPEM generates an alg signing key and its PEM.
-func newKeyPEM(alg string) (token.Key, []byte, error) {
-	k, err := token.GenerateKey(alg)
-	if err != nil {
-		return token.Key{}, nil, err
-	}
-	b, err := k.PrivateKeyPEM()
-	return k, b, err
-}
-
 // keysCmd is `imgorigin keys generate`: a new token signing key as PEM.
 func keysCmd(args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "generate" {
@@ -187,7 +142,7 @@ func keysCmd(args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	k, b, err := newKeyPEM(*alg)
+	k, b, err := token.GenerateKeyPEM(*alg)
 	if err != nil {
 		return err
 	}
