@@ -37,7 +37,8 @@ const Reserved = ".imgorigin"
 
 // Store is a storage.Store on a local directory.
 type Store struct {
-	objects string // DIR: the file for key K is objects/K
+	top     string // DIR, which holds all of the below
+	objects string // DIR (or DIR/o): the file for key K is objects/K
 	meta    string // sidecars: meta/K
 	tmp     string // temporary files, renamed into place
 	// reserved is the first key segment that names the store's own files
@@ -59,7 +60,7 @@ func New(dir string) (*Store, error) {
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return nil, fmt.Errorf("disk store: %w", err)
 	}
-	s := &Store{objects: abs, meta: filepath.Join(abs, Reserved, "meta"), tmp: filepath.Join(abs, Reserved, "tmp"), reserved: Reserved,
+	s := &Store{top: abs, objects: abs, meta: filepath.Join(abs, Reserved, "meta"), tmp: filepath.Join(abs, Reserved, "tmp"), reserved: Reserved,
 		dirs: newDirCache(), gate: newGate(maxCalls)}
 	if isLegacyLayout(abs) {
 		s.objects, s.meta, s.tmp, s.reserved = filepath.Join(abs, "o"), filepath.Join(abs, "m"), filepath.Join(abs, "tmp"), ""
@@ -298,10 +299,10 @@ func (s *Store) put(key string, data []byte, contentType string) (storage.Info, 
 		return storage.Info{}, err
 	}
 	defer os.Remove(metaTmp)
-	if err := renameInto(metaTmp, s.metaPath(key)); err != nil {
+	if err := s.renameInto(metaTmp, s.metaPath(key)); err != nil {
 		return storage.Info{}, err
 	}
-	if err := renameInto(tmp, s.objectPath(key)); err != nil {
+	if err := s.renameInto(tmp, s.objectPath(key)); err != nil {
 		return storage.Info{}, err
 	}
 	// The rename keeps the file's size and mtime: what it holds is what the
@@ -341,20 +342,25 @@ func (s *Store) writeTemp(data []byte) (string, error) {
 // tempPrefix starts the names of temporary files.
 const tempPrefix = "put-"
 
-// renameInto moves a temporary file to path and makes the new entry durable.
-func renameInto(tmp, path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("disk store: %w (is a prefix of the key already an object?)", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+// renameInto moves a temporary file to path and makes the new entry
+// durable; through os.Root, so that a key under a link to elsewhere writes
+// nothing outside the directory.
+func (s *Store) renameInto(tmp, path string) error {
+	root, err := os.OpenRoot(s.top)
+	if err != nil {
 		return fmt.Errorf("disk store: %w", err)
 	}
-	return syncDir(filepath.Dir(path))
-}
-
-// syncDir makes a rename durable: without it a crash can forget the new entry.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+	defer root.Close()
+	from, _ := filepath.Rel(s.top, tmp)
+	to, _ := filepath.Rel(s.top, path)
+	if err := root.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return fmt.Errorf("disk store: %w (is a prefix of the key already an object?)", err)
+	}
+	if err := root.Rename(from, to); err != nil {
+		return fmt.Errorf("disk store: %w", err)
+	}
+	// Without a sync of the directory a crash can forget the new entry.
+	d, err := root.Open(filepath.Dir(to))
 	if err != nil {
 		return err
 	}
@@ -362,8 +368,6 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// Delete removes the object and its sidecar; through os.Root, so that a key
-// under a link deletes nothing outside the directory.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := s.validate(key); err != nil {
 		return err

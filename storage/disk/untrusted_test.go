@@ -162,3 +162,20 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A key under a link to elsewhere writes nothing there: Put goes through
+// os.Root like reads do.
+func TestPutWritesNothingOutsideTheDirectory(t *testing.T) {
+	dir, outside := t.TempDir(), t.TempDir()
+	must(t, os.Symlink(outside, filepath.Join(dir, "out")))
+	st, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(t.Context(), "out/x.webp", []byte("x"), "image/webp"); err == nil {
+		t.Fatal("Put under a link out of the directory succeeded")
+	}
+	if left, _ := os.ReadDir(outside); len(left) != 0 {
+		t.Fatalf("Put wrote %v outside the directory", left)
+	}
+}
