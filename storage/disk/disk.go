@@ -156,32 +156,38 @@ func (s *Store) open(key string) (*os.File, storage.Info, error) {
 	}
 	defer root.Close()
 	name := filepath.FromSlash(key)
-	lst, err := root.Lstat(name)
-	if err != nil {
-		return nil, storage.Info{}, keyError(err, key)
-	}
-	if !lst.Mode().IsRegular() {
-		return nil, storage.Info{}, fmt.Errorf("%w: %s is not a regular file", storage.ErrNotFound, key)
-	}
-	// O_NONBLOCK: a FIFO swapped in after the Lstat opens at once instead of
-	// waiting for a writer; regular files ignore it.
-	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, storage.Info{}, keyError(err, key)
-	}
-	st, err := f.Stat()
-	if err == nil && (!st.Mode().IsRegular() || !os.SameFile(st, lst)) {
-		err = fmt.Errorf("%w: %s changed while it was opened", storage.ErrNotFound, key)
-	}
-	var info storage.Info
-	if err == nil {
-		info, err = s.describeOpen(key, f, st)
-	}
-	if err != nil {
+	// A writer renaming a new version into place between the Lstat and the
+	// open makes them disagree: look again. A name that keeps changing is
+	// not served.
+	for range 3 {
+		lst, err := root.Lstat(name)
+		if err != nil {
+			return nil, storage.Info{}, keyError(err, key)
+		}
+		if !lst.Mode().IsRegular() {
+			return nil, storage.Info{}, fmt.Errorf("%w: %s is not a regular file", storage.ErrNotFound, key)
+		}
+		// O_NONBLOCK: a FIFO swapped in after the Lstat opens at once
+		// instead of waiting for a writer; regular files ignore it.
+		f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			return nil, storage.Info{}, keyError(err, key)
+		}
+		st, err := f.Stat()
+		if err == nil && st.Mode().IsRegular() && os.SameFile(st, lst) {
+			info, err := s.describeOpen(key, f, st)
+			if err != nil {
+				f.Close()
+				return nil, storage.Info{}, err
+			}
+			return f, info, nil
+		}
 		f.Close()
-		return nil, storage.Info{}, err
+		if err != nil {
+			return nil, storage.Info{}, keyError(err, key)
+		}
 	}
-	return f, info, nil
+	return nil, storage.Info{}, fmt.Errorf("%w: %s kept changing while it was opened", storage.ErrNotFound, key)
 }
 
 // describeOpen describes the open file f; a file without a matching sidecar
