@@ -453,16 +453,22 @@ func TestRenderStopsWhenItsContextIsDone(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := imaging.Transform{Width: 2048}
-	start := time.Now()
-	if _, err := imaging.Render(context.Background(), src, h, tr, webp(), imaging.DefaultLimits()); err != nil {
-		t.Fatal(err)
+	timeWhole := func() time.Duration {
+		start := time.Now()
+		if _, err := imaging.Render(context.Background(), src, h, tr, webp(), imaging.DefaultLimits()); err != nil {
+			t.Fatal(err)
+		}
+		return time.Since(start)
 	}
-	whole := time.Since(start)
+	whole := timeWhole()
 	ctx, cancel := context.WithTimeout(context.Background(), whole/10)
 	defer cancel()
-	start = time.Now()
+	start := time.Now()
 	_, err = imaging.Render(ctx, src, h, tr, webp(), imaging.DefaultLimits())
 	stopped := time.Since(start)
+	// Other tests share the machine: a whole render timed on both sides of
+	// the stopped one measures what the machine does meanwhile.
+	whole = max(whole, timeWhole())
 	t.Logf("whole render %v; with a deadline of %v it stopped after %v: %v", whole.Round(time.Millisecond), (whole / 10).Round(time.Millisecond), stopped.Round(time.Millisecond), err)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Render past its deadline = %v, want context.DeadlineExceeded", err)
