@@ -139,3 +139,25 @@ func TestBlurAndLossless(t *testing.T) {
 		t.Errorf("unsigned lossless at 800 px: %d %s", resp.StatusCode, body)
 	}
 }
+
+// A clip box taller (or wider) than the original is no reason to shrink it:
+// fitting inside it never enlarges, so an app's full-screen box gets the
+// resolution it asked for.
+func TestUnsignedClipBoxesLargerThanTheOriginalOnOneSide(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.AnySizeUnsigned = true })
+	photo := testimage.Photo(t, 1680, 1050)
+	f.put("p", testimage.JPEG(t, photo))
+	photo.Close()
+	for _, c := range []struct {
+		path string
+		w, h int
+	}{
+		{"/p?w=390&h=844&fit=max&dpr=2", 780, 488},
+		{"/p?w=780&h=1688&fit=clip", 780, 488},
+		{"/p?w=780&h=1688&fit=crop", 485, 1050}, // a crop box still shrinks to fit
+	} {
+		if w, h, _ := f.size(c.path); w != c.w || h != c.h {
+			t.Errorf("%s: %dx%d, want %dx%d", c.path, w, h, c.w, c.h)
+		}
+	}
+}

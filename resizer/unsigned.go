@@ -89,9 +89,11 @@ func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options
 	if o.Fit == imaging.FitClip && !o.Upscale && (o.Width == 0 || o.Width >= sw) && (o.Height == 0 || o.Height >= sh) {
 		o.Width, o.Height = 0, 0
 	}
-	if !signed && o.Width > 0 && o.Height > 0 && (o.Width > sw || o.Height > sh) {
+	if !signed && o.Fit != imaging.FitClip && o.Width > 0 && o.Height > 0 && (o.Width > sw || o.Height > sh) {
 		// Never past the original's pixels without a signature: the box
 		// shrinks to fit in the original, its aspect ratio kept, as crop does.
+		// Not a clip box: fitting inside it never enlarges (a full-screen
+		// 780x1688 box shows a 1680x1050 original at 780x488, not 485x303).
 		f := math.Min(float64(sw)/float64(o.Width), float64(sh)/float64(o.Height))
 		o.Width, o.Height = scaleSide(o.Width, f), scaleSide(o.Height, f)
 	}
