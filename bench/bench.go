@@ -4,6 +4,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,10 @@ type Config struct {
 	S3Endpoint        string
 	RemoteRTT         time.Duration
 	RegionsRemoteKeys int
+	// ViewsPhotos is how many originals the views scenario asks a srcset of
+	// (0: all), ViewsShield how many views of the shield mix it adds.
+	ViewsPhotos int
+	ViewsShield int
 }
 
 // Scenarios are the names --scenario accepts, in run order.
@@ -209,8 +214,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 	}
 	all := scenarios()
 	for _, s := range cfg.Scenarios {
-		if _, ok := all[s]; !ok && s != "migrate" && s != "regions" {
-			return nil, fmt.Errorf("unknown scenario %q (known: %s, migrate, regions)", s, strings.Join(Scenarios, ", "))
+		if _, ok := all[s]; !ok && s != "migrate" && s != "regions" && s != "views" {
+			return nil, fmt.Errorf("unknown scenario %q (known: %s, migrate, regions, views)", s, strings.Join(Scenarios, ", "))
 		}
 	}
 	rep := &Report{Started: time.Now().UTC(), Config: cfg}
@@ -274,6 +279,21 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 				return nil, fmt.Errorf("migrate: %w", err)
 			}
 			rep.Migrate = m
+			continue
+		}
+		if name == "views" {
+			if cfg.URL != "" {
+				return nil, errors.New("views: runs in-process only")
+			}
+			keys := tgt.keys
+			if cfg.ViewsPhotos > 0 {
+				keys = keys[:min(cfg.ViewsPhotos, len(keys))]
+			}
+			v, err := runViews(ctx, st, keys, tgt.zipfKeys, cmp.Or(cfg.ViewsShield, 60), log)
+			if err != nil {
+				return nil, err
+			}
+			rep.Views = v
 			continue
 		}
 		if name == "regions" {

@@ -198,3 +198,32 @@ func TestRegionsScenario(t *testing.T) {
 		t.Errorf("the originals cache hides nothing: uncached %+v, cached %+v", sizes, cached)
 	}
 }
+
+// The views scenario measures what browsers ask of a default resizer: bytes
+// a view and butteraugli's distance to a lossless rendition, per format and
+// size class, over a srcset and the shield mix.
+func TestViewsScenario(t *testing.T) {
+	cfg := Config{DataDir: t.TempDir(), Scenarios: []string{"views"}, ViewsPhotos: 1, ViewsShield: 3}
+	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := rep.Views
+	if v == nil || v.SrcsetBytes <= 0 || v.ShieldPerView <= 0 {
+		t.Fatalf("views report %+v", v)
+	}
+	views, srcset := 0, 0
+	for _, r := range v.Rows {
+		views += r.Views
+		if r.Set == "srcset" {
+			srcset += r.Views
+		}
+		// WebP q80 of a photo is visibly but not grossly off a lossless one.
+		if r.Distance <= 0.5 || r.Distance >= 8 || r.BytesPerView <= 0 || r.P50ms <= 0 || r.P99ms < r.P50ms {
+			t.Errorf("row %+v", r)
+		}
+	}
+	if views != 3+3 || srcset != 3 {
+		t.Fatalf("%d views (%d of the srcset), want 6 (3)", views, srcset)
+	}
+}

@@ -63,6 +63,7 @@ type Report struct {
 	} `json:"corpus"`
 	Results []Result       `json:"results"`
 	Migrate *MigrateResult `json:"migrate,omitempty"`
+	Views   *ViewsReport   `json:"views,omitempty"`
 }
 
 // WriteJSON writes the results as the issue's JSON: one object per scenario
@@ -77,6 +78,12 @@ func (r *Report) WriteJSON(path string) error {
 			Scenario string `json:"scenario"`
 			*MigrateResult
 		}{"migrate", r.Migrate})
+	}
+	if r.Views != nil {
+		rows = append(rows, struct {
+			Scenario string `json:"scenario"`
+			*ViewsReport
+		}{"views", r.Views})
 	}
 	b, err := json.MarshalIndent(rows, "", "  ")
 	if err != nil {
@@ -115,6 +122,14 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	if m := r.Migrate; m != nil {
 		fmt.Fprintf(w, "\n## Migration\n\n%d legacy photos (%.1f MP sources, 5 thumbnails each) migrated disk to disk in %.1f s: %.1f photos/s, %.1f per core; %.3f CPU s a photo, so $%.2f per million photos at $%.4f a spot vCPU-hour (c7g class; Graviton assumed as fast per core as this machine). RSS at 25/50/75/100 %% of the run: %.0f MB.\n",
 			m.Photos, m.SourceMegapixels, m.Seconds, m.PhotosPerSecond, m.PerCore, m.CPUSecondsPhoto, m.CostPerMillion, SpotVCPUHour, m.RSSQuartilesMB)
+	}
+	if v := r.Views; v != nil {
+		fmt.Fprintf(w, "\n## What a view costs\n\nA default resizer (no variant cache) asked with `auto=format` and `Accept: %s`: each original at 320, 640 and 1080 px (srcset), and %d views of the shield mix. Distance: butteraugli against the same URL rendered lossless (PNG); below 1 is invisible.\n\n", v.Accept, v.ShieldViews)
+		fmt.Fprintln(w, "| set | format | long edge | views | bytes / view | butteraugli | p50 ms | p99 ms |\n|---|---|---|---:|---:|---:|---:|---:|")
+		for _, x := range v.Rows {
+			fmt.Fprintf(w, "| %s | %s | %s | %d | %.0f | %.2f | %.1f | %.1f |\n", x.Set, x.Format, x.Size, x.Views, x.BytesPerView, x.Distance, x.P50ms, x.P99ms)
+		}
+		fmt.Fprintf(w, "\nsrcset: %d bytes in all, butteraugli %.2f mean; shield mix: %.0f bytes a view, butteraugli %.2f mean.\n", v.SrcsetBytes, v.SrcsetDistance, v.ShieldPerView, v.ShieldDistance)
 	}
 	for _, x := range r.Results {
 		if a := x.Aborted; a != nil {

@@ -29,6 +29,8 @@ if [ "$what" = test ]; then
   command -v node >/dev/null || need+=(nodejs npm)
   # Debian's PyJWT, for the system python3 (not any other python on PATH).
   [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || need+=(python3 python3-jwt python3-cryptography)
+  # The perceptual distance the views benchmark measures bytes against.
+  command -v butteraugli >/dev/null || need+=(butteraugli)
   # A real browser for the CORS, srcset and upload test.
   [ -x /usr/bin/chromium ] || need+=(chromium)
   # Containers without a Docker engine: the image and Kubernetes manifest tests.
