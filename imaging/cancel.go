@@ -20,6 +20,9 @@ func whenDone(ctx context.Context, img *vips.ImageRef) (stop func()) {
 		return func() {}
 	}
 	p := vipsImage(img)
+	if p == nil {
+		return func() {}
+	}
 	done := make(chan struct{})
 	exited := make(chan struct{})
 	go func() {
@@ -33,8 +36,13 @@ func whenDone(ctx context.Context, img *vips.ImageRef) (stop func()) {
 	return func() { close(done); <-exited }
 }
 
-// vipsImage is the C image behind img. govips keeps it unexported and has
-// no kill of its own; reading the field is all that is done with it.
+// vipsImage is the C image behind img, or nil if govips no longer keeps it
+// where v2.18 does. govips keeps it unexported and has no kill of its own;
+// reading the field is all that is done with it.
 func vipsImage(img *vips.ImageRef) *C.VipsImage {
-	return (*C.VipsImage)(reflect.ValueOf(img).Elem().FieldByName("image").UnsafePointer())
+	f := reflect.ValueOf(img).Elem().FieldByName("image")
+	if !f.IsValid() || f.Kind() != reflect.Pointer {
+		return nil
+	}
+	return (*C.VipsImage)(f.UnsafePointer())
 }
