@@ -289,7 +289,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 			if cfg.ViewsPhotos > 0 {
 				keys = keys[:min(cfg.ViewsPhotos, len(keys))]
 			}
-			v, err := runViews(ctx, st, keys, tgt.zipfKeys, cmp.Or(cfg.ViewsShield, 60), log)
+			v, err := runViews(ctx, st, in, keys, tgt.zipfKeys, cmp.Or(cfg.ViewsShield, 60), log)
 			if err != nil {
 				return nil, err
 			}
@@ -332,10 +332,9 @@ func newIngester(st ingest.Store) (*ingest.Ingester, error) {
 	return ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("imgorigin-bench-key-secret")})
 }
 
-// inProcess starts the embedded server for one scenario: the resizer cached as
-// the scenario says, and the uploader; it returns the base and admin URLs, the
-// upload tokens (one per worker) and a stop function.
-func inProcess(ctx context.Context, sc scenario, workers int, st resizer.Originals, in *ingest.Ingester, log *slog.Logger) (base, admin string, tokens []string, stop func(), err error) {
+// scenarioResizer is the resizer a scenario measures: any size unsigned,
+// cached as the scenario says.
+func scenarioResizer(sc scenario) resizer.Config {
 	rcfg := resizer.DefaultConfig()
 	rcfg.AnySizeUnsigned = true
 	rcfg.Concurrency = runtime.NumCPU()
@@ -345,6 +344,13 @@ func inProcess(ctx context.Context, sc scenario, workers int, st resizer.Origina
 	if !sc.variantCache {
 		rcfg.VariantCacheBytes = 0
 	}
+	return rcfg
+}
+
+// inProcess starts the embedded server: a resizer of rcfg, and the uploader;
+// it returns the base and admin URLs, the upload tokens (one per worker) and
+// a stop function.
+func inProcess(ctx context.Context, rcfg resizer.Config, workers int, st resizer.Originals, in *ingest.Ingester, log *slog.Logger) (base, admin string, tokens []string, stop func(), err error) {
 	srv := server.New(server.Config{Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0"}, nil, slog.New(slog.DiscardHandler))
 	rz, err := resizer.New(st, rcfg, log, srv.Registry)
 	if err != nil {
@@ -392,7 +398,7 @@ func runScenario(ctx context.Context, cfg Config, sc scenario, st resizer.Origin
 	if base == "" {
 		var stop func()
 		var err error
-		if base, admin, t.tokens, stop, err = inProcess(ctx, sc, cfg.Concurrency, st, in, log); err != nil {
+		if base, admin, t.tokens, stop, err = inProcess(ctx, scenarioResizer(sc), cfg.Concurrency, st, in, log); err != nil {
 			return Result{}, err
 		}
 		defer stop()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -18,8 +19,8 @@ import (
 
 	"github.com/davidbyttow/govips/v2/vips"
 
+	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/resizer"
-	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/sign"
 )
 
@@ -59,30 +60,20 @@ var benchSignKey = []byte("imgorigin-bench-sign-key")
 // shield views of the shield mix (each a butteraugli comparison, about a
 // second at 1080 px). Each answer is compared with the same
 // URL rendered lossless (a signed fm=png) by butteraugli.
-func runViews(ctx context.Context, st resizer.Originals, keys, zipfKeys []string, shield int, log *slog.Logger) (*ViewsReport, error) {
+func runViews(ctx context.Context, st resizer.Originals, in *ingest.Ingester, keys, zipfKeys []string, shield int, log *slog.Logger) (*ViewsReport, error) {
 	if _, err := exec.LookPath("butteraugli"); err != nil {
 		return nil, fmt.Errorf("views: the butteraugli command is needed (Debian's butteraugli package; make test installs it): %w", err)
 	}
-	rcfg := resizer.DefaultConfig()
-	rcfg.VariantCacheBytes = 0 // every view rendered, as a CDN's origin sees it
-	// Signed requests are not put on the size ladder: without it the
-	// lossless reference has the geometry of the view it is compared with.
-	rcfg.AnySizeUnsigned = true
+	// Every view rendered (no variant cache), as a CDN's origin sees it; any
+	// size unsigned, as signed requests are not put on the size ladder: the
+	// lossless reference then has the geometry of the view it is compared with.
+	rcfg := scenarioResizer(scenario{originalCache: true})
 	rcfg.SignKeys = [][]byte{benchSignKey}
-	srv := server.New(server.Config{Addr: "127.0.0.1:0"}, nil, slog.New(slog.DiscardHandler))
-	rz, err := resizer.New(st, rcfg, log, srv.Registry)
+	base, _, _, stop, err := inProcess(ctx, rcfg, 0, st, in, log)
 	if err != nil {
 		return nil, err
 	}
-	srv.Handle("GET /", rz)
-	if err := srv.Listen(); err != nil {
-		return nil, err
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(sctx) }()
-	defer func() { cancel(); <-done }()
-	base := "http://" + srv.Addr()
+	defer stop()
 	dir, err := os.MkdirTemp("", "imgorigin-views")
 	if err != nil {
 		return nil, err
@@ -133,37 +124,26 @@ func runViews(ctx context.Context, st resizer.Originals, keys, zipfKeys []string
 	}
 
 	rep := &ViewsReport{Accept: viewsAccept, ShieldViews: shield}
-	totals := map[string]*[3]float64{} // set: bytes, distance sum, views
-	for _, k := range slices.SortedFunc(func(yield func([3]string) bool) {
-		for k := range groups {
-			if !yield(k) {
-				return
-			}
-		}
-	}, func(a, b [3]string) int { return strings.Compare(strings.Join(a[:], "|"), strings.Join(b[:], "|")) }) {
+	var bytes, dist, n [2]float64 // srcset, shield
+	for _, k := range slices.SortedFunc(maps.Keys(groups), func(a, b [3]string) int { return slices.Compare(a[:], b[:]) }) {
 		ss := groups[k]
 		row := ViewsRow{Set: k[0], Format: k[1], Size: k[2], Views: len(ss)}
-		var ms []float64
-		tot := totals[k[0]]
-		if tot == nil {
-			tot = &[3]float64{}
-			totals[k[0]] = tot
+		set := 0
+		if k[0] == "shield" {
+			set = 1
 		}
+		var ms []float64
 		for _, s := range ss {
 			row.BytesPerView += float64(s.bytes) / float64(len(ss))
 			row.Distance += s.distance / float64(len(ss))
 			ms = append(ms, s.ms)
-			tot[0], tot[1], tot[2] = tot[0]+float64(s.bytes), tot[1]+s.distance, tot[2]+1
+			bytes[set], dist[set], n[set] = bytes[set]+float64(s.bytes), dist[set]+s.distance, n[set]+1
 		}
 		row.P50ms, row.P99ms = percentile(ms, 50), percentile(ms, 99)
 		rep.Rows = append(rep.Rows, row)
 	}
-	if t := totals["srcset"]; t != nil {
-		rep.SrcsetBytes, rep.SrcsetDistance = int64(t[0]), t[1]/t[2]
-	}
-	if t := totals["shield"]; t != nil {
-		rep.ShieldPerView, rep.ShieldDistance = t[0]/t[2], t[1]/t[2]
-	}
+	rep.SrcsetBytes, rep.SrcsetDistance = int64(bytes[0]), dist[0]/max(n[0], 1)
+	rep.ShieldPerView, rep.ShieldDistance = bytes[1]/max(n[1], 1), dist[1]/max(n[1], 1)
 	return rep, nil
 }
 

@@ -84,7 +84,7 @@ func DefaultLimits() Limits {
 func (l Limits) Check(h Header, frames, shrink int) error {
 	frames, shrink = max(frames, 1), max(shrink, 1)
 	declared := int64(h.Width) * int64(h.Height)
-	decoded := int64(ceilDiv(h.Width, shrink)) * int64(ceilDiv(h.Height, shrink)) * int64(frames)
+	decoded := decodedPixels(h, frames, shrink)
 	switch {
 	case h.Width > l.MaxDimension || h.Height > l.MaxDimension:
 		return fmt.Errorf("%w: %dx%d is over the %d px side limit", ErrTooLarge, h.Width, h.Height, l.MaxDimension)

@@ -96,15 +96,11 @@ const maxCoord = 10_000_000
 // Once ctx is done the work stops at the next tile libvips computes (or
 // libwebp's next progress report) with ctx's error.
 func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, lim Limits) (Output, error) {
-	animated := keepsAnimation(h, e.Format)
-	frames := 1
-	if animated {
-		frames = h.Pages
-	}
-	if err := lim.Check(h, frames, LoadShrink(h, t)); err != nil {
+	frames, shrink := decodes(h, t, e.Format)
+	if err := lim.Check(h, frames, shrink); err != nil {
 		return Output{}, err
 	}
-	img, err := thumbnail(src, h, t, animated)
+	img, err := thumbnail(src, h, t, frames > 1)
 	if err != nil {
 		return Output{}, err
 	}
@@ -121,20 +117,26 @@ func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, 
 	return out, err
 }
 
-// keepsAnimation reports whether rendering h as out keeps every frame: only
-// animated GIF or WebP into WebP.
-func keepsAnimation(h Header, out Format) bool {
-	return h.Pages > 1 && out == WebP && (h.Format == GIF || h.Format == WebP)
+// decodes is what rendering h with t as out decodes: how many frames (all
+// of an animated GIF or WebP kept as WebP, else the first) and the factor
+// each side shrinks by on load.
+func decodes(h Header, t Transform, out Format) (frames, shrink int) {
+	frames = 1
+	if h.Pages > 1 && out == WebP && (h.Format == GIF || h.Format == WebP) {
+		frames = h.Pages
+	}
+	return frames, LoadShrink(h, t)
 }
 
 // DecodedPixels is how many pixels rendering h with t as out decodes:
 // every kept frame, each shrunk on load where the format allows.
 func DecodedPixels(h Header, t Transform, out Format) int64 {
-	frames, s := 1, LoadShrink(h, t)
-	if keepsAnimation(h, out) {
-		frames = h.Pages
-	}
-	return int64(ceilDiv(h.Width, s)) * int64(ceilDiv(h.Height, s)) * int64(frames)
+	frames, shrink := decodes(h, t, out)
+	return decodedPixels(h, frames, shrink)
+}
+
+func decodedPixels(h Header, frames, shrink int) int64 {
+	return int64(ceilDiv(h.Width, shrink)) * int64(ceilDiv(h.Height, shrink)) * int64(frames)
 }
 
 // DecodeWeight is what decoding one pixel of h costs, in pixels of baseline

@@ -77,7 +77,7 @@ func (c *cors) options(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "no-store")
 	methods := methodsOf(c.mux, r.URL.Path)
 	if len(methods) == 0 {
-		http.Error(w, "404 Not Found: no such resource", http.StatusNotFound)
+		routeError(w, http.StatusNotFound, "no such resource")
 		return
 	}
 	allow := strings.Join(append(methods, http.MethodOptions), ", ")
@@ -99,7 +99,7 @@ func (c *cors) options(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "403 Forbidden: origin "+truncate(origin)+" is not allowed (--cors-origins)", http.StatusForbidden)
 		return
 	case !slices.Contains(methods, asked):
-		http.Error(w, "405 Method Not Allowed: "+truncate(asked)+" is not allowed here; allowed: "+allow, http.StatusMethodNotAllowed)
+		routeError(w, http.StatusMethodNotAllowed, truncate(asked)+" is not allowed here; allowed: "+allow)
 		return
 	}
 	for _, h := range strings.Split(r.Header.Get("Access-Control-Request-Headers"), ",") {

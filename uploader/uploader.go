@@ -191,15 +191,15 @@ func duplicateName(b []byte) (string, bool) {
 		if err != nil || !ok {
 			return "", false
 		}
-		if folded := strings.ToLower(name); seen[folded] {
+		folded := strings.ToLower(name)
+		if seen[folded] {
 			return name, true
-		} else {
-			seen[folded] = true
 		}
+		seen[folded] = true
 		if t, err := dec.Token(); err != nil {
 			return "", false
 		} else if _, nested := t.(json.Delim); nested {
-			return "", false
+			return "", false // only flat objects are read here
 		}
 	}
 	return "", false

@@ -20,7 +20,6 @@ import (
 	"github.com/imgorigin/imgorigin/internal/secrets"
 	"github.com/imgorigin/imgorigin/migrate"
 	"github.com/imgorigin/imgorigin/storage"
-	"github.com/imgorigin/imgorigin/storage/disk"
 	"github.com/imgorigin/imgorigin/storage/storeurl"
 	"github.com/imgorigin/imgorigin/token"
 	"github.com/imgorigin/imgorigin/uploader"
@@ -180,15 +179,17 @@ func (f *uploaderFlags) pendingURL(data string) string {
 // short by a crash left behind; a Put in flight elsewhere is younger than
 // debrisAge. It runs once at start, before any upload.
 func cleanDebris(st storage.Store, log *slog.Logger) {
-	d, ok := st.(*disk.Store)
+	c, ok := st.(interface {
+		Clean(context.Context, time.Duration) (int, error)
+	})
 	if !ok {
-		return
+		return // S3: a PUT is whole or absent
 	}
-	n, err := d.Clean(context.Background(), debrisAge)
+	n, err := c.Clean(context.Background(), debrisAge)
 	if err != nil {
-		log.Warn("cleaning the store's temporary files", "dir", d.Dir(), "err", err)
+		log.Warn("cleaning the store's temporary files", "err", err)
 	} else if n > 0 {
-		log.Info("removed what interrupted writes left in the store", "dir", d.Dir(), "files", n)
+		log.Info("removed what interrupted writes left in the store", "files", n)
 	}
 }
 

@@ -68,9 +68,6 @@ func New(dir string) (*Store, error) {
 	return s, nil
 }
 
-// Dir is the directory objects are files in.
-func (s *Store) Dir() string { return s.objects }
-
 // isLegacyLayout is true for a directory holding exactly o/, m/ and tmp/.
 func isLegacyLayout(dir string) bool {
 	entries, err := os.ReadDir(dir)
