@@ -273,7 +273,7 @@ func TestMetadataIsStripped(t *testing.T) {
 		t.Fatalf("test input lacks the metadata it should carry: %v", in.GetFields())
 	}
 	h, _ := imaging.Probe(src)
-	for _, enc := range []imaging.Encoding{webp(), jpeg(), png()} {
+	for _, enc := range []imaging.Encoding{webp(), jpeg(), png(), avif()} {
 		out, err := imaging.Render(context.Background(), src, h, imaging.Transform{Width: 200}, enc, imaging.DefaultLimits())
 		if err != nil {
 			t.Fatal(err)
@@ -349,11 +349,51 @@ func TestEncodeFormats(t *testing.T) {
 	if len(lo.Bytes) >= len(hi.Bytes) {
 		t.Fatalf("quality has no effect: q30 %d bytes, q95 %d bytes", len(lo.Bytes), len(hi.Bytes))
 	}
+	// AVIF's effort reaches the encoder, 0 included (govips would send none).
+	sizes := map[int]int{}
+	for _, effort := range []int{0, 4} {
+		out, err := imaging.Render(context.Background(), src, h, imaging.Transform{Width: 300}, imaging.Encoding{Format: imaging.AVIF, Quality: 60, Effort: effort}, imaging.DefaultLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes[effort] = len(out.Bytes)
+	}
+	if sizes[0] == sizes[4] {
+		t.Errorf("AVIF at effort 0 and 4 are both %d bytes: the effort is not applied", sizes[0])
+	}
+}
+
+// One q looks about alike in every format: the map rises with q, keeps its
+// ends, and gives AVIF less and JPEG less than WebP's q where measured.
+func TestEncoderQuality(t *testing.T) {
+	for _, f := range []imaging.Format{imaging.AVIF, imaging.JPEG, imaging.WebP, imaging.PNG} {
+		prev := 0
+		for q := 1; q <= 100; q++ {
+			got := imaging.EncoderQuality(f, q, 640)
+			if got < prev || got < 1 || got > 100 {
+				t.Fatalf("%s: q=%d maps to %d after %d", f, q, got, prev)
+			}
+			prev = got
+		}
+		if imaging.EncoderQuality(f, 100, 1080) != 100 || imaging.EncoderQuality(f, 1, 640) != 1 {
+			t.Errorf("%s: the ends move", f)
+		}
+	}
+	for _, c := range []struct {
+		f             imaging.Format
+		q, edge, want int
+	}{{imaging.AVIF, 80, 640, 62}, {imaging.AVIF, 78, 640, 60}, {imaging.AVIF, 80, 320, 70}, {imaging.AVIF, 80, 1080, 58},
+		{imaging.JPEG, 80, 1080, 75}, {imaging.WebP, 80, 320, 80}, {imaging.AVIF, 0, 640, 1}} {
+		if got := imaging.EncoderQuality(c.f, c.q, c.edge); got != c.want {
+			t.Errorf("%s q=%d at %d px: %d, want %d", c.f, c.q, c.edge, got, c.want)
+		}
+	}
 }
 
 func webp() imaging.Encoding { return imaging.Encoding{Format: imaging.WebP, Quality: 80, Effort: 4} }
 func jpeg() imaging.Encoding { return imaging.Encoding{Format: imaging.JPEG, Quality: 90} }
 func png() imaging.Encoding  { return imaging.Encoding{Format: imaging.PNG, Effort: 1} }
+func avif() imaging.Encoding { return imaging.Encoding{Format: imaging.AVIF, Quality: 60} }
 
 func decode(t *testing.T, b []byte) *vips.ImageRef {
 	t.Helper()

@@ -368,7 +368,7 @@ func encode(img *vips.ImageRef, e Encoding) (Output, error) {
 	case PNG:
 		b, _, err = img.ExportPng(&vips.PngExportParams{StripMetadata: true, Compression: e.Effort, Filter: vips.PngFilterAll})
 	case AVIF:
-		b, _, err = img.ExportAvif(&vips.AvifExportParams{StripMetadata: true, Quality: e.Quality, Effort: e.Effort, Bitdepth: 8, Lossless: e.Lossless})
+		b, err = exportAVIF(img, e.Quality, e.Effort, e.Lossless)
 	default:
 		return Output{}, fmt.Errorf("%w: cannot encode %q", ErrUnsupported, e.Format)
 	}

@@ -35,6 +35,7 @@ http {
   scgi_temp_path {{dir}}/scgi;
   proxy_cache_path {{dir}}/cache levels=1:2 keys_zone=img:1m max_size=100m inactive=1h use_temp_path=off;
   map $http_accept $img_accept {
+    ~image/avif image/avif;
     ~image/webp image/webp;
     default     image/jpeg;
   }
@@ -128,9 +129,12 @@ func TestBehindARealHTTPCache(t *testing.T) {
 		t.Fatalf("second request: %s, want HIT", st)
 	}
 
-	// auto=format: one entry per negotiated format, each then a HIT with its own type.
+	// auto=format: one entry per negotiated format (AVIF, WebP, JPEG), each
+	// then a HIT with its own type and its own ETag.
+	etags := map[string]string{}
 	for _, c := range []struct{ accept, want string }{
-		{"image/avif,image/webp,image/apng,*/*", "image/webp"},
+		{"image/avif,image/webp,image/apng,*/*", "image/avif"},
+		{"image/webp,*/*", "image/webp"},
 		{"image/png,image/*;q=0.8", "image/jpeg"},
 	} {
 		resp, st := get("/p?w=640&auto=format", c.accept)
@@ -141,6 +145,10 @@ func TestBehindARealHTTPCache(t *testing.T) {
 		if st != "HIT" || resp.Header.Get("Content-Type") != c.want {
 			t.Errorf("auto=format %q again: %s %s, want HIT %s", c.accept, st, resp.Header.Get("Content-Type"), c.want)
 		}
+		etags[resp.Header.Get("ETag")] = c.want
+	}
+	if len(etags) != 3 {
+		t.Errorf("AVIF, WebP and JPEG answers share ETags: %v", etags)
 	}
 
 	// 5xx is not cached: both requests reach the origin.

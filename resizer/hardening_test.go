@@ -38,14 +38,19 @@ func (f *fixture) size(path string, header ...string) (w, h int, contentType str
 
 // The most expensive URLs a stranger could build before: an upscaled 4096²
 // AVIF at q=100 took 4-7 s of a core. Without a signature nothing upscales,
-// slow encoders are kept to small outputs, and q is capped.
+// slow encoders (PNG, lossless) are kept to small outputs, and q is capped.
 func TestUnsignedRequestsHaveACostCeiling(t *testing.T) {
-	f := newFixture(t, func(c *Config) { c.AutoAVIF = true })
+	f := newFixture(t, nil)
 	f.put("p", testimage.JPEG(t, testimage.Photo(t, 1600, 1200)))
 
-	resp, body := f.get("/p?w=2048&h=2048&dpr=2&fit=scale&fm=avif&q=100")
-	if resp.StatusCode != 400 || !strings.Contains(string(body), "signed URL") {
-		t.Errorf("unsigned huge AVIF: %d %s, want 400 asking for a signature", resp.StatusCode, body)
+	for _, p := range []string{"/p?w=2048&h=2048&dpr=2&fit=scale&fm=png", "/p?w=1080&fm=webp&lossless=1", "/p?w=1080&fm=avif&lossless=1"} {
+		if resp, body := f.get(p); resp.StatusCode != 400 || !strings.Contains(string(body), "signed URL") {
+			t.Errorf("unsigned %s: %d %s, want 400 asking for a signature", p, resp.StatusCode, body)
+		}
+	}
+	// Lossy AVIF at effort 0 costs about what WebP does: any size, not enlarged.
+	if w, h, ct := f.size("/p?w=2048&h=2048&dpr=2&fit=scale&fm=avif&q=100"); ct != "image/avif" || w != 1200 || h != 1200 {
+		t.Errorf("unsigned large AVIF: %dx%d %s, want 1200x1200 image/avif (the box shrunk into the original)", w, h, ct)
 	}
 	for _, fit := range []string{"scale", "fill", "crop", "clip", "max"} {
 		if w, h, _ := f.size("/p?w=2048&h=2048&dpr=2&fm=webp&fit=" + fit); w > 1600 || h > 1200 {
@@ -55,12 +60,11 @@ func TestUnsignedRequestsHaveACostCeiling(t *testing.T) {
 	if w, h, _ := f.size("/p?w=1000&h=1000&fit=scale&fm=webp&s=" + url.QueryEscape(sign.Sign([]byte("current-signing-key!"), "/p", url.Values{"w": {"1000"}, "h": {"1000"}, "fit": {"scale"}, "fm": {"webp"}}))); w != 1000 || h != 1000 {
 		t.Errorf("signed fit=scale: %dx%d, want 1000x1000 (signatures may upscale)", w, h)
 	}
-	// auto=format may pick AVIF for small outputs only; above, WebP.
-	if _, _, ct := f.size("/p?w=320&auto=format", "Accept", "image/avif,image/webp"); ct != "image/avif" {
-		t.Errorf("auto=format at 320 px: %s, want image/avif", ct)
-	}
-	if _, _, ct := f.size("/p?w=1080&auto=format", "Accept", "image/avif,image/webp"); ct != "image/webp" {
-		t.Errorf("auto=format at 1080 px: %s, want image/webp (AVIF is too slow there unsigned)", ct)
+	// auto=format picks AVIF at every size for browsers that take it.
+	for _, w := range []string{"320", "1080"} {
+		if _, _, ct := f.size("/p?w="+w+"&auto=format", "Accept", "image/avif,image/webp"); ct != "image/avif" {
+			t.Errorf("auto=format at %s px: %s, want image/avif", w, ct)
+		}
 	}
 	if _, _, ct := f.size("/p?w=320&fm=png"); ct != "image/png" {
 		t.Errorf("small PNG: %s", ct)

@@ -72,10 +72,12 @@ type Config struct {
 	StaleIfError         time.Duration
 	// ErrorCacheControl of 4xx answers. Default one minute. 5xx are no-store.
 	ErrorCacheControl string
-	// Quality when the request gives no q. Default 80.
+	// Quality when the request gives no q, on WebP's scale (each format's
+	// encoder gets imaging.EncoderQuality of it). Default 80.
 	Quality int
-	// AutoAVIF lets auto=format choose AVIF. Off by default: AVIF encodes
-	// several times slower than WebP, which breaks the 100 ms budget.
+	// AutoAVIF lets auto=format choose AVIF for clients that accept it. On
+	// by default: at effort 0 AVIF encodes about as fast as WebP (1080 px:
+	// 51-62 ms against 53-59 ms a render here) for about a third fewer bytes.
 	AutoAVIF bool
 	// StoreTimeout bounds one read of the store, retries included: a store
 	// that is down or stalled costs a fast 503, not the whole Deadline.
@@ -93,10 +95,11 @@ type UnsignedLimits struct {
 	// MaxSide bounds width and height after dpr; larger asks are scaled down
 	// to fit (aspect kept). Default 2560, the long edge of stored originals.
 	MaxSide int
-	// MaxSlowPixels bounds the output of AVIF and PNG, whose encoders cost
-	// 10-40x WebP's on photos (AVIF at 2560x1920: 4 s on one core; at 640x480:
-	// 27 ms). Above it auto=format picks WebP and fm=avif|png is refused.
-	// Default 640x640.
+	// MaxSlowPixels bounds the output of PNG and lossless WebP or AVIF, whose
+	// encoders cost 10-40x lossy WebP's on photos (lossless AVIF at
+	// 4096x4096: 1.4 s). Above it fm=png and lossless are refused. Lossy AVIF
+	// is not slow: at effort 0 a 2560 px render takes 125 ms against WebP's
+	// 97 ms. Default 640x640.
 	MaxSlowPixels int
 	// MaxDecodePixels bounds what an unsigned request may have decoded, in
 	// pixels of baseline JPEG: after shrink-on-load for JPEG (a 48 MP photo
@@ -138,6 +141,7 @@ func DefaultConfig() Config {
 		CacheControl:       "public, max-age=31536000, immutable",
 		ErrorCacheControl:  "public, max-age=60",
 		Quality:            80,
+		AutoAVIF:           true,
 		StoreTimeout:       3 * time.Second,
 		Unsigned: UnsignedLimits{MaxSide: 2560, MaxSlowPixels: 640 * 640, MaxDecodePixels: 4096 * 3072, MaxQuality: 90, QualityStep: 5,
 			VariantsPerOriginal: 1000, VariantWindow: time.Hour},
@@ -391,8 +395,13 @@ func (h *Handler) notModified(w http.ResponseWriter, etag string, opts Options) 
 	return nil
 }
 
+// renditionVersion changes every ETag when the same URL starts to render
+// other bytes (encoder settings, the quality map), so that caches holding
+// the old bytes do not revalidate them as current.
+const renditionVersion = "2"
+
 func variantETag(origETag string, opts Options) string {
-	sum := sha256.Sum256([]byte(origETag + "\x00" + opts.String()))
+	sum := sha256.Sum256([]byte(renditionVersion + "\x00" + origETag + "\x00" + opts.String()))
 	return `"` + hex.EncodeToString(sum[:16]) + `"`
 }
 
@@ -467,6 +476,8 @@ func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options)
 	if enc.Quality == 0 {
 		enc.Quality = h.cfg.Quality
 	}
+	sw, sh := o.header.Upright()
+	enc.Quality = imaging.EncoderQuality(enc.Format, enc.Quality, outputLongEdge(opts, sw, sh))
 	tr := imaging.Transform{Width: opts.Width, Height: opts.Height, Fit: opts.Fit, Gravity: opts.Gravity, FocalX: opts.FocalX, FocalY: opts.FocalY,
 		Background: opts.Background, Upscale: opts.Upscale, Blur: float64(opts.Blur) / blurScale}
 	enc.Effort = Effort(enc.Format, opts.Width, opts.Height)
@@ -519,7 +530,10 @@ func Effort(f imaging.Format, w, h int) int {
 		}
 		return 0
 	case imaging.AVIF:
-		return 2
+		// Effort 0 (libaom's fastest): at 1080 px 51-62 ms a render against
+		// 300-1700 ms at effort 2-4, for 0-12 % more bytes at the same
+		// butteraugli distance (bench/results/quality-map.md).
+		return 0
 	case imaging.PNG:
 		return 4
 	}

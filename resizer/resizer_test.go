@@ -338,8 +338,12 @@ func TestCachingHeadersConditionalAndHead(t *testing.T) {
 	}
 	// auto=format: Vary: Accept, and the format follows Accept.
 	resp, _ = f.get("/p?w=320&auto=format", "Accept", "image/avif,image/webp,*/*")
-	if resp.Header.Get("Vary") != "Accept" || resp.Header.Get("Content-Type") != "image/webp" {
-		t.Errorf("auto=format with WebP accepted: Vary %q, %s", resp.Header.Get("Vary"), resp.Header.Get("Content-Type"))
+	if resp.Header.Get("Vary") != "Accept" || resp.Header.Get("Content-Type") != "image/avif" {
+		t.Errorf("auto=format with AVIF accepted: Vary %q, %s", resp.Header.Get("Vary"), resp.Header.Get("Content-Type"))
+	}
+	resp, _ = f.get("/p?w=320&auto=format", "Accept", "image/webp,*/*")
+	if resp.Header.Get("Content-Type") != "image/webp" {
+		t.Errorf("auto=format with WebP accepted: %s", resp.Header.Get("Content-Type"))
 	}
 	resp, _ = f.get("/p?w=320&auto=format", "Accept", "image/*")
 	if resp.Header.Get("Content-Type") != "image/jpeg" {

@@ -108,7 +108,7 @@ func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options
 	case o.Lossless:
 		o.Quality = 0 // lossless ignores q
 	}
-	slow := out == imaging.AVIF || out == imaging.PNG || o.Lossless
+	slow := out == imaging.PNG || o.Lossless
 	if !signed && slow && outputPixels(o, sw, sh) > c.Unsigned.MaxSlowPixels {
 		side := int(math.Sqrt(float64(c.Unsigned.MaxSlowPixels)))
 		switch {
@@ -149,7 +149,26 @@ func enlarges(o Options, sw, sh int) bool {
 // outputPixels is an upper bound of the output's pixels: the box (fill pads
 // to it), never more than the original.
 func outputPixels(o Options, sw, sh int) int {
-	w, h := o.Width, o.Height
+	w, h := outputBox(o, sw, sh)
+	if o.Fit.Pads() {
+		return w * h
+	}
+	return min(w*h, sw*sh)
+}
+
+// outputLongEdge is about the long edge of the output: the box's, never
+// more than the original's unless enlarged.
+func outputLongEdge(o Options, sw, sh int) int {
+	w, h := outputBox(o, sw, sh)
+	if !o.Upscale && !o.Fit.Pads() {
+		return min(max(w, h), max(sw, sh))
+	}
+	return max(w, h)
+}
+
+// outputBox is the box asked, a missing side following the original's aspect.
+func outputBox(o Options, sw, sh int) (w, h int) {
+	w, h = o.Width, o.Height
 	switch {
 	case w == 0 && h == 0:
 		w, h = sw, sh
@@ -158,8 +177,5 @@ func outputPixels(o Options, sw, sh int) int {
 	case h == 0:
 		h = max(1, sh*w/sw)
 	}
-	if o.Fit.Pads() {
-		return w * h
-	}
-	return min(w*h, sw*sh)
+	return w, h
 }

@@ -62,7 +62,7 @@ func (f *resizerFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.StaleIfError, "stale-if-error", 0, "add stale-if-error to 200s (0: off)")
 	fs.StringVar(&c.ErrorCacheControl, "error-cache-control", c.ErrorCacheControl, "Cache-Control of 4xx answers (5xx are always no-store)")
 	fs.IntVar(&c.Quality, "quality", c.Quality, "output quality when the request has no q")
-	fs.BoolVar(&c.AutoAVIF, "auto-avif", false, "let auto=format choose AVIF (slow to encode)")
+	fs.BoolVar(&c.AutoAVIF, "auto-avif", c.AutoAVIF, "let auto=format choose AVIF for clients that accept it (--auto-avif=false: WebP at most)")
 }
 
 func (f *resizerFlags) config() (resizer.Config, error) {
