@@ -54,7 +54,7 @@ type Config struct {
 }
 
 // Scenarios are the names --scenario accepts, in run order.
-var Scenarios = []string{"cold", "cold-1080", "warm-original", "hot", "zipf", "shield", "edges", "upload", "upload-12mp", "upload-12mp-c32"}
+var Scenarios = []string{"cold", "cold-1080", "cold-browser", "cold-1080-browser", "warm-original", "hot", "zipf", "shield", "edges", "upload", "upload-12mp", "upload-12mp-c32"}
 
 // zipfPhotos is how many photos the zipf scenario draws from.
 const zipfPhotos = 300
@@ -163,6 +163,16 @@ func scenarios() map[string]scenario {
 			next: func(_ *rand.Rand, t *target, _, i int) request {
 				return get(fmt.Sprintf("/%s?w=1080&fm=webp", t.keys[i%len(t.keys)]), "")
 			}},
+		// What browsers get by default (AVIF since auto=format chooses it),
+		// beside WebP's cold and cold-1080 in the same run.
+		"cold-browser": {name: "cold-browser", description: "as cold, asked as a browser asks: auto=format, Accept " + viewsAccept,
+			next: func(_ *rand.Rand, t *target, _, i int) request {
+				return get(fmt.Sprintf("/%s?w=320&auto=format", t.keys[i%len(t.keys)]), viewsAccept)
+			}},
+		"cold-1080-browser": {name: "cold-1080-browser", description: "as cold-1080, asked as a browser asks: auto=format, Accept " + viewsAccept,
+			next: func(_ *rand.Rand, t *target, _, i int) request {
+				return get(fmt.Sprintf("/%s?w=1080&auto=format", t.keys[i%len(t.keys)]), viewsAccept)
+			}},
 		"warm-original": {name: "warm-original", originalCache: true, description: "originals in memory, every variant rendered (mobile size mix)",
 			next: func(rng *rand.Rand, t *target, _, i int) request {
 				return get(fmt.Sprintf("/%s?w=%d&fm=webp", t.keys[i%len(t.keys)], mobileWidth(rng)), "")
@@ -214,8 +224,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 	}
 	all := scenarios()
 	for _, s := range cfg.Scenarios {
-		if _, ok := all[s]; !ok && s != "migrate" && s != "regions" && s != "views" {
-			return nil, fmt.Errorf("unknown scenario %q (known: %s, migrate, regions, views)", s, strings.Join(Scenarios, ", "))
+		if _, ok := all[s]; !ok && s != "migrate" && s != "regions" && s != "views" && s != "quality" {
+			return nil, fmt.Errorf("unknown scenario %q (known: %s, migrate, regions, views, quality)", s, strings.Join(Scenarios, ", "))
 		}
 	}
 	rep := &Report{Started: time.Now().UTC(), Config: cfg}
@@ -294,6 +304,21 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 				return nil, err
 			}
 			rep.Views = v
+			continue
+		}
+		if name == "quality" {
+			if cfg.URL != "" {
+				return nil, errors.New("quality: runs in-process only")
+			}
+			photos := originals
+			if cfg.ViewsPhotos > 0 {
+				photos = photos[:min(cfg.ViewsPhotos, len(photos))]
+			}
+			q, err := runQuality(ctx, photos)
+			if err != nil {
+				return nil, err
+			}
+			rep.Quality = q
 			continue
 		}
 		if name == "regions" {

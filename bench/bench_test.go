@@ -227,3 +227,35 @@ func TestViewsScenario(t *testing.T) {
 		t.Fatalf("%d views (%d of the srcset), want 6 (3)", views, srcset)
 	}
 }
+
+// The quality scenario sweeps encoder qualities: per format, more quality
+// costs more bytes and brings the rendition nearer the lossless one.
+func TestQualityScenario(t *testing.T) {
+	grid := qualityGrid
+	qualityGrid = map[imaging.Format][]int{imaging.WebP: {50, 90}, imaging.AVIF: {40, 80}}
+	t.Cleanup(func() { qualityGrid = grid })
+	cfg := Config{DataDir: t.TempDir(), Scenarios: []string{"quality"}, ViewsPhotos: 1}
+	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Quality) != 2*2*3 {
+		t.Fatalf("%d rows, want 12: %+v", len(rep.Quality), rep.Quality)
+	}
+	at := map[[3]any]QualityRow{}
+	for _, r := range rep.Quality {
+		at[[3]any{r.Format, r.Quality, r.Width}] = r
+		if r.Bytes <= 0 || r.Ms <= 0 || r.Distance <= 0 {
+			t.Errorf("row %+v", r)
+		}
+	}
+	for _, f := range []string{"webp", "avif"} {
+		lo, hi := qualityGrid[imaging.Format(f)][0], qualityGrid[imaging.Format(f)][1]
+		for _, w := range []int{320, 640, 1080} {
+			l, h := at[[3]any{f, lo, w}], at[[3]any{f, hi, w}]
+			if h.Bytes <= l.Bytes || h.Distance >= l.Distance {
+				t.Errorf("%s at %d px: q%d %+v against q%d %+v", f, w, hi, h, lo, l)
+			}
+		}
+	}
+}

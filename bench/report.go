@@ -64,6 +64,7 @@ type Report struct {
 	Results []Result       `json:"results"`
 	Migrate *MigrateResult `json:"migrate,omitempty"`
 	Views   *ViewsReport   `json:"views,omitempty"`
+	Quality []QualityRow   `json:"quality,omitempty"`
 }
 
 // WriteJSON writes the results as the issue's JSON: one object per scenario
@@ -84,6 +85,12 @@ func (r *Report) WriteJSON(path string) error {
 			Scenario string `json:"scenario"`
 			*ViewsReport
 		}{"views", r.Views})
+	}
+	if r.Quality != nil {
+		rows = append(rows, struct {
+			Scenario string       `json:"scenario"`
+			Rows     []QualityRow `json:"rows"`
+		}{"quality", r.Quality})
 	}
 	b, err := json.MarshalIndent(rows, "", "  ")
 	if err != nil {
@@ -130,6 +137,12 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 			fmt.Fprintf(w, "| %s | %s | %s | %d | %.0f | %.2f | %.1f | %.1f |\n", x.Set, x.Format, x.Size, x.Views, x.BytesPerView, x.Distance, x.P50ms, x.P99ms)
 		}
 		fmt.Fprintf(w, "\nsrcset: %d bytes in all, butteraugli %.2f mean; shield mix: %.0f bytes a view, butteraugli %.2f mean.\n", v.SrcsetBytes, v.SrcsetDistance, v.ShieldPerView, v.ShieldDistance)
+	}
+	if len(r.Quality) > 0 {
+		fmt.Fprintln(w, "\n## Encoder quality against butteraugli\n\nEach original at each width, in each format at each encoder quality (at the effort the resizer uses), against the same rendition lossless. One q looks alike in every format where the distances match: imaging.EncoderQuality's map.\n\n| format | encoder q | width | bytes | butteraugli | render ms |\n|---|---:|---:|---:|---:|---:|")
+		for _, x := range r.Quality {
+			fmt.Fprintf(w, "| %s | %d | %d | %.0f | %.2f | %.1f |\n", x.Format, x.Quality, x.Width, x.Bytes, x.Distance, x.Ms)
+		}
 	}
 	for _, x := range r.Results {
 		if a := x.Aborted; a != nil {

@@ -31,7 +31,7 @@ func runBench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var cfg bench.Config
 	var scenarios, keys listFlag
-	fs.Var(&scenarios, "scenario", "scenario to run, repeatable: "+strings.Join(bench.Scenarios, ", ")+" (default: all of these), or the opt-in migrate (legacy photos through the migration worker), regions (local, replica and remote reads; needs --regions-s3-endpoint) and views (bytes a view and butteraugli distance per format and size; needs the butteraugli command)")
+	fs.Var(&scenarios, "scenario", "scenario to run, repeatable: "+strings.Join(bench.Scenarios, ", ")+" (default: all of these), or the opt-in migrate (legacy photos through the migration worker), regions (local, replica and remote reads; needs --regions-s3-endpoint) views (bytes a view and butteraugli distance per format and size; needs the butteraugli command) and quality (each format's bytes and butteraugli distance per encoder quality and size, the quality map's source; needs butteraugli)")
 	fs.DurationVar(&cfg.Duration, "duration", 20*time.Second, "measured time per scenario")
 	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "unmeasured time before each scenario")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 2, "closed loop: requests in flight (and render slots in-process)")
