@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -21,10 +22,10 @@ import (
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/resizer"
+	"github.com/imgorigin/imgorigin/role"
 	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/storage/disk"
 	"github.com/imgorigin/imgorigin/token"
-	"github.com/imgorigin/imgorigin/uploader"
 )
 
 // Config of a run; the flags of `imgorigin bench` fill it.
@@ -299,7 +300,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 			if cfg.ViewsPhotos > 0 {
 				keys = keys[:min(cfg.ViewsPhotos, len(keys))]
 			}
-			v, err := runViews(ctx, st, in, keys, tgt.zipfKeys, cmp.Or(cfg.ViewsShield, 60), log)
+			v, err := runViews(ctx, cfg.DataDir, keys, tgt.zipfKeys, cmp.Or(cfg.ViewsShield, 60), log)
 			if err != nil {
 				return nil, err
 			}
@@ -372,27 +373,42 @@ func scenarioResizer(sc scenario) resizer.Config {
 	return rcfg
 }
 
-// inProcess starts the embedded server: a resizer of rcfg, and the uploader;
-// it returns the base and admin URLs, the upload tokens (one per worker) and
+// inProcess starts the embedded server as `imgorigin serve` assembles it
+// (role.New), with the originals in storeDir and a resizer of rcfg; it
+// returns the base and admin URLs, the upload tokens (one per worker) and
 // a stop function.
-func inProcess(ctx context.Context, rcfg resizer.Config, workers int, st resizer.Originals, in *ingest.Ingester, log *slog.Logger) (base, admin string, tokens []string, stop func(), err error) {
-	srv := server.New(server.Config{Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0"}, nil, slog.New(slog.DiscardHandler))
-	rz, err := resizer.New(st, rcfg, log, srv.Registry)
+func inProcess(ctx context.Context, rcfg resizer.Config, workers int, storeDir string, log *slog.Logger) (base, admin string, tokens []string, stop func(), err error) {
+	data, err := os.MkdirTemp("", "imgorigin-bench-data") // keys: never inside the store
 	if err != nil {
 		return "", "", nil, nil, err
 	}
-	key, _ := token.NewKey([]byte("imgorigin-bench-token-seed-32byt"))
-	ks, _ := token.NewKeySet(key)
-	ucfg := uploader.DefaultConfig()
+	defer func() {
+		if err != nil {
+			os.RemoveAll(data)
+		}
+	}()
+	uploads := role.DefaultUploads()
 	// The c32 scenario measures memory under load, not shedding.
-	ucfg.QueueLength, ucfg.QueueTimeout = 64, time.Minute
-	up, err := uploader.New(in, ks, [][]byte{[]byte("bench-service-key")}, nil, ucfg, log, srv.Registry)
+	uploads.Config.QueueLength, uploads.Config.QueueTimeout = 64, time.Minute
+	uploads.TokenIssuer = "imgorigin-bench"
+	r, err := role.New(ctx, role.Config{
+		Server:  server.Config{Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0"},
+		Stores:  role.Stores{Data: data, Store: storeDir},
+		Resizer: &rcfg, Uploads: &uploads, Dev: true,
+	}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return "", "", nil, nil, err
 	}
-	srv.Handle("GET /", rz) // as the resizer and serve roles mount it
-	up.Register(srv)
-	if err := srv.Listen(); err != nil {
+	key, err := token.LoadKeyFile(filepath.Join(data, "keys", "signing-key.pem")) // made by Dev
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	ks, err := token.NewKeySet(key)
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	ks.Issuer = uploads.TokenIssuer
+	if err := r.Server.Listen(); err != nil {
 		return "", "", nil, nil, err
 	}
 	for w := range workers {
@@ -404,8 +420,8 @@ func inProcess(ctx context.Context, rcfg resizer.Config, workers int, st resizer
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- srv.Run(sctx) }()
-	return "http://" + srv.Addr(), "http://" + srv.AdminAddr(), tokens, func() { cancel(); <-done }, nil
+	go func() { done <- r.Run(sctx) }()
+	return "http://" + r.Server.Addr(), "http://" + r.Server.AdminAddr(), tokens, func() { cancel(); <-done; os.RemoveAll(data) }, nil
 }
 
 func runScenario(ctx context.Context, cfg Config, sc scenario, st resizer.Originals, in *ingest.Ingester, tgt *target, log *slog.Logger) (Result, error) {
@@ -423,7 +439,7 @@ func runScenario(ctx context.Context, cfg Config, sc scenario, st resizer.Origin
 	if base == "" {
 		var stop func()
 		var err error
-		if base, admin, t.tokens, stop, err = inProcess(ctx, scenarioResizer(sc), cfg.Concurrency, st, in, log); err != nil {
+		if base, admin, t.tokens, stop, err = inProcess(ctx, scenarioResizer(sc), cfg.Concurrency, cfg.DataDir, log); err != nil {
 			return Result{}, err
 		}
 		defer stop()

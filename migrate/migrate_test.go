@@ -14,14 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/smithy-go"
-
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/internal/testwait"
+	"github.com/imgorigin/imgorigin/jobqueue"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/disk"
+	s3store "github.com/imgorigin/imgorigin/storage/s3"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
@@ -103,7 +103,7 @@ func legacy(t *testing.T, src storage.Store, groups, photos int) []string {
 type rig struct {
 	src, dst storage.Store
 	state    *State
-	queue    Queue
+	queue    jobqueue.Queue
 	in       *ingest.Ingester
 	layout   *Layout
 }
@@ -112,11 +112,11 @@ type rig struct {
 // multi-machine engines on the real servers `make test` starts.
 type engine struct {
 	name string
-	open func(t *testing.T) (*State, Queue)
+	open func(t *testing.T) (*State, jobqueue.Queue)
 }
 
 var engines = []engine{
-	{"sqlite+embedded", func(t *testing.T) (*State, Queue) {
+	{"sqlite+embedded", func(t *testing.T) (*State, jobqueue.Queue) {
 		st, err := OpenSQLite(filepath.Join(t.TempDir(), "state.db"))
 		if err != nil {
 			t.Fatal(err)
@@ -124,9 +124,9 @@ var engines = []engine{
 		t.Cleanup(func() { st.Close() })
 		return st, st.Queue(5)
 	}},
-	{"postgres+sqs", func(t *testing.T) (*State, Queue) {
+	{"postgres+sqs", func(t *testing.T) (*State, jobqueue.Queue) {
 		st := freshPostgres(t)
-		q, err := OpenSQS(context.Background(), SQSConfig{Name: "migrate-" + randomName(), Endpoint: sqsEndpoint(t), MaxAttempts: 5})
+		q, err := jobqueue.OpenSQS(context.Background(), jobqueue.SQSConfig{Name: "migrate-" + randomName(), Endpoint: sqsEndpoint(t), MaxAttempts: 5})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -378,51 +378,34 @@ func TestDuplicateDelivery(t *testing.T) {
 	r.checkFinal(t, originals, false)
 }
 
-// slowStore answers SlowDown to the first n calls of Get and DeleteMany, as S3
-// does when a bucket is hammered.
-type slowStore struct {
-	storage.Store
-	left atomic.Int32
-	hits atomic.Int32
-}
-
-func (s *slowStore) storm() error {
-	if s.left.Add(-1) >= 0 {
-		s.hits.Add(1)
-		return &smithy.GenericAPIError{Code: "SlowDown", Message: "Please reduce your request rate."}
-	}
-	return nil
-}
-
-func (s *slowStore) Get(ctx context.Context, key string) (*storage.Object, error) {
-	if err := s.storm(); err != nil {
-		return nil, err
-	}
-	return s.Store.Get(ctx, key)
-}
-
-func (s *slowStore) DeleteMany(ctx context.Context, keys []string) error {
-	if err := s.storm(); err != nil {
-		return err
-	}
-	return s.Store.DeleteMany(ctx, keys)
-}
-
+// S3 answers SlowDown to a hammered bucket. The store's SDK retryer is the
+// one retry layer: every request of the migration is throttled once, and it
+// finishes with every photo moved and no job dead.
 func TestSlowDownStorm(t *testing.T) {
-	base, _ := disk.New(t.TempDir())
+	bucket, endpoint := storagetest.NewBucket(t), storagetest.S3Endpoint(t)
+	direct, err := s3store.New(context.Background(), s3store.Config{Bucket: bucket, Endpoint: endpoint, PathStyle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	originals := legacy(t, direct, 4, 5)
+	storm := storagetest.NewSlowDown(t, endpoint, 1)
+	src, err := s3store.New(context.Background(), s3store.Config{Bucket: bucket, Endpoint: storm.URL, PathStyle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	dst, _ := disk.New(t.TempDir())
-	originals := legacy(t, base, 4, 5)
-	src := &slowStore{Store: base}
-	src.left.Store(25)
 	r := newRig(t, src, dst, engines[1])
 	if _, err := Plan(context.Background(), src, r.layout, r.state, r.queue); err != nil {
 		t.Fatal(err)
 	}
 	r.run(t, WorkerConfig{Concurrency: 4})
-	if src.hits.Load() != 25 {
-		t.Fatalf("the storm hit %d calls, want 25", src.hits.Load())
+	if n := storm.Hits.Load(); n < 20 {
+		t.Fatalf("the storm throttled %d requests of the migration, want one for each of 20 reads at least", n)
 	}
 	r.checkFinal(t, originals, false)
+	if _, dead, err := r.queue.Counts(context.Background()); err != nil || dead != 0 {
+		t.Fatalf("%d jobs dead-lettered (%v): the retries did not hold", dead, err)
+	}
 }
 
 // A job that can never succeed (its original is not an image) is
@@ -459,10 +442,10 @@ func TestQueueRedeliversAndDeadLetters(t *testing.T) {
 	defer st.Close()
 	q := st.Queue(2)
 	ctx := context.Background()
-	if err := q.Send(ctx, []Job{{Group: "a"}, {Group: "b"}}); err != nil {
+	if err := q.Send(ctx, []jobqueue.Job{{Group: "a"}, {Group: "b"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := q.Send(ctx, []Job{{Group: "a"}}); err != nil { // the same group again: still one job
+	if err := q.Send(ctx, []jobqueue.Job{{Group: "a"}}); err != nil { // the same group again: still one job
 		t.Fatal(err)
 	}
 	first, err := q.Receive(ctx, 10, 50*time.Millisecond)
@@ -475,7 +458,7 @@ func TestQueueRedeliversAndDeadLetters(t *testing.T) {
 	if err := q.Ack(ctx, first[1]); err != nil { // b is done
 		t.Fatal(err)
 	}
-	var second []Delivery
+	var second []jobqueue.Delivery
 	testwait.For(t, "a's visibility to run out", func() bool {
 		second, _ = q.Receive(ctx, 10, 50*time.Millisecond)
 		return len(second) > 0
@@ -498,4 +481,45 @@ func TestQueueRedeliversAndDeadLetters(t *testing.T) {
 		_, dead, _ := q.Counts(ctx)
 		return dead == 1
 	})
+}
+
+// A progress store made before schema versions (tables, no goose table)
+// is kept: version 1 is recorded over it and every row stays. Opening again
+// applies nothing.
+func TestSchemaVersionsKeepOldDatabases(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := schema.ReadFile("schema/00001_initial.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	create, _, _ := strings.Cut(strings.SplitN(string(up), "-- +goose Up", 2)[1], "-- +goose Down")
+	for _, stmt := range strings.Split(create, ";") {
+		if strings.TrimSpace(stmt) != "" {
+			if _, err := old.Exec(stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := old.Exec(`INSERT INTO migrate_groups (grp, photos, state, updated_at) VALUES ('g', 3, 'done', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	for range 2 {
+		st, err := OpenSQLite(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var photos, version int
+		if err := st.db.QueryRow(`SELECT photos FROM migrate_groups WHERE grp = 'g'`).Scan(&photos); err != nil || photos != 3 {
+			t.Fatalf("old row: %d, %v", photos, err)
+		}
+		if err := st.db.QueryRow(`SELECT MAX(version_id) FROM goose_db_version WHERE is_applied`).Scan(&version); err != nil || version != 1 {
+			t.Fatalf("schema version %d, %v; want 1", version, err)
+		}
+		st.Close()
+	}
 }

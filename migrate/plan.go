@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 
+	"github.com/imgorigin/imgorigin/jobqueue"
 	"github.com/imgorigin/imgorigin/storage"
 )
 
@@ -20,7 +21,7 @@ type PlanResult struct {
 
 // Plan lists the legacy bucket, groups its photos and enqueues one job per
 // group not yet done. Running it again enqueues only what is left.
-func Plan(ctx context.Context, src Lister, layout *Layout, state *State, queue Queue) (PlanResult, error) {
+func Plan(ctx context.Context, src Lister, layout *Layout, state *State, queue jobqueue.Queue) (PlanResult, error) {
 	type photo struct {
 		original storage.Info
 		thumbs   []storage.Info
@@ -77,14 +78,14 @@ thumbs:
 		names = append(names, g)
 	}
 	sort.Strings(names)
-	var batch []Job
+	var batch []jobqueue.Job
 	for _, g := range names {
 		res.Groups++
 		done, err := state.GroupDone(ctx, g)
 		if err != nil {
 			return res, err
 		}
-		job := Job{Group: g}
+		job := jobqueue.Job{Group: g}
 		ids := make([]string, 0, len(groups[g]))
 		for id := range groups[g] {
 			ids = append(ids, id)
@@ -92,7 +93,7 @@ thumbs:
 		sort.Strings(ids)
 		for _, id := range ids {
 			p := groups[g][id]
-			jp := JobPhoto{Original: p.original.Key, OriginalBytes: p.original.Size}
+			jp := jobqueue.JobPhoto{Original: p.original.Key, OriginalBytes: p.original.Size}
 			for _, t := range p.thumbs {
 				jp.Thumbnails = append(jp.Thumbnails, t.Key)
 				jp.ThumbBytes += t.Size

@@ -7,63 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/imgorigin/imgorigin/jobqueue"
 )
-
-// Job is one group's work: its legacy photos and their thumbnails.
-type Job struct {
-	// ID names the job in the queue; default Group.
-	ID     string     `json:"id,omitempty"`
-	Group  string     `json:"group"`
-	Photos []JobPhoto `json:"photos"`
-	// Subject owns the new originals (their keys derive from it); default Group.
-	Subject string `json:"subject,omitempty"`
-}
-
-func (j Job) id() string {
-	if j.ID != "" {
-		return j.ID
-	}
-	return j.Group
-}
-
-func (j Job) subject() string {
-	if j.Subject != "" {
-		return j.Subject
-	}
-	return j.Group
-}
-
-// JobPhoto is one legacy original and the thumbnails generated from it.
-type JobPhoto struct {
-	Original      string   `json:"original"`
-	OriginalBytes int64    `json:"original_bytes"`
-	Thumbnails    []string `json:"thumbnails"`
-	ThumbBytes    int64    `json:"thumbnail_bytes"`
-	// DeleteOriginal deletes this original once replaced, whatever the
-	// worker's setting: a deferred upload's raw bytes are not kept.
-	DeleteOriginal bool `json:"delete_original,omitempty"`
-}
-
-// Delivery is a received job; Ack it when done, Extend it while working.
-type Delivery struct {
-	Job      Job
-	ID       string
-	Receipt  string
-	Attempts int
-}
-
-// Queue carries jobs to workers. A job not acked within its visibility
-// timeout is delivered again, so every step a worker takes must be idempotent.
-type Queue interface {
-	Send(ctx context.Context, jobs []Job) error
-	Receive(ctx context.Context, max int, visibility time.Duration) ([]Delivery, error)
-	Extend(ctx context.Context, d Delivery, visibility time.Duration) error
-	Ack(ctx context.Context, d Delivery) error
-	// Counts says how many jobs are pending (queued or in flight) and how
-	// many were dead-lettered: status reports them, and draining ends at
-	// zero pending.
-	Counts(ctx context.Context) (pending, dead int, err error)
-}
 
 // dbQueue is the embedded queue: a table beside the progress store, so a
 // machine that dies loses no job. Jobs delivered MaxAttempts times without an
@@ -74,11 +20,13 @@ type dbQueue struct {
 }
 
 // Queue returns the embedded queue in s.
-func (s *State) Queue(maxAttempts int) Queue { return &dbQueue{s: s, maxAttempts: maxAttempts} }
+func (s *State) Queue(maxAttempts int) jobqueue.Queue {
+	return &dbQueue{s: s, maxAttempts: maxAttempts}
+}
 
 // Send enqueues jobs; a job's id is its group, so sending a group twice
 // (a re-run of plan) keeps one job.
-func (q *dbQueue) Send(ctx context.Context, jobs []Job) error {
+func (q *dbQueue) Send(ctx context.Context, jobs []jobqueue.Job) error {
 	tx, err := q.s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -92,14 +40,14 @@ func (q *dbQueue) Send(ctx context.Context, jobs []Job) error {
 	defer stmt.Close()
 	for _, j := range jobs {
 		b, _ := json.Marshal(j)
-		if _, err := stmt.ExecContext(ctx, j.id(), string(b)); err != nil {
+		if _, err := stmt.ExecContext(ctx, j.Name(), string(b)); err != nil {
 			return err
 		}
 	}
 	return tx.Commit()
 }
 
-func (q *dbQueue) Receive(ctx context.Context, max int, visibility time.Duration) ([]Delivery, error) {
+func (q *dbQueue) Receive(ctx context.Context, max int, visibility time.Duration) ([]jobqueue.Delivery, error) {
 	tx, err := q.s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -117,9 +65,9 @@ func (q *dbQueue) Receive(ctx context.Context, max int, visibility time.Duration
 	if err != nil {
 		return nil, err
 	}
-	var out []Delivery
+	var out []jobqueue.Delivery
 	for rows.Next() {
-		var d Delivery
+		var d jobqueue.Delivery
 		var body string
 		if err := rows.Scan(&d.ID, &body, &d.Attempts); err != nil {
 			rows.Close()
@@ -144,7 +92,7 @@ func (q *dbQueue) Receive(ctx context.Context, max int, visibility time.Duration
 }
 
 // Extend keeps a job invisible while its worker is still on it.
-func (q *dbQueue) Extend(ctx context.Context, d Delivery, visibility time.Duration) error {
+func (q *dbQueue) Extend(ctx context.Context, d jobqueue.Delivery, visibility time.Duration) error {
 	_, err := q.s.db.ExecContext(ctx, q.s.q(`UPDATE migrate_queue SET visible_at = ? WHERE id = ? AND receipt = ?`),
 		time.Now().Add(visibility).UnixMilli(), d.ID, d.Receipt)
 	return err
@@ -152,7 +100,7 @@ func (q *dbQueue) Extend(ctx context.Context, d Delivery, visibility time.Durati
 
 // Ack removes a finished job. With a stale receipt (the job timed out and went
 // to another worker) nothing is removed: that worker's ack counts.
-func (q *dbQueue) Ack(ctx context.Context, d Delivery) error {
+func (q *dbQueue) Ack(ctx context.Context, d jobqueue.Delivery) error {
 	_, err := q.s.db.ExecContext(ctx, q.s.q(`DELETE FROM migrate_queue WHERE id = ? AND receipt = ?`), d.ID, d.Receipt)
 	return err
 }

@@ -3,14 +3,18 @@ package migrate
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL, for runs on many machines
-	_ "modernc.org/sqlite"             // the embedded database
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // the embedded database
 )
 
 // Photo states in the progress store.
@@ -41,38 +45,11 @@ type State struct {
 	postgres bool
 }
 
-const schema = `
-CREATE TABLE IF NOT EXISTS migrate_groups (
-	grp TEXT PRIMARY KEY,
-	photos INTEGER NOT NULL,
-	state TEXT NOT NULL,
-	updated_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS migrate_photos (
-	old_key TEXT PRIMARY KEY,
-	grp TEXT NOT NULL,
-	new_key TEXT NOT NULL,
-	width INTEGER NOT NULL,
-	height INTEGER NOT NULL,
-	old_bytes BIGINT NOT NULL,
-	new_bytes BIGINT NOT NULL,
-	thumbnails INTEGER NOT NULL,
-	thumb_bytes BIGINT NOT NULL,
-	original_deleted BOOLEAN NOT NULL,
-	state TEXT NOT NULL,
-	updated_at BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS migrate_photos_grp ON migrate_photos (grp);
-CREATE TABLE IF NOT EXISTS migrate_queue (
-	id TEXT PRIMARY KEY,
-	body TEXT NOT NULL,
-	visible_at BIGINT NOT NULL,
-	attempts INTEGER NOT NULL,
-	receipt TEXT NOT NULL,
-	dead BOOLEAN NOT NULL
-);
-CREATE INDEX IF NOT EXISTS migrate_queue_visible ON migrate_queue (dead, visible_at);
-`
+// schema holds the progress store's versioned SQL migrations, applied by
+// goose (each file once, in order; the version table is goose_db_version).
+//
+//go:embed schema/*.sql
+var schema embed.FS
 
 // OpenSQLite opens (creating) the embedded state in dir.
 func OpenSQLite(path string) (*State, error) {
@@ -100,17 +77,36 @@ func OpenPostgres(dsn string) (*State, error) {
 }
 
 func open(db *sql.DB, postgres bool) (*State, error) {
-	s := &State{db: db, postgres: postgres}
-	for _, stmt := range strings.Split(schema, ";") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := db.Exec(stmt); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("migrate state schema: %w", err)
-		}
+	if err := upgrade(db, postgres); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate state schema: %w", err)
 	}
-	return s, nil
+	return &State{db: db, postgres: postgres}, nil
+}
+
+// upgrade applies the schema versions db lacks. On PostgreSQL an advisory
+// lock keeps workers starting together from applying one version twice.
+func upgrade(db *sql.DB, postgres bool) error {
+	fsys, err := fs.Sub(schema, "schema")
+	if err != nil {
+		return err
+	}
+	dialect := goose.DialectSQLite3
+	var opts []goose.ProviderOption
+	if postgres {
+		dialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, db, fsys, opts...)
+	if err != nil {
+		return err
+	}
+	_, err = p.Up(context.Background())
+	return err
 }
 
 // Close closes the database.
@@ -194,7 +190,7 @@ type Stats struct {
 	FirstUpdate, LastUpdate time.Time
 }
 
-// Stats sums the progress store (the queue counts its own jobs: Queue.Counts).
+// Stats sums the progress store (the queue counts its own jobs: jobqueue.Queue.Counts).
 func (s *State) Stats(ctx context.Context) (Stats, error) {
 	var st Stats
 	var first, last sql.NullInt64

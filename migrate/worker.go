@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/imgorigin/imgorigin/ingest"
+	"github.com/imgorigin/imgorigin/jobqueue"
 	"github.com/imgorigin/imgorigin/storage"
 )
 
@@ -60,14 +61,14 @@ type Worker struct {
 	dst     Target
 	in      *ingest.Ingester
 	state   *State
-	queue   Queue
+	queue   jobqueue.Queue
 	cfg     WorkerConfig
 	deletes *rate.Limiter
 	log     *slog.Logger
 }
 
 // NewWorker returns a worker; in converts and stores into the target.
-func NewWorker(src Source, dst Target, in *ingest.Ingester, state *State, queue Queue, cfg WorkerConfig, log *slog.Logger) *Worker {
+func NewWorker(src Source, dst Target, in *ingest.Ingester, state *State, queue jobqueue.Queue, cfg WorkerConfig, log *slog.Logger) *Worker {
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 2
 	}
@@ -127,7 +128,7 @@ func (w *Worker) Run(ctx context.Context) error {
 // process runs one job, keeping it hidden while it runs. A failed job is not
 // acked: the queue delivers it again after its visibility timeout (the
 // backoff), and dead-letters it after too many attempts.
-func (w *Worker) process(ctx context.Context, d Delivery) {
+func (w *Worker) process(ctx context.Context, d jobqueue.Delivery) {
 	jctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -163,11 +164,11 @@ func (w *Worker) hook(step, key string) error {
 // thumbnails of the verified ones, then records them done. Every step is
 // idempotent: run it twice, or stop it anywhere and run it again, and the end
 // state is the same. Nothing is deleted before its replacement is verified.
-func (w *Worker) MigrateGroup(ctx context.Context, job Job) error {
+func (w *Worker) MigrateGroup(ctx context.Context, job jobqueue.Job) error {
 	var ready []PhotoRecord
 	var doomed []string
 	for _, p := range job.Photos {
-		rec, err := w.migratePhoto(ctx, job.Group, job.subject(), p)
+		rec, err := w.migratePhoto(ctx, job.Group, job.Owner(), p)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.Original, err)
 		}
@@ -188,7 +189,7 @@ func (w *Worker) MigrateGroup(ctx context.Context, job Job) error {
 		if err := w.deletes.WaitN(ctx, len(batch)); err != nil {
 			return err
 		}
-		if err := retryThrottled(ctx, func() error { return w.src.DeleteMany(ctx, batch) }); err != nil {
+		if err := w.src.DeleteMany(ctx, batch); err != nil {
 			return fmt.Errorf("delete legacy objects: %w", err)
 		}
 	}
@@ -212,13 +213,13 @@ func (w *Worker) MigrateGroup(ctx context.Context, job Job) error {
 
 // migratePhoto brings one photo to "converted" (or finds it done): the
 // record and the target object must agree, else it is converted again.
-func (w *Worker) migratePhoto(ctx context.Context, group, subject string, p JobPhoto) (PhotoRecord, error) {
+func (w *Worker) migratePhoto(ctx context.Context, group, subject string, p jobqueue.JobPhoto) (PhotoRecord, error) {
 	rec, found, err := w.state.Photo(ctx, p.Original)
 	if err != nil {
 		return rec, err
 	}
 	if found {
-		if _, err := w.head(ctx, rec.NewKey); err == nil {
+		if _, err := w.dst.Head(ctx, rec.NewKey); err == nil {
 			return rec, nil // converted or done, and the object is there
 		} else if !errors.Is(err, storage.ErrNotFound) {
 			return rec, err
@@ -228,15 +229,11 @@ func (w *Worker) migratePhoto(ctx context.Context, group, subject string, p JobP
 	if err := w.hook("convert", p.Original); err != nil {
 		return rec, err
 	}
+	obj, err := w.src.Get(ctx, p.Original)
 	var data []byte
-	err = retryThrottled(ctx, func() error {
-		obj, err := w.src.Get(ctx, p.Original)
-		if err != nil {
-			return err
-		}
+	if err == nil {
 		data, err = storage.ReadAll(obj, maxLegacyOriginal)
-		return err
-	})
+	}
 	if err != nil {
 		return rec, fmt.Errorf("read legacy original: %w", err)
 	}
@@ -247,13 +244,13 @@ func (w *Worker) migratePhoto(ctx context.Context, group, subject string, p JobP
 	if err := w.hook("put", res.Key); err != nil {
 		return rec, err
 	}
-	if err := retryThrottled(ctx, func() error { return w.in.Save(ctx, &res) }); err != nil {
+	if err := w.in.Save(ctx, &res); err != nil {
 		return rec, err
 	}
 	if err := w.hook("verify", res.Key); err != nil {
 		return rec, err
 	}
-	info, err := w.head(ctx, res.Key)
+	info, err := w.dst.Head(ctx, res.Key)
 	if err != nil {
 		return rec, fmt.Errorf("verify: %w", err)
 	}
@@ -268,46 +265,6 @@ func (w *Worker) migratePhoto(ctx context.Context, group, subject string, p JobP
 		OldBytes: p.OriginalBytes, NewBytes: res.Bytes, Thumbnails: len(p.Thumbnails), ThumbBytes: p.ThumbBytes,
 		OriginalDel: p.DeleteOriginal, State: StateConverted}
 	return rec, w.state.PutPhoto(ctx, rec)
-}
-
-func (w *Worker) head(ctx context.Context, key string) (storage.Info, error) {
-	var info storage.Info
-	err := retryThrottled(ctx, func() error {
-		var err error
-		info, err = w.dst.Head(ctx, key)
-		return err
-	})
-	return info, err
-}
-
-// retryThrottled retries f while the store says to slow down (S3 503
-// SlowDown, throttling), backing off exponentially from 100 ms to 5 s, eight
-// times at most. Other errors return at once.
-func retryThrottled(ctx context.Context, f func() error) error {
-	delay := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := f()
-		if err == nil || !throttled(err) || attempt == 8 {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, 5*time.Second)
-	}
-}
-
-func throttled(err error) bool {
-	var coded interface{ ErrorCode() string }
-	if errors.As(err, &coded) {
-		switch coded.ErrorCode() {
-		case "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "ServiceUnavailable", "TooManyRequests":
-			return true
-		}
-	}
-	return false
 }
 
 // isMD5 reports whether a store's ETag is the MD5 of the bytes (S3's for a

@@ -1,18 +1,20 @@
 package resizer
 
 import (
-	"errors"
 	"hash/maphash"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/imgorigin/imgorigin/internal/httperr"
 )
 
 // errTooManyVariants answers an unsigned request for yet another new variant
 // of an original that has had its share: 429.
-var errTooManyVariants = errors.New("this image has had too many different unsigned variants recently; use a signed URL or a size it already has")
+var errTooManyVariants = httperr.New(http.StatusTooManyRequests, "this image has had too many different unsigned variants recently; use a signed URL or a size it already has")
 
 // variantBudget bounds the distinct variants rendered per original without a
 // signature within a window: quantising parameters shrinks the space of

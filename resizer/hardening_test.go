@@ -221,7 +221,7 @@ func TestStoreOutagesAreFast503s(t *testing.T) {
 		start := time.Now()
 		resp, body := f.get("/p?w=160")
 		took := time.Since(start)
-		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "store unavailable") {
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "store is unavailable") {
 			t.Errorf("store %s: %d %s Retry-After %q, want 503 store unavailable with Retry-After", name, resp.StatusCode, body, resp.Header.Get("Retry-After"))
 		}
 		if took > 3*time.Second {

@@ -1,15 +1,16 @@
 package resizer
 
 import (
-	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/httperr"
 )
 
 // Options is one parsed, canonical rendition request. Width and Height already
@@ -35,12 +36,8 @@ type Options struct {
 	Negotiated bool
 }
 
-// OptionsError is a request the resizer refuses with 400 and this message.
-type OptionsError struct{ Msg string }
-
-func (e *OptionsError) Error() string { return e.Msg }
-
-func badf(format string, a ...any) error { return &OptionsError{Msg: fmt.Sprintf(format, a...)} }
+// badf is a request refused with 400 and this message.
+func badf(format string, a ...any) error { return httperr.New(http.StatusBadRequest, format, a...) }
 
 // ParseConfig is what parsing needs to know of the resizer's configuration.
 type ParseConfig struct {
@@ -362,4 +359,4 @@ func (o Options) String() string {
 	return v.Encode() // url.Values.Encode sorts by key
 }
 
-var errBadSignature = errors.New("signature does not match")
+var errBadSignature = httperr.New(http.StatusForbidden, "signature does not match")

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/httperr"
 )
 
 func TestParseOptions(t *testing.T) {
@@ -86,9 +87,9 @@ func TestParseOptions(t *testing.T) {
 		q, _ := url.ParseQuery(c.query)
 		got, err := ParseOptions(q, c.accept, cfg)
 		if c.err != "" {
-			var oe *OptionsError
-			if !errors.As(err, &oe) || !strings.Contains(oe.Msg, c.err) {
-				t.Errorf("%q: err = %v, want an OptionsError containing %q", c.query, err, c.err)
+			var he *httperr.Error
+			if !errors.As(err, &he) || he.Status != 400 || !strings.Contains(he.Msg, c.err) {
+				t.Errorf("%q: err = %v, want a 400 containing %q", c.query, err, c.err)
 			}
 			continue
 		}

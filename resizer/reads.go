@@ -10,12 +10,13 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/httperr"
 	"github.com/imgorigin/imgorigin/storage"
 )
 
 // errReadsBusy answers a read of an original past the read budget: 503 with
 // Retry-After, at once.
-var errReadsBusy = errors.New("too many originals are being read at once; retry shortly")
+var errReadsBusy = httperr.Unavailable("too many originals are being read at once; retry shortly", nil)
 
 // readBudget bounds the reads of originals in flight: how many at once, and
 // the bytes their buffers hold together. A burst of large files is refused

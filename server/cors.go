@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/imgorigin/imgorigin/internal/httperr"
 )
 
 // CORS for browsers on other origins: uploads with fetch, images drawn on a
@@ -77,7 +79,7 @@ func (c *cors) options(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "no-store")
 	methods := methodsOf(c.mux, r.URL.Path)
 	if len(methods) == 0 {
-		routeError(w, http.StatusNotFound, "no such resource")
+		writeError(w, httperr.New(http.StatusNotFound, "no such resource"))
 		return
 	}
 	allow := strings.Join(append(methods, http.MethodOptions), ", ")
@@ -93,18 +95,18 @@ func (c *cors) options(w http.ResponseWriter, r *http.Request) {
 	ao := c.allowOrigin(origin)
 	switch {
 	case !c.enabled():
-		http.Error(w, "403 Forbidden: cross-origin requests are not enabled on this server (--cors-origins)", http.StatusForbidden)
+		writeError(w, httperr.New(http.StatusForbidden, "cross-origin requests are not enabled on this server (--cors-origins)"))
 		return
 	case ao == "":
-		http.Error(w, "403 Forbidden: origin "+truncate(origin)+" is not allowed (--cors-origins)", http.StatusForbidden)
+		writeError(w, httperr.New(http.StatusForbidden, "origin %s is not allowed (--cors-origins)", truncate(origin)))
 		return
 	case !slices.Contains(methods, asked):
-		routeError(w, http.StatusMethodNotAllowed, truncate(asked)+" is not allowed here; allowed: "+allow)
+		writeError(w, httperr.New(http.StatusMethodNotAllowed, "%s is not allowed here; allowed: %s", truncate(asked), allow))
 		return
 	}
 	for _, h := range strings.Split(r.Header.Get("Access-Control-Request-Headers"), ",") {
 		if h = strings.TrimSpace(h); h != "" && !containsFold(corsAllowHeaders, h) {
-			http.Error(w, "403 Forbidden: request header "+truncate(h)+" is not allowed; allowed: "+corsAllowHeaders, http.StatusForbidden)
+			writeError(w, httperr.New(http.StatusForbidden, "request header %s is not allowed; allowed: %s", truncate(h), corsAllowHeaders))
 			return
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/imgorigin/imgorigin/internal/httperr"
 )
 
 // newRouter is a chi router whose own answers (no route, a method the route
@@ -14,23 +16,26 @@ import (
 func newRouter() *chi.Mux {
 	r := chi.NewRouter()
 	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
-		routeError(w, http.StatusNotFound, "no such resource")
+		writeError(w, httperr.New(http.StatusNotFound, "no such resource"))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
 		allowed := methodsOf(r, req.URL.Path)
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		routeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed here; allowed: %s", truncate(req.Method), strings.Join(allowed, ", ")))
+		writeError(w, httperr.New(http.StatusMethodNotAllowed, "%s is not allowed here; allowed: %s", truncate(req.Method), strings.Join(allowed, ", ")))
 	})
 	return r
 }
 
-func routeError(w http.ResponseWriter, status int, msg string) {
+// writeError answers what the listener itself refuses (no route, a method,
+// CORS, readiness) as text, never cached: these answers change with the
+// server's state and configuration, not with the URL.
+func writeError(w http.ResponseWriter, e *httperr.Error) {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/plain; charset=utf-8")
-	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, "%d %s: %s\n", status, http.StatusText(status), msg)
+	e.SetHeaders(hd)
+	w.WriteHeader(e.Status)
+	fmt.Fprintf(w, "%d %s: %s\n", e.Status, http.StatusText(e.Status), e.Msg)
 }
 
 // methodsOf lists what the route owning path serves, asking the router

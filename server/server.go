@@ -20,11 +20,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/net/netutil"
+
+	"github.com/imgorigin/imgorigin/internal/httperr"
 )
 
 // Config of the listeners.
 type Config struct {
-	Addr      string // public listener, e.g. 127.0.0.1:8080
+	Addr      string // public listener, e.g. 127.0.0.1:8080; empty: none (a worker: admin only)
 	AdminAddr string // metrics, /healthz, /readyz; empty disables it
 	// IdleTimeout must outlast the CDN's keep-alive (CloudFront: 5 s) or the
 	// CDN reuses connections we are closing. Default 75 s.
@@ -129,8 +131,10 @@ func New(cfg Config, handler http.Handler, log *slog.Logger) *Server {
 	if handler != nil {
 		s.mux.Handle("/*", handler)
 	}
-	s.public = &http.Server{Addr: cfg.Addr, Handler: requestIDs(accessLog(log, newCORS(cfg.CORSOrigins, s.mux, s.mux))), IdleTimeout: cfg.IdleTimeout,
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout}
+	if cfg.Addr != "" {
+		s.public = &http.Server{Addr: cfg.Addr, Handler: requestIDs(accessLog(log, newCORS(cfg.CORSOrigins, s.mux, s.mux))), IdleTimeout: cfg.IdleTimeout,
+			ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout}
+	}
 	if cfg.AdminAddr != "" {
 		amux := newRouter()
 		amux.Get("/healthz", s.healthz)
@@ -175,11 +179,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if !s.ready.Load() {
-		http.Error(w, "draining", http.StatusServiceUnavailable)
+		writeError(w, httperr.Unavailable("draining", nil))
 		return
 	}
 	if why := s.checks.notReady(); why != "" {
-		http.Error(w, "not ready: "+Truncate(why, 300), http.StatusServiceUnavailable)
+		writeError(w, httperr.Unavailable("not ready: "+Truncate(why, 300), nil))
 		return
 	}
 	fmt.Fprintln(w, "ready")
@@ -188,36 +192,49 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // Listen binds the listeners, each with its connection cap; Addr and
 // AdminAddr then report where.
 func (s *Server) Listen() error {
-	caps := []int{s.cfg.MaxConns, adminMaxConns}
-	for i, srv := range s.servers() {
+	for _, srv := range s.servers() {
 		ln, err := net.Listen("tcp", srv.Addr)
 		if err != nil {
 			for _, l := range s.lns {
 				l.Close()
 			}
+			s.lns = nil
 			return err
 		}
-		s.lns = append(s.lns, netutil.LimitListener(ln, caps[i]))
+		limit := s.cfg.MaxConns
+		if srv == s.admin {
+			limit = adminMaxConns
+		}
+		s.lns = append(s.lns, netutil.LimitListener(ln, limit))
 	}
 	return nil
 }
 
-// Addr is the public listener's address once listening.
-func (s *Server) Addr() string { return s.lns[0].Addr().String() }
+// Addr is the public listener's address once listening, or "".
+func (s *Server) Addr() string {
+	if s.public == nil || len(s.lns) == 0 {
+		return ""
+	}
+	return s.lns[0].Addr().String()
+}
 
 // AdminAddr is the admin listener's address once listening, or "".
 func (s *Server) AdminAddr() string {
-	if len(s.lns) > 1 {
-		return s.lns[1].Addr().String()
+	if s.admin == nil || len(s.lns) == 0 {
+		return ""
 	}
-	return ""
+	return s.lns[len(s.lns)-1].Addr().String()
 }
 
+// servers are the listeners' servers, public first.
 func (s *Server) servers() []*http.Server {
-	if s.admin != nil {
-		return []*http.Server{s.public, s.admin}
+	var out []*http.Server
+	for _, srv := range []*http.Server{s.public, s.admin} {
+		if srv != nil {
+			out = append(out, srv)
+		}
 	}
-	return []*http.Server{s.public}
+	return out
 }
 
 // Run listens (unless Listen was called) and serves until ctx is done

@@ -150,3 +150,29 @@ func TestTruncate(t *testing.T) {
 		}
 	}
 }
+
+// A worker without public routes (migrate work) gets the same admin
+// listener alone: probes and metrics, the connection cap and timeouts.
+func TestAdminListenerAlone(t *testing.T) {
+	s := New(Config{AdminAddr: "127.0.0.1:0"}, nil, slog.New(slog.DiscardHandler))
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Addr() != "" || s.AdminAddr() == "" {
+		t.Fatalf("addresses %q and %q, want no public listener and an admin one", s.Addr(), s.AdminAddr())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	waitStatus(t, "http://"+s.AdminAddr()+"/readyz", 200)
+	if body := get(t, "http://"+s.AdminAddr()+"/metrics"); !strings.Contains(body, "go_goroutines") {
+		t.Fatalf("metrics lack Go collector: %.200s", body)
+	}
+	if code, _ := status("http://" + s.AdminAddr() + "/nothing"); code != 404 {
+		t.Errorf("unknown admin path: %d, want 404", code)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"golang.org/x/sync/semaphore"
+
+	"github.com/imgorigin/imgorigin/internal/httperr"
 )
 
 // errBodyMemory means the upload bodies in memory hold the whole budget: 503.
-var errBodyMemory = &httpError{status: http.StatusServiceUnavailable, msg: "the uploader is receiving too many uploads; retry shortly"}
+var errBodyMemory = httperr.Unavailable("the uploader is receiving too many uploads; retry shortly", nil)
 
 // firstChunk is the most an upload holds before its bytes arrive: a client
 // declaring 50 MB and sending one byte costs 64 KiB, not 50 MB.
@@ -162,7 +164,7 @@ func readErr(err error, limit int64, eofMsg string) error {
 	case errors.As(err, &mbe):
 		return tooLarge(limit)
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return &httpError{status: http.StatusRequestTimeout, msg: "the upload stalled or took too long"}
+		return httperr.New(http.StatusRequestTimeout, "the upload stalled or took too long")
 	case errors.Is(err, io.EOF) && eofMsg != "":
 		return badRequest(eofMsg)
 	}

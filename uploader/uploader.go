@@ -26,6 +26,7 @@ import (
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/flight"
+	"github.com/imgorigin/imgorigin/internal/httperr"
 	"github.com/imgorigin/imgorigin/internal/workpool"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/regions"
@@ -298,7 +299,8 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 		return 0, errUnauthorized(tokenRefusal(err))
 	}
 	if !h.subjects.acquire(claims.Subject) {
-		return 0, &httpError{http.StatusTooManyRequests, fmt.Sprintf("%d uploads are already in progress for this subject; retry when one is done", h.cfg.PerSubject)}
+		return 0, &httperr.Error{Status: http.StatusTooManyRequests, RetryAfter: time.Second,
+			Msg: fmt.Sprintf("%d uploads are already in progress for this subject; retry when one is done", h.cfg.PerSubject)}
 	}
 	defer h.subjects.release(claims.Subject)
 	limit := h.cfg.MaxBytes
@@ -312,7 +314,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 	defer release()
 	key := h.ingest.Key(claims.Subject, body)
 	if !h.ledger.reserve(claims.ID, key, max(1, claims.MaxUploads)) {
-		return 0, &httpError{http.StatusForbidden, fmt.Sprintf("this upload token has stored its %d objects; ask your backend for a new one", max(1, claims.MaxUploads))}
+		return 0, httperr.New(http.StatusForbidden, "this upload token has stored its %d objects; ask your backend for a new one", max(1, claims.MaxUploads))
 	}
 	stored := false
 	defer func() {
@@ -362,6 +364,9 @@ func (h *Handler) convert(ctx context.Context, key string, body []byte) (ingest.
 		qctx, cancel := context.WithTimeout(wctx, h.cfg.QueueTimeout) // bounds the wait, not the work
 		defer cancel()
 		if err := h.pool.Acquire(qctx); err != nil {
+			if errors.Is(err, workpool.ErrOverloaded) || errors.Is(err, context.DeadlineExceeded) {
+				err = httperr.Unavailable("too many uploads are converting; retry shortly", err)
+			}
 			return converted{}, err
 		}
 		defer h.pool.Release()
@@ -409,7 +414,7 @@ func (h *Handler) storeWrite(ctx context.Context, what string, write func(contex
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.StoreTimeout)
 	defer cancel()
 	if err := write(ctx); err != nil {
-		return &storeError{fmt.Errorf("%s: %w", what, err)}
+		return httperr.Store(fmt.Errorf("%s: %w", what, err))
 	}
 	return nil
 }

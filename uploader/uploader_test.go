@@ -24,6 +24,7 @@ import (
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/jobqueue"
 	"github.com/imgorigin/imgorigin/migrate"
 	"github.com/imgorigin/imgorigin/resizer"
 	"github.com/imgorigin/imgorigin/storage"
@@ -471,7 +472,7 @@ func TestBusyUploadsAreDeferred(t *testing.T) {
 	defer state.Close()
 	queue := state.Queue(5)
 	pending := diskStore(t)
-	f.h.SetDeferrer(migrate.Deferred{Pending: pending, Queue: queue})
+	f.h.SetDeferrer(jobqueue.Deferred{Pending: pending, Queue: queue})
 	if err := f.h.pool.Acquire(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -38,11 +38,11 @@ func importFiles(args []string, stdout io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	st, err := sf.homeStore(ctx)
+	st, err := sf.HomeStore(ctx)
 	if err != nil {
 		return err
 	}
-	in, err := sf.ingester(st, imaging.DefaultOriginal(), log)
+	in, err := sf.Ingester(st, imaging.DefaultOriginal(), log)
 	if err != nil {
 		return err
 	}

@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/jobqueue"
 	"github.com/imgorigin/imgorigin/migrate"
+	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/storeurl"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 const migrateUsage = `Usage: imgorigin migrate plan|work|status|report|export [flags]
@@ -64,19 +64,19 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	state, err := openState(*dbURL, *stateDir, sf.data)
+	state, err := openState(*dbURL, *stateDir, sf.Data)
 	if err != nil {
 		return err
 	}
 	defer state.Close()
 	queue := state.Queue(*maxAttempts)
 	if *queueURL != "" {
-		qc, err := migrate.ParseSQSURL(*queueURL)
+		qc, err := jobqueue.ParseSQSURL(*queueURL)
 		if err != nil {
 			return err
 		}
 		qc.MaxAttempts = *maxAttempts
-		if queue, err = migrate.OpenSQS(ctx, qc); err != nil {
+		if queue, err = jobqueue.OpenSQS(ctx, qc); err != nil {
 			return err
 		}
 	}
@@ -88,7 +88,7 @@ func migrateCmd(args []string, stdout io.Writer) error {
 		if *source == "" {
 			return nil, fmt.Errorf("--source is required")
 		}
-		src, err := storeurl.Open(ctx, *source, sf.s3Defaults())
+		src, err := storeurl.Open(ctx, *source, sf.S3)
 		return migrate.Throttle(src, *storeRate), err
 	}
 	switch sub {
@@ -116,20 +116,20 @@ func migrateCmd(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		dst, err := sf.homeStore(ctx)
+		dst, err := sf.HomeStore(ctx)
 		if err != nil {
 			return err
 		}
 		dst = migrate.Throttle(dst, *storeRate)
-		in, err := sf.ingester(dst, imaging.DefaultOriginal(), log)
+		in, err := sf.Ingester(dst, imaging.DefaultOriginal(), log)
 		if err != nil {
 			return err
 		}
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		registerBuildInfo(reg)
-		wc.Metrics = migrate.NewMetrics(reg)
-		defer serveAdmin(*adminAddr, reg, log)()
+		// The admin listener of every role, alone: metrics and probes.
+		admin := server.New(server.Config{AdminAddr: *adminAddr}, nil, log)
+		registerBuildInfo(admin.Registry)
+		wc.Metrics = migrate.NewMetrics(admin.Registry)
+		defer serveAdmin(ctx, admin, log)()
 		pctx, stopProgress := context.WithCancel(ctx)
 		defer stopProgress()
 		go migrate.ReportProgress(pctx, state, queue, wc.Metrics, *progressEvery, log)

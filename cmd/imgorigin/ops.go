@@ -6,16 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime"
 	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/server"
 )
 
 // version is set at build time (-ldflags "-X main.version=v1.2.3"); else the
@@ -80,22 +79,21 @@ func healthCmd(args []string, out io.Writer) error {
 	return err
 }
 
-// serveAdmin serves /metrics, /healthz and /readyz of a process without a
-// public listener (migrate work) on addr, and returns its stop. A port in
+// serveAdmin runs admin, a server with only its admin listener (a process
+// without public routes: migrate work), until the returned stop. A port in
 // use (a server on the same machine) costs the metrics, not the run.
-func serveAdmin(addr string, reg *prometheus.Registry, log *slog.Logger) func() {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
+func serveAdmin(ctx context.Context, admin *server.Server, log *slog.Logger) (stop func()) {
+	if err := admin.Listen(); err != nil {
 		log.Warn("no admin listener: metrics are off (set --admin-addr)", "err", err)
 		return func() {}
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	ok := func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") }
-	mux.HandleFunc("GET /healthz", ok)
-	mux.HandleFunc("GET /readyz", ok)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	log.Info("admin listener", "admin_addr", ln.Addr().String())
-	return func() { srv.Close() }
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := admin.Run(ctx); err != nil {
+			log.Warn("admin listener", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }
 }

@@ -3,23 +3,20 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"net/url"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/imgorigin/imgorigin/migrate"
 	"github.com/imgorigin/imgorigin/resizer"
+	"github.com/imgorigin/imgorigin/role"
 	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/sign"
-	"github.com/imgorigin/imgorigin/storage"
 )
 
 // resizerFlags fill a resizer.Config.
@@ -109,8 +106,8 @@ func joinInts(ns []int) string {
 // uploader on one port, development keys created under --data); "resizer"
 // and "uploader" run one role each, for regional fleets, and the uploader
 // then refuses to start without its keys.
-func serve(role string, args []string) error {
-	fs := flag.NewFlagSet(role, flag.ContinueOnError)
+func serve(name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
 	var sc server.Config
@@ -119,7 +116,7 @@ func serve(role string, args []string) error {
 	// Fleet roles sit behind load balancers that poll readiness every few
 	// seconds; the embedded default usually has none and should stop at once.
 	drainDelay := 5 * time.Second
-	if role == "serve" {
+	if name == "serve" {
 		drainDelay = 0
 	}
 	fs.DurationVar(&sc.DrainDelay, "drain-delay", drainDelay, "after SIGTERM, how long /readyz fails before listeners close (let load balancers notice)")
@@ -132,10 +129,10 @@ func serve(role string, args []string) error {
 	fs.StringVar(&corsOrigins, "cors-origins", "", "comma-separated origins (https://app.example.com) whose pages may call this server from a browser, or '*' for any")
 	var rf resizerFlags
 	var uf uploaderFlags
-	if role != "uploader" {
+	if name != "uploader" {
 		rf.register(fs)
 	}
-	if role != "resizer" {
+	if name != "resizer" {
 		uf.register(fs)
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -151,67 +148,26 @@ func serve(role string, args []string) error {
 	if err != nil {
 		return err
 	}
-	private := map[string]string{"--data's keys": filepath.Join(sf.data, "keys")}
-	if role != "resizer" {
-		for name, u := range map[string]string{"--pending-store": uf.pendingURL(sf.data), "--archive-store": uf.archiveStoreURL} {
-			if u != "" {
-				private[name] = u
-			}
+	cfg := role.Config{Server: sc, Stores: sf.Stores, Dev: name == "serve"}
+	if name != "uploader" {
+		rcfg, err := rf.config()
+		if err != nil {
+			return err
 		}
+		cfg.Resizer = &rcfg
 	}
-	if err := sf.checkPrivate(private); err != nil {
-		return err
+	if name != "resizer" {
+		cfg.Uploads = uf.uploads()
 	}
 	if err := startVips(log); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	srv := server.New(sc, nil, log)
-	registerBuildInfo(srv.Registry)
-	var checks []server.Check
-	if role != "uploader" {
-		rcfg, err := rf.config()
-		if err != nil {
-			return err
-		}
-		var originals resizer.Originals
-		if originals, checks, err = sf.originals(ctx, srv.Registry); err != nil {
-			return err
-		}
-		rz, err := resizer.New(originals, rcfg, log, srv.Registry)
-		if err != nil {
-			return err
-		}
-		srv.Handle("GET /", rz) // and HEAD; other methods get the router's 405, never cached
+	r, err := role.New(ctx, cfg, log)
+	if err != nil {
+		return err
 	}
-	var deferred *migrate.Worker
-	if role != "resizer" {
-		store, err := sf.homeStore(ctx)
-		if err != nil {
-			return err
-		}
-		if checks == nil {
-			checks = storeChecks(map[string]storage.Store{"store": store}, "store")
-		}
-		up, worker, err := uf.newUploader(ctx, &sf, store, sc.Addr, role == "serve", log, srv.Registry)
-		if err != nil {
-			return err
-		}
-		cleanDebris(store, log)
-		up.Register(srv)
-		deferred = worker
-	}
-	for _, c := range checks {
-		srv.AddCheck(c)
-	}
-	if deferred == nil {
-		return srv.Run(ctx)
-	}
-	// The deferred-conversion worker lives as long as the server.
-	done := make(chan error, 1)
-	go func() { done <- deferred.Run(ctx) }()
-	err = srv.Run(ctx)
-	stop()
-	return errors.Join(err, <-done)
+	registerBuildInfo(r.Server.Registry)
+	return r.Run(ctx)
 }

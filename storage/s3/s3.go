@@ -1,7 +1,7 @@
 // Package s3 keeps objects in an S3 bucket (or any S3-compatible server) through
 // aws-sdk-go-v2. It adds what a fleet needs on top of the SDK: an optional key
-// prefix, per-call timeouts, the adaptive retryer for 503 SlowDown, and mapping of
-// NoSuchKey to storage.ErrNotFound.
+// prefix, per-call timeouts, the one retry layer for 503 SlowDown and other
+// transient errors, and mapping of NoSuchKey to storage.ErrNotFound.
 package s3
 
 import (
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -39,8 +40,9 @@ type Config struct {
 	PathStyle bool
 	// Timeout bounds each call (attempts and retries together). Default 30 s.
 	Timeout time.Duration
-	// MaxAttempts for the adaptive retryer, which also slows the client down when
-	// S3 answers 503 SlowDown. Default 5.
+	// MaxAttempts of each call: the SDK's standard retryer backs off with
+	// jitter (S3's advice for 503 SlowDown) between them. It is the only
+	// retry layer; callers above it retry whole jobs, not calls. Default 5.
 	MaxAttempts int
 }
 
@@ -70,11 +72,14 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	awsCfg, err := config.LoadDefaultConfig(ctx,
 		config.WithRegion(cfg.Region), awslog.Option(),
 		config.WithRetryer(func() aws.Retryer {
-			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-					so.MaxAttempts = cfg.MaxAttempts
-					so.Retryables = append([]retry.IsErrorRetryable{refusedIsFinal}, so.Retryables...)
-				})
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = cfg.MaxAttempts
+				so.Retryables = append([]retry.IsErrorRetryable{refusedIsFinal}, so.Retryables...)
+				// No retry quota: in a SlowDown storm the quota (and the
+				// adaptive mode's send-rate cut) turned throttles into
+				// failures and 30 s waits for a token; the back-off alone
+				// spaces the retries, and migrate's --store-rate paces a fleet.
+				so.RateLimiter = ratelimit.None
 			})
 		}),
 	)
