@@ -300,7 +300,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 			if cfg.ViewsPhotos > 0 {
 				keys = keys[:min(cfg.ViewsPhotos, len(keys))]
 			}
-			v, err := runViews(ctx, cfg.DataDir, keys, tgt.zipfKeys, cmp.Or(cfg.ViewsShield, 60), log)
+			v, err := runViews(ctx, role.Stores{Store: cfg.DataDir}, keys, tgt.zipfKeys, cmp.Or(cfg.ViewsShield, 60), log)
 			if err != nil {
 				return nil, err
 			}
@@ -337,7 +337,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 		if strings.HasPrefix(name, "upload") && cfg.URL != "" {
 			return nil, fmt.Errorf("%s: upload scenarios run in-process only (they mint their own tokens)", name)
 		}
-		res, err := runScenario(ctx, cfg, sc, st, in, tgt, log)
+		res, err := runScenario(ctx, cfg, sc, role.Stores{Store: cfg.DataDir}, tgt, log)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -374,10 +374,10 @@ func scenarioResizer(sc scenario) resizer.Config {
 }
 
 // inProcess starts the embedded server as `imgorigin serve` assembles it
-// (role.New), with the originals in storeDir and a resizer of rcfg; it
-// returns the base and admin URLs, the upload tokens (one per worker) and
-// a stop function.
-func inProcess(ctx context.Context, rcfg resizer.Config, workers int, storeDir string, log *slog.Logger) (base, admin string, tokens []string, stop func(), err error) {
+// (role.New), on stores (their data directory is made here) with a resizer
+// of rcfg; it returns the base and admin URLs, the upload tokens (one per
+// worker) and a stop function.
+func inProcess(ctx context.Context, rcfg resizer.Config, workers int, stores role.Stores, log *slog.Logger) (base, admin string, tokens []string, stop func(), err error) {
 	data, err := os.MkdirTemp("", "imgorigin-bench-data") // keys: never inside the store
 	if err != nil {
 		return "", "", nil, nil, err
@@ -391,9 +391,10 @@ func inProcess(ctx context.Context, rcfg resizer.Config, workers int, storeDir s
 	// The c32 scenario measures memory under load, not shedding.
 	uploads.Config.QueueLength, uploads.Config.QueueTimeout = 64, time.Minute
 	uploads.TokenIssuer = "imgorigin-bench"
+	stores.Data = data
 	r, err := role.New(ctx, role.Config{
 		Server:  server.Config{Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0"},
-		Stores:  role.Stores{Data: data, Store: storeDir},
+		Stores:  stores,
 		Resizer: &rcfg, Uploads: &uploads, Dev: true,
 	}, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -424,7 +425,7 @@ func inProcess(ctx context.Context, rcfg resizer.Config, workers int, storeDir s
 	return "http://" + r.Server.Addr(), "http://" + r.Server.AdminAddr(), tokens, func() { cancel(); <-done; os.RemoveAll(data) }, nil
 }
 
-func runScenario(ctx context.Context, cfg Config, sc scenario, st resizer.Originals, in *ingest.Ingester, tgt *target, log *slog.Logger) (Result, error) {
+func runScenario(ctx context.Context, cfg Config, sc scenario, stores role.Stores, tgt *target, log *slog.Logger) (Result, error) {
 	if sc.concurrency > 0 {
 		cfg.Concurrency = sc.concurrency
 	}
@@ -439,7 +440,7 @@ func runScenario(ctx context.Context, cfg Config, sc scenario, st resizer.Origin
 	if base == "" {
 		var stop func()
 		var err error
-		if base, admin, t.tokens, stop, err = inProcess(ctx, scenarioResizer(sc), cfg.Concurrency, cfg.DataDir, log); err != nil {
+		if base, admin, t.tokens, stop, err = inProcess(ctx, scenarioResizer(sc), cfg.Concurrency, stores, log); err != nil {
 			return Result{}, err
 		}
 		defer stop()

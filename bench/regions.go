@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	mrand "math/rand/v2"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/imgorigin/imgorigin/ingest"
+	"github.com/imgorigin/imgorigin/role"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/regions"
 	s3store "github.com/imgorigin/imgorigin/storage/s3"
@@ -61,10 +63,6 @@ func runRegions(ctx context.Context, cfg Config, originals [][]byte, in *ingest.
 		return nil, err
 	}
 	defer removeBucket(far)
-	farThroughProxy, err := s3store.New(ctx, s3store.Config{Bucket: far.bucket, Endpoint: proxy.URL(), PathStyle: true})
-	if err != nil {
-		return nil, err
-	}
 	// Every class has its own keys, each over the same photos; remote has
 	// enough that the cached row never comes round to a photo again.
 	var keys regionKeys
@@ -92,10 +90,9 @@ func runRegions(ctx context.Context, cfg Config, originals [][]byte, in *ingest.
 	if keys.remote, err = put("far", cfg.RegionsRemoteKeys, far.store); err != nil {
 		return nil, err
 	}
-	router, err := regions.NewRouter(regions.Config{Stores: map[string]storage.Store{"near": near.store, "far": farThroughProxy}, Legacy: "near", Replica: "near"}, nil)
-	if err != nil {
-		return nil, err
-	}
+	// The resizer reads the two buckets as a fleet configured by users does.
+	fleet := role.Stores{Fleet: fmt.Sprintf("near=s3://%s?endpoint=%s&path_style=true,far=s3://%s?endpoint=%s&path_style=true",
+		near.bucket, url.QueryEscape(cfg.S3Endpoint), far.bucket, url.QueryEscape(proxy.URL())), Home: "near", Replica: "near", Legacy: "near"}
 	var results []Result
 	for _, row := range regionsScenarios {
 		rowKeys := row.keys(&keys)
@@ -114,7 +111,7 @@ func runRegions(ctx context.Context, cfg Config, originals [][]byte, in *ingest.
 				return get(fmt.Sprintf("/%s?w=%d&fm=webp", key, cachedWidths[pos/window]), "")
 			}
 		}
-		res, err := runScenario(ctx, cfg, sc, router, in, &target{keys: rowKeys}, log)
+		res, err := runScenario(ctx, cfg, sc, fleet, &target{keys: rowKeys}, log)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", row.name, err)
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/davidbyttow/govips/v2/vips"
 
+	"github.com/imgorigin/imgorigin/role"
 	"github.com/imgorigin/imgorigin/sign"
 )
 
@@ -58,7 +59,7 @@ var benchSignKey = []byte("imgorigin-bench-sign-key")
 // shield views of the shield mix (each a butteraugli comparison, about a
 // second at 1080 px). Each answer is compared with the same
 // URL rendered lossless (a signed fm=png) by butteraugli.
-func runViews(ctx context.Context, storeDir string, keys, zipfKeys []string, shield int, log *slog.Logger) (*ViewsReport, error) {
+func runViews(ctx context.Context, stores role.Stores, keys, zipfKeys []string, shield int, log *slog.Logger) (*ViewsReport, error) {
 	if _, err := exec.LookPath("butteraugli"); err != nil {
 		return nil, fmt.Errorf("views: the butteraugli command is needed (Debian's butteraugli package; make test installs it): %w", err)
 	}
@@ -67,7 +68,7 @@ func runViews(ctx context.Context, storeDir string, keys, zipfKeys []string, shi
 	// lossless reference then has the geometry of the view it is compared with.
 	rcfg := scenarioResizer(scenario{originalCache: true})
 	rcfg.SignKeys = [][]byte{benchSignKey}
-	base, _, _, stop, err := inProcess(ctx, rcfg, 0, storeDir, log)
+	base, _, _, stop, err := inProcess(ctx, rcfg, 0, stores, log)
 	if err != nil {
 		return nil, err
 	}
