@@ -277,10 +277,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 		return nil, errors.New("bench: --url needs --keys (originals on that server)")
 	}
 	for _, name := range cfg.Scenarios {
+		if cfg.URL != "" && slices.Contains([]string{"migrate", "views", "quality", "regions"}, name) {
+			return nil, fmt.Errorf("%s: runs in-process only", name)
+		}
 		if name == "migrate" {
-			if cfg.URL != "" {
-				return nil, errors.New("migrate: runs in-process only")
-			}
 			n := cfg.MigratePhotos
 			if n <= 0 {
 				n = 1000
@@ -293,14 +293,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 			continue
 		}
 		if name == "views" {
-			if cfg.URL != "" {
-				return nil, errors.New("views: runs in-process only")
-			}
-			keys := tgt.keys
-			if cfg.ViewsPhotos > 0 {
-				keys = keys[:min(cfg.ViewsPhotos, len(keys))]
-			}
-			v, err := runViews(ctx, role.Stores{Store: cfg.DataDir}, keys, tgt.zipfKeys, cmp.Or(cfg.ViewsShield, 60), log)
+			v, err := runViews(ctx, role.Stores{Store: cfg.DataDir}, firstN(tgt.keys, cfg.ViewsPhotos), tgt.zipfKeys, cmp.Or(cfg.ViewsShield, 60), log)
 			if err != nil {
 				return nil, err
 			}
@@ -308,14 +301,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 			continue
 		}
 		if name == "quality" {
-			if cfg.URL != "" {
-				return nil, errors.New("quality: runs in-process only")
-			}
-			photos := originals
-			if cfg.ViewsPhotos > 0 {
-				photos = photos[:min(cfg.ViewsPhotos, len(photos))]
-			}
-			q, err := runQuality(ctx, photos)
+			q, err := runQuality(ctx, firstN(originals, cfg.ViewsPhotos))
 			if err != nil {
 				return nil, err
 			}
@@ -323,9 +309,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 			continue
 		}
 		if name == "regions" {
-			if cfg.URL != "" {
-				return nil, errors.New("regions: runs in-process only")
-			}
 			rows, err := runRegions(ctx, cfg, originals, in, log)
 			if err != nil {
 				return nil, err
@@ -351,6 +334,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 		rep.Results = append(rep.Results, res)
 	}
 	return rep, nil
+}
+
+// firstN is s's first n elements, or all of s when n is 0 or more than it has.
+func firstN[T any](s []T, n int) []T {
+	if n > 0 && n < len(s) {
+		return s[:n]
+	}
+	return s
 }
 
 // newIngester converts into st as uploads do, with the bench's own key secret.
