@@ -189,9 +189,11 @@ func TestRegionsScenario(t *testing.T) {
 		}
 	}
 	local, replica, remote := rows["regions-local"], rows["regions-replica"], rows["regions-remote"]
-	// 80 ms less what other tests running beside this one blur away.
-	if remote.P50 < local.P50+40 || remote.P50 < replica.P50+40 {
-		t.Errorf("remote p50 %.1f ms is not a round trip over local %.1f / replica %.1f", remote.P50, local.P50, replica.P50)
+	// A remote read pays the round trip, however loaded the machine; local
+	// and replica reads do not. Under load (other packages compiling beside
+	// this one) every p50 grows, so only the floor and the order are firm.
+	if rtt := float64(cfg.RemoteRTT.Milliseconds()); remote.P50 < 0.9*rtt || remote.P50 <= local.P50 || remote.P50 <= replica.P50 {
+		t.Errorf("remote p50 %.1f ms is not a round trip (%v) over local %.1f / replica %.1f", remote.P50, cfg.RemoteRTT, local.P50, replica.P50)
 	}
 	sizes, cached := rows["regions-remote-sizes"], rows["regions-remote-sizes-cached"]
 	if cached.StoreGetsPerImage > 0.5 || sizes.StoreGetsPerImage != 1 || cached.P50 >= sizes.P50 {
