@@ -41,41 +41,62 @@ func runQuality(ctx context.Context, originals [][]byte) ([]QualityRow, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	var rows []QualityRow
-	n := 0
+	// Rows in a fixed order (format, quality, width); each photo's lossless
+	// reference at a width is rendered once for every setting.
+	type setting struct {
+		f    imaging.Format
+		q, w int
+	}
+	var order []setting
 	for _, f := range []imaging.Format{imaging.WebP, imaging.AVIF, imaging.JPEG} {
 		for _, q := range qualityGrid[f] {
 			for _, w := range []int{320, 640, 1080} {
-				row := QualityRow{Format: string(f), Quality: q, Width: w}
-				for _, src := range originals {
-					h, err := imaging.Probe(src)
-					if err != nil {
-						return nil, err
-					}
-					t := imaging.Transform{Width: w, Fit: imaging.FitClip}
-					ref, err := imaging.Render(ctx, src, h, t, imaging.Encoding{Format: imaging.PNG, Effort: 1}, imaging.DefaultLimits())
-					if err != nil {
-						return nil, err
-					}
-					start := time.Now()
-					out, err := imaging.Render(ctx, src, h, t, imaging.Encoding{Format: f, Quality: q, Effort: resizer.Effort(f, w, 0)}, imaging.DefaultLimits())
-					if err != nil {
-						return nil, err
-					}
-					row.Ms += float64(time.Since(start).Microseconds()) / 1000
-					d, _, err := distance(dir, n, ref.Bytes, out.Bytes)
-					if err != nil {
-						return nil, fmt.Errorf("quality: %s q%d at %d px: %w", f, q, w, err)
-					}
-					n++
-					row.Bytes += float64(len(out.Bytes))
-					row.Distance += d
-				}
-				k := float64(len(originals))
-				row.Bytes, row.Distance, row.Ms = row.Bytes/k, row.Distance/k, row.Ms/k
-				rows = append(rows, row)
+				order = append(order, setting{f, q, w})
 			}
 		}
+	}
+	sums := map[setting]*QualityRow{}
+	for _, k := range order {
+		sums[k] = &QualityRow{Format: string(k.f), Quality: k.q, Width: k.w}
+	}
+	n := 0
+	for _, src := range originals {
+		h, err := imaging.Probe(src)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range []int{320, 640, 1080} {
+			t := imaging.Transform{Width: w, Fit: imaging.FitClip}
+			ref, err := imaging.Render(ctx, src, h, t, imaging.Encoding{Format: imaging.PNG, Effort: 1}, imaging.DefaultLimits())
+			if err != nil {
+				return nil, err
+			}
+			for _, k := range order {
+				if k.w != w {
+					continue
+				}
+				start := time.Now()
+				out, err := imaging.Render(ctx, src, h, t, imaging.Encoding{Format: k.f, Quality: k.q, Effort: resizer.Effort(k.f, w, 0)}, imaging.DefaultLimits())
+				if err != nil {
+					return nil, err
+				}
+				ms := float64(time.Since(start).Microseconds()) / 1000
+				d, _, err := distance(dir, n, ref.Bytes, out.Bytes)
+				if err != nil {
+					return nil, fmt.Errorf("quality: %s q%d at %d px: %w", k.f, k.q, w, err)
+				}
+				n++
+				row := sums[k]
+				row.Bytes, row.Distance, row.Ms = row.Bytes+float64(len(out.Bytes)), row.Distance+d, row.Ms+ms
+			}
+		}
+	}
+	rows := make([]QualityRow, len(order))
+	k := float64(len(originals))
+	for i, s := range order {
+		r := *sums[s]
+		r.Bytes, r.Distance, r.Ms = r.Bytes/k, r.Distance/k, r.Ms/k
+		rows[i] = r
 	}
 	return rows, nil
 }

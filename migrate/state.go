@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -51,7 +53,19 @@ type State struct {
 //go:embed schema/*.sql
 var schema embed.FS
 
-// OpenSQLite opens (creating) the embedded state in dir.
+// Open opens the state in PostgreSQL when dbURL is set, else in the
+// embedded SQLite file dir/state.db (dir created).
+func Open(dbURL, dir string) (*State, error) {
+	if dbURL != "" {
+		return OpenPostgres(dbURL)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return OpenSQLite(filepath.Join(dir, "state.db"))
+}
+
+// OpenSQLite opens (creating) the embedded state in the file at path.
 func OpenSQLite(path string) (*State, error) {
 	// WAL and a busy timeout let several local workers share the file.
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)")

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -142,11 +141,7 @@ func (u *Uploads) newUploader(ctx context.Context, stores *Stores, st storage.St
 	if err != nil || !u.DeferWhenBusy {
 		return h, nil, err
 	}
-	dir := filepath.Join(stores.Data, "deferred")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, nil, err
-	}
-	state, err := migrate.OpenSQLite(filepath.Join(dir, "state.db"))
+	state, err := migrate.Open("", filepath.Join(stores.Data, "deferred"))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -64,7 +65,7 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	state, err := openState(*dbURL, *stateDir, sf.Data)
+	state, err := migrate.Open(*dbURL, cmp.Or(*stateDir, filepath.Join(sf.Data, "migrate")))
 	if err != nil {
 		return err
 	}
@@ -154,19 +155,4 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprint(os.Stderr, migrateUsage)
 	return fmt.Errorf("migrate: unknown step %q", sub)
-}
-
-// openState opens PostgreSQL when dbURL is set, else the embedded SQLite file
-// in dir (default DATA/migrate).
-func openState(dbURL, dir, data string) (*migrate.State, error) {
-	if dbURL != "" {
-		return migrate.OpenPostgres(dbURL)
-	}
-	if dir == "" {
-		dir = filepath.Join(data, "migrate")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	return migrate.OpenSQLite(filepath.Join(dir, "state.db"))
 }
