@@ -195,8 +195,12 @@ func TestRegionsScenario(t *testing.T) {
 	if rtt := float64(cfg.RemoteRTT.Milliseconds()); remote.P50 < 0.9*rtt || remote.P50 <= local.P50 || remote.P50 <= replica.P50 {
 		t.Errorf("remote p50 %.1f ms is not a round trip (%v) over local %.1f / replica %.1f", remote.P50, cfg.RemoteRTT, local.P50, replica.P50)
 	}
+	// What the originals cache hides is counted in reads of the far bucket,
+	// not timed: with two clients on two loaded cores, a p50 over some twenty
+	// requests is not firm (an empty-cache make test saw cached 309 ms
+	// against uncached 212 ms).
 	sizes, cached := rows["regions-remote-sizes"], rows["regions-remote-sizes-cached"]
-	if cached.StoreGetsPerImage > 0.5 || sizes.StoreGetsPerImage != 1 || cached.P50 >= sizes.P50 {
+	if cached.StoreGetsPerImage > 0.5 || sizes.StoreGetsPerImage != 1 || cached.OriginalHitRatio < 0.5 {
 		t.Errorf("the originals cache hides nothing: uncached %+v, cached %+v", sizes, cached)
 	}
 }
