@@ -21,20 +21,13 @@ build: deps
 run: build
 	./bin/imgorigin serve $(ARGS)
 
-# Packages with concurrent code (the byte caches, single flight, the work
-# pool, the store breaker, the upload ledger, the disk store's gate) test
-# under the race detector; the rest without it, which builds faster.
-RACE_PKGS := ./internal/... ./resizer/ ./server/ ./storage/... ./uploader/
-
-# Installs what tests need, starts the S3-compatible server on 127.0.0.1, runs
-# every test (the main module, then deploy/'s manifest checks, a module of its
-# own), stops the server; fails on any failure.
+# Installs what tests need, starts the real servers on 127.0.0.1 (S3, SQS,
+# PostgreSQL), runs every test (scripts/test.sh: vet, the concurrent
+# packages under the race detector, the rest, deploy/'s manifest checks,
+# with the container image building beside them), stops the servers; fails
+# on any failure.
 test: test-deps
-	go vet ./...
-	cd deploy && go vet ./...
-	scripts/with-test-servers.sh sh -c 'go test -count=1 -timeout 20m -race $(RACE_PKGS) && \
-		go test -count=1 -timeout 20m $$(go list ./... | grep -v -x -F "$$(go list $(RACE_PKGS))") && \
-		cd deploy && go test -count=1 -timeout 15m ./...'
+	scripts/with-test-servers.sh scripts/test.sh
 
 # The standard benchmark suite (about 3 minutes): writes bench/results/latest.md
 # and .json. CORPUS=DIR uses a directory of real photographs (.jpg .png .webp).

@@ -3,13 +3,17 @@
 # no container registry: first local stand-ins for its base images
 # (debian:bookworm-slim from debootstrap, golang:1.26-bookworm from that plus
 # this machine's Go), then the image itself, tagged $1 (default
-# localhost/imgorigin:test). Stand-ins are reused once built.
+# localhost/imgorigin:test). Stand-ins are reused once built. One build runs
+# at a time: a second caller (make test starts one early, then the tests ask
+# for the image) waits, then finds every layer cached.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 image=${1:-localhost/imgorigin:test}
 export CONTAINERS_CONF=$PWD/deploy/podman/containers.conf
 work=${IMGORIGIN_TOOLS:-$HOME/.cache/imgorigin}/container-bases
 mkdir -p "$work"
+exec 9>"$work/build.lock"
+flock 9
 
 if ! podman image exists docker.io/library/debian:bookworm-slim; then
   echo "building a stand-in for debian:bookworm-slim (debootstrap, about 30 s)"
