@@ -116,7 +116,7 @@ func TestOriginTrafficAsksEachURLOncePerEdge(t *testing.T) {
 }
 
 func TestOpenLoopCountsFromTheSchedule(t *testing.T) {
-	cfg := Config{Duration: time.Second, Rate: 50, Concurrency: 2, DataDir: t.TempDir(), Scenarios: []string{"hot"}}
+	cfg := Config{Duration: time.Second, Rate: 50, Concurrency: 2, DataDir: t.TempDir(), Scenarios: []string{"hot"}, Generated: 2}
 	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +128,7 @@ func TestOpenLoopCountsFromTheSchedule(t *testing.T) {
 }
 
 func TestMigrateScenario(t *testing.T) {
-	cfg := Config{DataDir: t.TempDir(), Scenarios: []string{"migrate"}, MigratePhotos: 30}
+	cfg := Config{DataDir: t.TempDir(), Scenarios: []string{"migrate"}, MigratePhotos: 30, Generated: 2}
 	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +176,7 @@ func TestMigrateScenario(t *testing.T) {
 // do not, and the originals cache hides it for a photo's later sizes.
 func TestRegionsScenario(t *testing.T) {
 	cfg := Config{Duration: 3 * time.Second, Concurrency: 2, DataDir: t.TempDir(), Scenarios: []string{"regions"},
-		S3Endpoint: storagetest.S3Endpoint(t), RemoteRTT: 80 * time.Millisecond, RegionsRemoteKeys: 40}
+		S3Endpoint: storagetest.S3Endpoint(t), RemoteRTT: 80 * time.Millisecond, RegionsRemoteKeys: 40, Generated: 2}
 	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +209,7 @@ func TestRegionsScenario(t *testing.T) {
 // a view and butteraugli's distance to a lossless rendition, per format and
 // size class, over a srcset and the shield mix.
 func TestViewsScenario(t *testing.T) {
-	cfg := Config{DataDir: t.TempDir(), Scenarios: []string{"views"}, ViewsPhotos: 1, ViewsShield: 3}
+	cfg := Config{DataDir: t.TempDir(), Scenarios: []string{"views"}, ViewsPhotos: 1, ViewsShield: 3, Generated: 2}
 	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +240,7 @@ func TestQualityScenario(t *testing.T) {
 	grid := qualityGrid
 	qualityGrid = map[imaging.Format][]int{imaging.WebP: {50, 90}, imaging.AVIF: {40, 80}}
 	t.Cleanup(func() { qualityGrid = grid })
-	cfg := Config{DataDir: t.TempDir(), Scenarios: []string{"quality"}, ViewsPhotos: 1}
+	cfg := Config{DataDir: t.TempDir(), Scenarios: []string{"quality"}, ViewsPhotos: 1, Generated: 1}
 	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

@@ -286,13 +286,14 @@ func TestMigrateLegacyBucketOnS3(t *testing.T) {
 
 func migrateLegacyBucketOnS3(t *testing.T, e engine) {
 	src, dst := storagetest.NewS3(t, ""), storagetest.NewS3(t, "originals/")
-	originals := legacy(t, src, 200, 5)
+	// 1,440 legacy objects: listing them takes two pages.
+	originals := legacy(t, src, 60, 4)
 	r := newRig(t, src, dst, e)
 	res, err := Plan(context.Background(), src, r.layout, r.state, r.queue)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Groups != 200 || res.Photos != 1000 || res.Thumbnails != 5000 || res.Enqueued != 200 || res.Unmatched != 0 {
+	if res.Groups != 60 || res.Photos != 240 || res.Thumbnails != 1200 || res.Enqueued != 60 || res.Unmatched != 0 {
 		t.Fatalf("plan %+v", res)
 	}
 	var wg sync.WaitGroup
@@ -303,8 +304,8 @@ func migrateLegacyBucketOnS3(t *testing.T, e engine) {
 	wg.Wait()
 	r.checkFinal(t, originals, false)
 	st, _ := r.state.Stats(context.Background())
-	if st.OldObjects != 6000 || st.NewObjects != 2000 {
-		t.Errorf("report objects %d -> %d, want 6000 -> 2000 (legacy originals kept)", st.OldObjects, st.NewObjects)
+	if st.OldObjects != 1440 || st.NewObjects != 480 {
+		t.Errorf("report objects %d -> %d, want 1440 -> 480 (legacy originals kept)", st.OldObjects, st.NewObjects)
 	}
 	// A re-run of plan enqueues nothing.
 	if res, err := Plan(context.Background(), src, r.layout, r.state, r.queue); err != nil || res.Enqueued != 0 {
@@ -413,6 +414,7 @@ func TestSlowDownStorm(t *testing.T) {
 func TestPoisonJobIsDeadLettered(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
+			t.Parallel() // most of each is waiting out visibility timeouts
 			src, _ := disk.New(t.TempDir())
 			dst, _ := disk.New(t.TempDir())
 			originals := legacy(t, src, 2, 2)

@@ -23,7 +23,6 @@ stop() {
 trap stop EXIT
 
 go vet ./...
-(cd deploy && go vet ./...)
 go test -count=1 -timeout 20m -race $race_pkgs
 (cd deploy && go test -count=1 -timeout 15m ./...) &
 deploy=$!
