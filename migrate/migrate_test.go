@@ -320,6 +320,7 @@ func TestCrashAtEveryStepThenRecover(t *testing.T) {
 		for _, deleteOriginals := range []bool{false, true} {
 			e := engines[i%len(engines)] // each step on one engine, the steps spread over both
 			t.Run(fmt.Sprintf("%s/%s/delete-originals=%v", e.name, step, deleteOriginals), func(t *testing.T) {
+				t.Parallel() // each waits out its redelivery's visibility timeout
 				src, _ := disk.New(t.TempDir())
 				dst, _ := disk.New(t.TempDir())
 				originals := legacy(t, src, 3, 4)
