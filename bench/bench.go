@@ -36,13 +36,13 @@ type Config struct {
 	Concurrency int           // closed loop: requests in flight
 	Rate        float64       // open loop: arrivals per second (0: closed loop)
 	Corpus      string        // directory of photos; "": generated
+	URL         string        // a running server; "": start one in-process
+	AdminURL    string        // its metrics listener, for cache and store figures
+	Keys        []string      // originals on the running server (with URL)
+	DataDir     string        // scratch for the in-process store
 	// Generated is how many photos are drawn when Corpus is "" (default 8):
 	// tests that need only a few skip the others' drawing and ingest.
 	Generated int
-	URL       string   // a running server; "": start one in-process
-	AdminURL  string   // its metrics listener, for cache and store figures
-	Keys      []string // originals on the running server (with URL)
-	DataDir   string   // scratch for the in-process store
 	// MigratePhotos is how many legacy photos the migrate scenario moves.
 	MigratePhotos int
 	// S3Endpoint is the S3-compatible server the regions scenario makes its

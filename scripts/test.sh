@@ -13,6 +13,8 @@
 # - then the rest of the main module.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The packages with concurrent code: the byte caches, single flight, the work
+# pool, the store breaker, the upload ledger, the disk store's gate.
 race_pkgs="./internal/... ./resizer/ ./server/ ./storage/... ./uploader/"
 side_pkgs="./migrate/"
 image_log=$(mktemp)
