@@ -122,7 +122,8 @@ func conform(path string, v any, s map[string]any) []string {
 		}
 		props, _ := s["properties"].(map[string]any)
 		extra, _ := s["additionalProperties"].(map[string]any)
-		for _, r := range asSlice(s["required"]) {
+		required, _ := s["required"].([]any)
+		for _, r := range required {
 			if _, ok := obj[r.(string)]; !ok {
 				errs = append(errs, fmt.Sprintf("%s: %s is required", path, r))
 			}
@@ -165,8 +166,6 @@ func conform(path string, v any, s map[string]any) []string {
 	}
 	return errs
 }
-
-func asSlice(v any) []any { s, _ := v.([]any); return s }
 
 // kustomization is the part of kustomization.yaml the test follows.
 type kustomization struct {
@@ -213,23 +212,8 @@ func decodeStrict(doc []byte) (any, string, error) {
 	}
 	id := meta.APIVersion + "/" + meta.Kind
 	if _, ok := kedaCRDs[id]; ok {
-		schemas, err := kedaSchemas()
-		if err != nil {
-			return nil, id, err
-		}
-		var obj map[string]any
-		if err := yaml.Unmarshal(doc, &obj); err != nil {
-			return nil, id, err
-		}
-		// The API server checks metadata itself, against ObjectMeta.
-		meta, _ := json.Marshal(obj["metadata"])
-		if err := yaml.UnmarshalStrict(meta, &metav1.ObjectMeta{}); err != nil {
-			return obj, id, fmt.Errorf("metadata: %v", err)
-		}
-		if errs := conform(id, obj, schemas[id]); len(errs) > 0 {
-			return obj, id, errors.New(strings.Join(errs, "; "))
-		}
-		return obj, id, nil
+		obj, err := conformToCRD(id, doc)
+		return obj, id, err
 	}
 	newObj, ok := types[id]
 	if !ok {
@@ -237,6 +221,27 @@ func decodeStrict(doc []byte) (any, string, error) {
 	}
 	obj := newObj()
 	return obj, id, yaml.UnmarshalStrict(doc, obj)
+}
+
+// conformToCRD checks a KEDA document against its CRD's schema, and its
+// metadata against ObjectMeta, which the API server checks itself.
+func conformToCRD(id string, doc []byte) (map[string]any, error) {
+	schemas, err := kedaSchemas()
+	if err != nil {
+		return nil, err
+	}
+	var obj map[string]any
+	if err := yaml.Unmarshal(doc, &obj); err != nil {
+		return nil, err
+	}
+	metadata, _ := json.Marshal(obj["metadata"])
+	if err := yaml.UnmarshalStrict(metadata, &metav1.ObjectMeta{}); err != nil {
+		return obj, fmt.Errorf("metadata: %v", err)
+	}
+	if errs := conform(id, obj, schemas[id]); len(errs) > 0 {
+		return obj, errors.New(strings.Join(errs, "; "))
+	}
+	return obj, nil
 }
 
 // Every manifest, base and overlays, parses strictly, and each

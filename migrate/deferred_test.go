@@ -5,12 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 
-	"github.com/imgorigin/imgorigin/imaging"
-	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/jobqueue"
 	"github.com/imgorigin/imgorigin/storage"
@@ -23,27 +19,15 @@ import (
 // removed. The uploader's half is its TestBusyUploadsAreDeferred.
 func TestDeferredUploadBecomesTheDirectOriginal(t *testing.T) {
 	ctx := context.Background()
-	state, err := OpenSQLite(filepath.Join(t.TempDir(), "deferred.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer state.Close()
-	queue := state.Queue(5)
 	pending, _ := disk.New(t.TempDir())
 	originals, _ := disk.New(t.TempDir())
-	in, err := ingest.New(originals, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("test-object-key-secret")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newRig(t, pending, originals, engines[0])
 	src := testimage.JPEG(t, testimage.Photo(t, 900, 600))
-	key := in.Key("couple-7", src)
-	if err := (jobqueue.Deferred{Pending: pending, Queue: queue}).Defer(ctx, "couple-7", key, src, "image/jpeg"); err != nil {
+	key := r.in.Key("couple-7", src)
+	if err := (jobqueue.Deferred{Pending: pending, Queue: r.queue}).Defer(ctx, "couple-7", key, src, "image/jpeg"); err != nil {
 		t.Fatal(err)
 	}
-	w := NewWorker(pending, originals, in, state, queue, WorkerConfig{Drain: true}, slog.New(slog.DiscardHandler))
-	if err := w.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
+	r.run(t, WorkerConfig{})
 	if _, err := pending.Head(ctx, key); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("raw upload still pending after conversion: %v", err)
 	}
@@ -53,14 +37,14 @@ func TestDeferredUploadBecomesTheDirectOriginal(t *testing.T) {
 	}
 	defer obj.Body.Close()
 	stored, _ := io.ReadAll(obj.Body)
-	direct, err := in.Prepare(key, src)
+	direct, err := r.in.Prepare(key, src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(stored, direct.Data) {
 		t.Fatalf("the worker stored %d bytes under %s; a direct upload stores %d", len(stored), key, len(direct.Data))
 	}
-	if pendingJobs, dead, err := queue.Counts(ctx); err != nil || pendingJobs+dead != 0 {
+	if pendingJobs, dead, err := r.queue.Counts(ctx); err != nil || pendingJobs+dead != 0 {
 		t.Fatalf("queue holds %d pending and %d dead jobs (%v)", pendingJobs, dead, err)
 	}
 }

@@ -126,7 +126,7 @@ var engines = []engine{
 	}},
 	{"postgres+sqs", func(t *testing.T) (*State, jobqueue.Queue) {
 		st := freshPostgres(t)
-		q, err := jobqueue.OpenSQS(context.Background(), jobqueue.SQSConfig{Name: "migrate-" + randomName(), Endpoint: sqsEndpoint(t), MaxAttempts: 5})
+		q, err := jobqueue.OpenSQS(context.Background(), jobqueue.SQSConfig{Name: "migrate-" + randomName(), Endpoint: storagetest.SQSEndpoint(t), MaxAttempts: 5})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,14 +135,6 @@ var engines = []engine{
 }
 
 func randomName() string { return receipt()[:12] }
-
-func sqsEndpoint(t *testing.T) string {
-	ep := os.Getenv("IMGORIGIN_TEST_SQS_ENDPOINT")
-	if ep == "" {
-		t.Fatal("IMGORIGIN_TEST_SQS_ENDPOINT is not set: run the tests with `make test`, which starts fauxqs")
-	}
-	return ep
-}
 
 // freshPostgres makes a new database on the test server for one test.
 func freshPostgres(t *testing.T) *State {

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -466,11 +465,7 @@ func TestOverloadAnswers503(t *testing.T) {
 func TestBusyUploadsAreDeferred(t *testing.T) {
 	st := diskStore(t)
 	f := newFixture(t, st, func(c *Config) { c.Concurrency, c.QueueLength = 1, 0 })
-	endpoint := os.Getenv("IMGORIGIN_TEST_SQS_ENDPOINT")
-	if endpoint == "" {
-		t.Fatal("IMGORIGIN_TEST_SQS_ENDPOINT is not set: run the tests with `make test`, which starts fauxqs")
-	}
-	queue, err := jobqueue.OpenSQS(context.Background(), jobqueue.SQSConfig{Name: fmt.Sprintf("deferred-%d", time.Now().UnixNano()), Endpoint: endpoint})
+	queue, err := jobqueue.OpenSQS(context.Background(), jobqueue.SQSConfig{Name: fmt.Sprintf("deferred-%d", time.Now().UnixNano()), Endpoint: storagetest.SQSEndpoint(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,18 @@ func S3Endpoint(t testing.TB) string {
 	return ep
 }
 
+// SQSEndpoint returns the real SQS-compatible server (fauxqs) that `make
+// test` starts and names in IMGORIGIN_TEST_SQS_ENDPOINT, for the job
+// queue's tests. Without it the test fails: it never skips.
+func SQSEndpoint(t testing.TB) string {
+	t.Helper()
+	ep := os.Getenv("IMGORIGIN_TEST_SQS_ENDPOINT")
+	if ep == "" {
+		t.Fatal("IMGORIGIN_TEST_SQS_ENDPOINT is not set: run the tests with `make test`, which starts fauxqs")
+	}
+	return ep
+}
+
 // NewS3 creates a fresh bucket on the test server and returns a store on it
 // under prefix. The bucket is removed with its objects when the test ends.
 func NewS3(t testing.TB, prefix string) *s3store.Store {
