@@ -30,7 +30,7 @@ func TestRunReportsEveryScenario(t *testing.T) {
 	dir := t.TempDir()
 	// All but the 32-upload memory scenario, which is slow by design.
 	scenarios := Scenarios[:len(Scenarios)-1]
-	cfg := Config{Duration: 700 * time.Millisecond, Warmup: 200 * time.Millisecond, Concurrency: 2, DataDir: filepath.Join(dir, "store"), Scenarios: scenarios}
+	cfg := Config{Duration: 400 * time.Millisecond, Warmup: 100 * time.Millisecond, Concurrency: 2, DataDir: filepath.Join(dir, "store"), Scenarios: scenarios, Generated: 3}
 	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestMigrateScenario(t *testing.T) {
 // far bucket pay the round trip put in front of it, local and replica reads
 // do not, and the originals cache hides it for a photo's later sizes.
 func TestRegionsScenario(t *testing.T) {
-	cfg := Config{Duration: 3 * time.Second, Concurrency: 2, DataDir: t.TempDir(), Scenarios: []string{"regions"},
+	cfg := Config{Duration: 1500 * time.Millisecond, Concurrency: 2, DataDir: t.TempDir(), Scenarios: []string{"regions"},
 		S3Endpoint: storagetest.S3Endpoint(t), RemoteRTT: 80 * time.Millisecond, RegionsRemoteKeys: 40, Generated: 2}
 	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/internal/testwait"
+	"github.com/imgorigin/imgorigin/storage/s3/s3test"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
@@ -87,7 +88,7 @@ func TestContainerImage(t *testing.T) {
 	if out := mustPodman(t, "image", "inspect", "--format", "{{.Size}}", image); out != "" {
 		t.Logf("image size: %s bytes", strings.TrimSpace(out))
 	}
-	bucket := storagetest.NewBucket(t)
+	bucket := s3test.NewBucket(t)
 	ports := freePorts(t, 2)
 	name := fmt.Sprintf("imgorigin-test-%d", ports[0])
 	mustPodman(t, "volume", "create", name)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/internal/testwait"
+	"github.com/imgorigin/imgorigin/storage/s3/s3test"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
@@ -19,7 +21,7 @@ import (
 // checks, back -> ready.
 func TestHealthFollowsTheStore(t *testing.T) {
 	proxy := storagetest.NewProxy(t, storagetest.S3Endpoint(t))
-	bucket := storagetest.NewBucket(t)
+	bucket := s3test.NewBucket(t)
 	s := serve(t, "--store", "s3://"+bucket+"?path_style=true&endpoint="+proxy.URL, "--ready-interval", "200ms", "--ready-failures", "3")
 	health := func() (string, error) {
 		out, err := exec.Command(binary(t), "health", "--admin-addr", s.Admin).CombinedOutput()
@@ -65,11 +67,62 @@ func TestHealthFollowsTheStore(t *testing.T) {
 	}
 }
 
+// A store that is down or stalled costs a fast 503 with Retry-After, to
+// renders and uploads alike, and service comes back with the store: the
+// real S3 server behind a proxy that can refuse or stall, no caches.
+func TestAnS3OutageIsAFast503(t *testing.T) {
+	proxy := storagetest.NewProxy(t, storagetest.S3Endpoint(t))
+	s := serve(t, "--store", "s3://"+s3test.NewBucket(t)+"?path_style=true&endpoint="+proxy.URL,
+		"--store-timeout", "1s", "--upload-store-timeout", "1s", "--original-cache-bytes", "0", "--variant-cache-bytes", "0")
+	key, _ := s.upload(t, testimage.JPEG(t, testimage.Photo(t, 400, 300)))
+	upload := func(tok string, photo []byte) *http.Response {
+		req, _ := http.NewRequest("POST", s.URL+"/v1/uploads", bytes.NewReader(photo))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "image/jpeg")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	// Within the 1 s store timeouts, with room for a loaded machine.
+	const fast = 3 * time.Second
+	for i, out := range []struct {
+		name    string
+		breakIt func()
+	}{{"down", proxy.Down}, {"stalled", proxy.Stall}} {
+		photo := testimage.JPEG(t, testimage.Photo(t, 401+i, 300))
+		tok := s.uploadToken(t) // minted before the store goes: it needs none
+		out.breakIt()
+		start := time.Now()
+		a, err := httpGet(s.URL + "/" + key + "?w=160")
+		if took := time.Since(start); err != nil || a.status != 503 || a.header.Get("Retry-After") == "" || !strings.Contains(string(a.body), "store is unavailable") || took > fast {
+			t.Errorf("render, store %s: %d %s Retry-After %q after %v (%v), want a 503 store unavailable with Retry-After within %v",
+				out.name, a.status, a.body, a.header.Get("Retry-After"), took, err, fast)
+		}
+		start = time.Now()
+		resp := upload(tok, photo)
+		if took := time.Since(start); resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || took > fast {
+			t.Errorf("upload, store %s: %d Retry-After %q after %v, want a 503 with Retry-After within %v",
+				out.name, resp.StatusCode, resp.Header.Get("Retry-After"), took, fast)
+		}
+		proxy.Forward()
+		if a, err := httpGet(s.URL + "/" + key + "?w=200"); err != nil || a.status != 200 {
+			t.Errorf("render, store back after %s: %d %s %v", out.name, a.status, a.body, err)
+		}
+		if resp := upload(s.uploadToken(t), photo); resp.StatusCode != 201 {
+			t.Errorf("upload, store back after %s: %d", out.name, resp.StatusCode)
+		}
+	}
+}
+
 // Every answer carries an X-Request-Id (the caller's, when sane) and every
 // log line of the request names it: the access line and the error line.
 func TestRequestIDs(t *testing.T) {
 	proxy := storagetest.NewProxy(t, storagetest.S3Endpoint(t))
-	s := serve(t, "--store", "s3://"+storagetest.NewBucket(t)+"?path_style=true&endpoint="+proxy.URL, "--store-timeout", "500ms")
+	s := serve(t, "--store", "s3://"+s3test.NewBucket(t)+"?path_style=true&endpoint="+proxy.URL, "--store-timeout", "500ms")
 	key, _ := s.upload(t, testimage.JPEG(t, testimage.Photo(t, 640, 480)))
 	get := func(path, id string) *http.Response {
 		req, _ := http.NewRequest("GET", s.URL+path, nil)

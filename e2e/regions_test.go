@@ -17,7 +17,7 @@ import (
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/regions"
 	s3store "github.com/imgorigin/imgorigin/storage/s3"
-	"github.com/imgorigin/imgorigin/storage/storagetest"
+	"github.com/imgorigin/imgorigin/storage/s3/s3test"
 )
 
 // A fleet over three regions, each with its own S3-compatible server and
@@ -26,11 +26,11 @@ import (
 func TestRegionalFleet(t *testing.T) {
 	ctx := context.Background()
 	names := []string{"tokyo", "frankfurt", "virginia"}
-	s3 := map[string]*storagetest.S3Server{}
+	s3 := map[string]*s3test.Server{}
 	bucket := map[string]*s3store.Store{}
 	var spec []string
 	for _, n := range names {
-		s3[n] = storagetest.StartS3Server(t)
+		s3[n] = s3test.StartServer(t)
 		bucket[n] = s3[n].Bucket("photos")
 		spec = append(spec, fmt.Sprintf("%s=s3://photos?endpoint=%s&path_style=true", n, s3[n].Endpoint))
 	}

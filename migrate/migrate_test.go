@@ -22,6 +22,7 @@ import (
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/disk"
 	s3store "github.com/imgorigin/imgorigin/storage/s3"
+	"github.com/imgorigin/imgorigin/storage/s3/s3test"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
@@ -277,7 +278,7 @@ func TestMigrateLegacyBucketOnS3(t *testing.T) {
 }
 
 func migrateLegacyBucketOnS3(t *testing.T, e engine) {
-	src, dst := storagetest.NewS3(t, ""), storagetest.NewS3(t, "originals/")
+	src, dst := s3test.NewStore(t, ""), s3test.NewStore(t, "originals/")
 	// 1,440 legacy objects: listing them takes two pages.
 	originals := legacy(t, src, 60, 4)
 	r := newRig(t, src, dst, e)
@@ -376,7 +377,7 @@ func TestDuplicateDelivery(t *testing.T) {
 // one retry layer: every request of the migration is throttled once, and it
 // finishes with every photo moved and no job dead.
 func TestSlowDownStorm(t *testing.T) {
-	bucket, endpoint := storagetest.NewBucket(t), storagetest.S3Endpoint(t)
+	bucket, endpoint := s3test.NewBucket(t), storagetest.S3Endpoint(t)
 	direct, err := s3store.New(context.Background(), s3store.Config{Bucket: bucket, Endpoint: endpoint, PathStyle: true})
 	if err != nil {
 		t.Fatal(err)

@@ -16,8 +16,6 @@ import (
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/internal/testwait"
 	"github.com/imgorigin/imgorigin/sign"
-	s3store "github.com/imgorigin/imgorigin/storage/s3"
-	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
 // renders is how many renders the handler has run.
@@ -197,41 +195,6 @@ func TestMalformedRequestsAre4xx(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(f.h.metrics.storeErrs); n != 0 {
 		t.Errorf("bad keys counted as %v store errors", n)
-	}
-}
-
-// A store that is down or stalled costs a fast 503 with Retry-After, and
-// service comes back with the store; against the real S3 server, through a
-// proxy that can refuse or stall.
-func TestStoreOutagesAreFast503s(t *testing.T) {
-	proxy := storagetest.NewProxy(t, storagetest.S3Endpoint(t))
-	st, err := s3store.New(context.Background(), s3store.Config{Bucket: storagetest.NewBucket(t), Endpoint: proxy.URL, PathStyle: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := newFixture(t, func(c *Config) { c.StoreTimeout, c.OriginalCacheBytes, c.VariantCacheBytes = time.Second, 0, 0 })
-	f.h.store = st
-	if _, err := st.Put(context.Background(), "p", testimage.JPEG(t, testimage.Photo(t, 400, 300)), "image/jpeg"); err != nil {
-		t.Fatal(err)
-	}
-	if resp, body := f.get("/p?w=128"); resp.StatusCode != 200 {
-		t.Fatalf("store up: %d %s", resp.StatusCode, body)
-	}
-	for name, breakIt := range map[string]func(){"down": proxy.Down, "stalled": proxy.Stall} {
-		breakIt()
-		start := time.Now()
-		resp, body := f.get("/p?w=160")
-		took := time.Since(start)
-		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "store is unavailable") {
-			t.Errorf("store %s: %d %s Retry-After %q, want 503 store unavailable with Retry-After", name, resp.StatusCode, body, resp.Header.Get("Retry-After"))
-		}
-		if took > 3*time.Second {
-			t.Errorf("store %s: answered after %v, want within the 1 s store timeout", name, took)
-		}
-		proxy.Forward()
-		if resp, body := f.get("/p?w=200"); resp.StatusCode != 200 {
-			t.Errorf("store back after %s: %d %s", name, resp.StatusCode, body)
-		}
 	}
 }
 

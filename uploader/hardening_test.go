@@ -1,17 +1,13 @@
 package uploader
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/internal/testwait"
-	s3store "github.com/imgorigin/imgorigin/storage/s3"
-	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
 // holdUpload opens an upload that declares declared bytes, sends the first
@@ -74,33 +70,6 @@ func TestUploadsPerSubjectAreBounded(t *testing.T) {
 	}
 	if code, res := f.upload(f.uploadToken("couple-2", ""), src); code != 201 {
 		t.Fatalf("another subject: %d %v", code, res)
-	}
-}
-
-// A store that is down or stalled costs a 503 with Retry-After within the
-// store timeout; against the real S3 server through a proxy.
-func TestUploadsWhileTheStoreIsOut(t *testing.T) {
-	proxy := storagetest.NewProxy(t, storagetest.S3Endpoint(t))
-	st, err := s3store.New(context.Background(), s3store.Config{Bucket: storagetest.NewBucket(t), Endpoint: proxy.URL, PathStyle: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := newFixture(t, st, func(c *Config) { c.StoreTimeout = time.Second })
-	photos := [][]byte{}
-	for i := range 3 {
-		photos = append(photos, testimage.JPEG(t, testimage.Photo(t, 400+i, 300)))
-	}
-	for i, breakIt := range []func(){proxy.Down, proxy.Stall} {
-		breakIt()
-		start := time.Now()
-		resp := f.uploadResponse(f.uploadToken("u", ""), photos[i])
-		if took := time.Since(start); resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || took > 4*time.Second {
-			t.Errorf("store out (%d): %d Retry-After %q after %v, want 503 with Retry-After within the 1 s store timeout", i, resp.StatusCode, resp.Header.Get("Retry-After"), took)
-		}
-		proxy.Forward()
-	}
-	if code, res := f.upload(f.uploadToken("u", ""), photos[2]); code != 201 {
-		t.Fatalf("store back: %d %v", code, res)
 	}
 }
 

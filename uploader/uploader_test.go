@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,11 +24,9 @@ import (
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/testimage"
-	"github.com/imgorigin/imgorigin/jobqueue"
 	"github.com/imgorigin/imgorigin/resizer"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/disk"
-	"github.com/imgorigin/imgorigin/storage/storagetest"
 	"github.com/imgorigin/imgorigin/token"
 )
 
@@ -166,81 +165,77 @@ func (f *fixture) stored(key string) []byte {
 	return b
 }
 
-// The whole flow, on both backends: backend gets a token, client uploads, the
+// The whole flow: backend gets a token, client uploads, the
 // result token verifies with this package AND with an independent JWT library
 // reading the JWKS endpoint, and the resizer serves the key.
 func TestEndToEnd(t *testing.T) {
-	for name, st := range map[string]storage.Store{"disk": diskStore(t), "s3": storagetest.NewS3(t, "originals/")} {
-		t.Run(name, func(t *testing.T) {
-			f := newFixture(t, st, nil)
-			photo := testimage.Photo(t, 3000, 2000)
-			src := testimage.JPEG(t, photo)
-			photo.Close()
-			tok := f.uploadToken("couple-123", "")
-			code, res := f.upload(tok, src)
-			if code != 201 {
-				t.Fatalf("upload: %d %v", code, res)
-			}
-			key := res["key"].(string)
-			if len(key) != 32 || res["width"] != 2560.0 || res["height"] != 1707.0 || res["format"] != "webp" {
-				t.Fatalf("upload answer %v", res)
-			}
-			ph := res["placeholder"].(map[string]any)
-			if !strings.HasPrefix(ph["color"].(string), "#") || len(ph["color"].(string)) != 7 || len(ph["thumbhash"].(string)) < 20 {
-				t.Fatalf("placeholder %v", ph)
-			}
-			stored := f.stored(key)
-			if int64(len(stored)) != int64(res["bytes"].(float64)) {
-				t.Fatalf("stored %d bytes, answer says %v", len(stored), res["bytes"])
-			}
+	f := newFixture(t, diskStore(t), nil)
+	photo := testimage.Photo(t, 3000, 2000)
+	src := testimage.JPEG(t, photo)
+	photo.Close()
+	tok := f.uploadToken("couple-123", "")
+	code, res := f.upload(tok, src)
+	if code != 201 {
+		t.Fatalf("upload: %d %v", code, res)
+	}
+	key := res["key"].(string)
+	if len(key) != 32 || res["width"] != 2560.0 || res["height"] != 1707.0 || res["format"] != "webp" {
+		t.Fatalf("upload answer %v", res)
+	}
+	ph := res["placeholder"].(map[string]any)
+	if !strings.HasPrefix(ph["color"].(string), "#") || len(ph["color"].(string)) != 7 || len(ph["thumbhash"].(string)) < 20 {
+		t.Fatalf("placeholder %v", ph)
+	}
+	stored := f.stored(key)
+	if int64(len(stored)) != int64(res["bytes"].(float64)) {
+		t.Fatalf("stored %d bytes, answer says %v", len(stored), res["bytes"])
+	}
 
-			// The backend fetches the JWKS and verifies with this package...
-			resp, err := http.Get(f.srv.URL + "/.well-known/jwks.json")
-			if err != nil {
-				t.Fatal(err)
+	// The backend fetches the JWKS and verifies with this package...
+	resp, err := http.Get(f.srv.URL + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	keys, err := token.ParseJWKS(jwks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier := token.Verifier(keys)
+	verifier.Issuer = testIssuer
+	claims, err := verifier.VerifyResult(res["result_token"].(string), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if claims.Key != key || claims.Subject != "couple-123" || claims.Width != 2560 || claims.Bytes != int64(len(stored)) || len(claims.SHA256) != 64 {
+		t.Fatalf("result claims %+v", claims)
+	}
+	// ...and with an independent JWT library.
+	parsed, err := jwt.Parse(res["result_token"].(string), func(tk *jwt.Token) (any, error) {
+		for _, k := range keys {
+			if k.ID == tk.Header["kid"] {
+				return k.Public, nil
 			}
-			jwks, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			keys, err := token.ParseJWKS(jwks)
-			if err != nil {
-				t.Fatal(err)
-			}
-			verifier := token.Verifier(keys)
-			verifier.Issuer = testIssuer
-			claims, err := verifier.VerifyResult(res["result_token"].(string), time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if claims.Key != key || claims.Subject != "couple-123" || claims.Width != 2560 || claims.Bytes != int64(len(stored)) || len(claims.SHA256) != 64 {
-				t.Fatalf("result claims %+v", claims)
-			}
-			// ...and with an independent JWT library.
-			parsed, err := jwt.Parse(res["result_token"].(string), func(tk *jwt.Token) (any, error) {
-				for _, k := range keys {
-					if k.ID == tk.Header["kid"] {
-						return k.Public, nil
-					}
-				}
-				return nil, errors.New("unknown kid")
-			}, jwt.WithValidMethods([]string{"ES256"}), jwt.WithAudience("result"), jwt.WithIssuer(testIssuer), jwt.WithExpirationRequired())
-			if err != nil || !parsed.Valid {
-				t.Fatalf("golang-jwt rejects the result token: %v", err)
-			}
-			if mc := parsed.Claims.(jwt.MapClaims); mc["key"] != key || mc["sub"] != "couple-123" {
-				t.Fatalf("golang-jwt claims %v", mc)
-			}
+		}
+		return nil, errors.New("unknown kid")
+	}, jwt.WithValidMethods([]string{"ES256"}), jwt.WithAudience("result"), jwt.WithIssuer(testIssuer), jwt.WithExpirationRequired())
+	if err != nil || !parsed.Valid {
+		t.Fatalf("golang-jwt rejects the result token: %v", err)
+	}
+	if mc := parsed.Claims.(jwt.MapClaims); mc["key"] != key || mc["sub"] != "couple-123" {
+		t.Fatalf("golang-jwt claims %v", mc)
+	}
 
-			// The resizer serves the new key.
-			resp, err = http.Get(f.srv.URL + "/" + key + "?w=320")
-			if err != nil {
-				t.Fatal(err)
-			}
-			thumb, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if h, err := imaging.Probe(thumb); resp.StatusCode != 200 || err != nil || h.Width != 320 {
-				t.Fatalf("resizer on the uploaded key: %d %+v %v", resp.StatusCode, h, err)
-			}
-		})
+	// The resizer serves the new key.
+	resp, err = http.Get(f.srv.URL + "/" + key + "?w=320")
+	if err != nil {
+		t.Fatal(err)
+	}
+	thumb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if h, err := imaging.Probe(thumb); resp.StatusCode != 200 || err != nil || h.Width != 320 {
+		t.Fatalf("resizer on the uploaded key: %d %+v %v", resp.StatusCode, h, err)
 	}
 }
 
@@ -457,20 +452,38 @@ func TestOverloadAnswers503(t *testing.T) {
 	}
 }
 
+// deferrals is a Deferrer that keeps raw uploads in pending and records
+// whom they are deferred for. Production's is jobqueue.Deferred, which
+// queues them for the migration worker; migrate's
+// TestDeferredUploadBecomesTheDirectOriginal runs that half, on the queue
+// engines, into what a direct upload stores.
+type deferrals struct {
+	pending storage.Store
+	mu      sync.Mutex
+	asked   []deferral
+}
+
+type deferral struct{ subject, key string }
+
+func (d *deferrals) Defer(ctx context.Context, subject, key string, raw []byte, contentType string) error {
+	if _, err := d.pending.Put(ctx, key, raw, contentType); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.asked = append(d.asked, deferral{subject, key})
+	return nil
+}
+
 // With deferral on, an upload that finds the conversion queue full is stored
-// raw and answered 202 with its final key, and one job on the queue (SQS,
-// here fauxqs) names that key and its subject. The migration worker's half,
-// converting it into what a direct upload stores, is migrate's
-// TestDeferredUploadBecomesTheDirectOriginal.
+// raw and answered 202 with its final key, and the deferrer is asked once,
+// for that key and its subject.
 func TestBusyUploadsAreDeferred(t *testing.T) {
 	st := diskStore(t)
 	f := newFixture(t, st, func(c *Config) { c.Concurrency, c.QueueLength = 1, 0 })
-	queue, err := jobqueue.OpenSQS(context.Background(), jobqueue.SQSConfig{Name: fmt.Sprintf("deferred-%d", time.Now().UnixNano()), Endpoint: storagetest.SQSEndpoint(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	pending := diskStore(t)
-	f.h.SetDeferrer(jobqueue.Deferred{Pending: pending, Queue: queue})
+	deferrer := &deferrals{pending: pending}
+	f.h.SetDeferrer(deferrer)
 	if err := f.h.pool.Acquire(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -497,12 +510,8 @@ func TestBusyUploadsAreDeferred(t *testing.T) {
 	} else {
 		obj.Body.Close()
 	}
-	jobs, err := queue.Receive(context.Background(), 10, time.Minute)
-	if err != nil || len(jobs) != 1 {
-		t.Fatalf("queue after one deferral: %d jobs, %v", len(jobs), err)
-	}
-	if j := jobs[0].Job; j.Subject != "couple-7" || len(j.Photos) != 1 || j.Photos[0].Original != key || !j.Photos[0].DeleteOriginal {
-		t.Fatalf("queued job %+v does not convert %s for couple-7", j, key)
+	if want := []deferral{{"couple-7", key}}; !slices.Equal(deferrer.asked, want) {
+		t.Fatalf("deferred %+v, want %+v", deferrer.asked, want)
 	}
 	// The raw upload, GPS and all, is out of the resizer's reach however
 	// its path is spelled.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/storage/s3/s3test"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
 	"github.com/imgorigin/imgorigin/storage/storeurl"
 )
@@ -45,7 +46,7 @@ func TestImportThenReadBack(t *testing.T) {
 	photo.Close()
 	stores := map[string]string{
 		"disk": "file://" + filepath.Join(dir, "originals"),
-		"s3":   "s3://" + storagetest.NewBucket(t) + "/originals?path_style=true&endpoint=" + storagetest.S3Endpoint(t),
+		"s3":   "s3://" + s3test.NewBucket(t) + "/originals?path_style=true&endpoint=" + storagetest.S3Endpoint(t),
 	}
 	for name, storeURL := range stores {
 		t.Run(name, func(t *testing.T) {

@@ -8,22 +8,23 @@ import (
 
 	s3store "github.com/imgorigin/imgorigin/storage/s3"
 
+	"github.com/imgorigin/imgorigin/storage/s3/s3test"
 	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
 func TestConformance(t *testing.T) {
-	storagetest.Run(t, storagetest.NewS3(t, ""))
+	storagetest.Run(t, s3test.NewStore(t, ""))
 }
 
 // A prefix must be invisible to callers: keys come back without it.
 func TestConformanceWithPrefix(t *testing.T) {
-	storagetest.Run(t, storagetest.NewS3(t, "tenant/originals/"))
+	storagetest.Run(t, s3test.NewStore(t, "tenant/originals/"))
 }
 
 // Ping says whether S3 answers: a missing key is an answer; a server that
 // is down, or stalls past the deadline, is not.
 func TestPing(t *testing.T) {
-	bucket := storagetest.NewBucket(t)
+	bucket := s3test.NewBucket(t)
 	proxy := storagetest.NewProxy(t, storagetest.S3Endpoint(t))
 	st, err := s3store.New(context.Background(), s3store.Config{Bucket: bucket, Endpoint: proxy.URL, PathStyle: true})
 	if err != nil {

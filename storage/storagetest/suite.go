@@ -1,6 +1,6 @@
-// Package storagetest is the one conformance suite every storage backend passes,
-// and the helpers that connect tests to the real S3-compatible server that the
-// test command starts.
+// Package storagetest is the one conformance suite every storage backend
+// passes, the proxies that take a server away the ways networks do, and where
+// the test command's S3 and SQS servers listen.
 package storagetest
 
 import (

@@ -1,4 +1,4 @@
-package storagetest
+package s3test
 
 import (
 	"fmt"
@@ -11,10 +11,10 @@ import (
 	s3store "github.com/imgorigin/imgorigin/storage/s3"
 )
 
-// S3Server is an S3-compatible server (versitygw) of a test's own, on
+// Server is an S3-compatible server (versitygw) of a test's own, on
 // 127.0.0.1, that the test can kill and start again on the same port and
 // data: a region's store that goes down and comes back.
-type S3Server struct {
+type Server struct {
 	Endpoint string // http://127.0.0.1:PORT
 	t        testing.TB
 	bin, dir string
@@ -22,9 +22,9 @@ type S3Server struct {
 	cmd      *exec.Cmd
 }
 
-// StartS3Server starts versitygw from IMGORIGIN_TEST_VERSITYGW (which
+// StartServer starts versitygw from IMGORIGIN_TEST_VERSITYGW (which
 // `make test` sets) with the test credentials; it is stopped when the test ends.
-func StartS3Server(t testing.TB) *S3Server {
+func StartServer(t testing.TB) *Server {
 	t.Helper()
 	bin := os.Getenv("IMGORIGIN_TEST_VERSITYGW")
 	if bin == "" {
@@ -36,14 +36,14 @@ func StartS3Server(t testing.TB) *S3Server {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	s := &S3Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), t: t, bin: bin, dir: t.TempDir(), port: port}
+	s := &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), t: t, bin: bin, dir: t.TempDir(), port: port}
 	s.Start()
 	t.Cleanup(s.Kill)
 	return s
 }
 
 // Start (re)starts the server and waits until it accepts connections.
-func (s *S3Server) Start() {
+func (s *Server) Start() {
 	s.t.Helper()
 	s.cmd = exec.Command(s.bin, "--port", fmt.Sprintf("127.0.0.1:%d", s.port),
 		"--access", os.Getenv("AWS_ACCESS_KEY_ID"), "--secret", os.Getenv("AWS_SECRET_ACCESS_KEY"), "posix", s.dir)
@@ -60,7 +60,7 @@ func (s *S3Server) Start() {
 }
 
 // Kill stops the server at once, as a crash or a lost region would.
-func (s *S3Server) Kill() {
+func (s *Server) Kill() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		s.cmd.Process.Kill()
 		s.cmd.Wait()
@@ -69,7 +69,7 @@ func (s *S3Server) Kill() {
 }
 
 // Bucket creates a bucket on the server and returns a store on it.
-func (s *S3Server) Bucket(name string) *s3store.Store {
+func (s *Server) Bucket(name string) *s3store.Store {
 	s.t.Helper()
 	return createBucket(s.t, s.Endpoint, name, 1)
 }

@@ -1,47 +1,27 @@
-package storagetest
+// Package s3test connects tests to the real S3-compatible server that the
+// test command starts: fresh buckets on it, removed when the test ends, and
+// servers of a test's own that it can kill. It is apart from storagetest so
+// that tests which need no S3 do not build the AWS SDK.
+package s3test
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	s3store "github.com/imgorigin/imgorigin/storage/s3"
+	"github.com/imgorigin/imgorigin/storage/storagetest"
 )
 
-// S3Endpoint returns the real S3-compatible server that `make test` starts and
-// names in IMGORIGIN_TEST_S3_ENDPOINT (with AWS_ACCESS_KEY_ID and
-// AWS_SECRET_ACCESS_KEY). Without it the test fails: it never skips.
-func S3Endpoint(t testing.TB) string {
+// NewStore creates a fresh bucket on the test server and returns a store on
+// it under prefix. The bucket is removed with its objects when the test ends.
+func NewStore(t testing.TB, prefix string) *s3store.Store {
 	t.Helper()
-	ep := os.Getenv("IMGORIGIN_TEST_S3_ENDPOINT")
-	if ep == "" {
-		t.Fatal("IMGORIGIN_TEST_S3_ENDPOINT is not set: run the tests with `make test`, which starts the S3-compatible server")
-	}
-	return ep
-}
-
-// SQSEndpoint returns the real SQS-compatible server (fauxqs) that `make
-// test` starts and names in IMGORIGIN_TEST_SQS_ENDPOINT, for the job
-// queue's tests. Without it the test fails: it never skips.
-func SQSEndpoint(t testing.TB) string {
-	t.Helper()
-	ep := os.Getenv("IMGORIGIN_TEST_SQS_ENDPOINT")
-	if ep == "" {
-		t.Fatal("IMGORIGIN_TEST_SQS_ENDPOINT is not set: run the tests with `make test`, which starts fauxqs")
-	}
-	return ep
-}
-
-// NewS3 creates a fresh bucket on the test server and returns a store on it
-// under prefix. The bucket is removed with its objects when the test ends.
-func NewS3(t testing.TB, prefix string) *s3store.Store {
-	t.Helper()
-	st, err := s3store.New(context.Background(), s3store.Config{Bucket: NewBucket(t), Prefix: prefix, Endpoint: S3Endpoint(t), PathStyle: true})
+	st, err := s3store.New(context.Background(), s3store.Config{Bucket: NewBucket(t), Prefix: prefix, Endpoint: storagetest.S3Endpoint(t), PathStyle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +35,7 @@ func NewBucket(t testing.TB) string {
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	bucket := "test-" + hex.EncodeToString(rnd[:])
-	st := createBucket(t, S3Endpoint(t), bucket, 0)
+	st := createBucket(t, storagetest.S3Endpoint(t), bucket, 0)
 	t.Cleanup(func() { emptyAndRemove(st, bucket) })
 	return bucket
 }
