@@ -128,6 +128,7 @@ func TestOpenLoopCountsFromTheSchedule(t *testing.T) {
 }
 
 func TestMigrateScenario(t *testing.T) {
+	t.Parallel() // asserts no timing: shares the CPU with the others that assert none
 	cfg := Config{DataDir: t.TempDir(), Scenarios: []string{"migrate"}, MigratePhotos: 30, Generated: 2}
 	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -209,6 +210,7 @@ func TestRegionsScenario(t *testing.T) {
 // a view and butteraugli's distance to a lossless rendition, per format and
 // size class, over a srcset and the shield mix.
 func TestViewsScenario(t *testing.T) {
+	t.Parallel() // asserts no timing: shares the CPU with the others that assert none
 	cfg := Config{DataDir: t.TempDir(), Scenarios: []string{"views"}, ViewsPhotos: 1, ViewsShield: 3, Generated: 2}
 	rep, err := Run(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -237,6 +239,7 @@ func TestViewsScenario(t *testing.T) {
 // The quality scenario sweeps encoder qualities: per format, more quality
 // costs more bytes and brings the rendition nearer the lossless one.
 func TestQualityScenario(t *testing.T) {
+	t.Parallel() // asserts no timing: shares the CPU with the others that assert none
 	grid := qualityGrid
 	qualityGrid = map[imaging.Format][]int{imaging.WebP: {50, 90}, imaging.AVIF: {40, 80}}
 	t.Cleanup(func() { qualityGrid = grid })

@@ -165,9 +165,10 @@ func (f *fixture) stored(key string) []byte {
 	return b
 }
 
-// The whole flow: backend gets a token, client uploads, the
-// result token verifies with this package AND with an independent JWT library
-// reading the JWKS endpoint, and the resizer serves the key.
+// The whole flow: backend gets a token, client uploads, the result token
+// verifies with this package AND with an independent JWT library reading the
+// JWKS endpoint, and the resizer serves the key. (The same on S3, through the
+// built image: e2e's TestContainerImage.)
 func TestEndToEnd(t *testing.T) {
 	f := newFixture(t, diskStore(t), nil)
 	photo := testimage.Photo(t, 3000, 2000)
