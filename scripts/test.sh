@@ -8,8 +8,9 @@
 # - the container image that e2e and deploy's kube play run builds in the
 #   background from the start (their calls to scripts/container-image.sh
 #   wait for it, then find it built);
-# - once vet has compiled the dependencies, migrate (mostly waiting out
-#   queue timeouts) and deploy test beside the race detector's compile;
+# - once vet has compiled the dependencies, migrate and e2e (mostly waiting
+#   on queue timeouts, other processes and the image) and deploy test beside
+#   the race detector's compile;
 # - then the rest of the main module.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 # tests stay off S3 and SQS (storage/s3, migrate and e2e test those), so that the
 # race detector's build leaves out the AWS SDK.
 race_pkgs="./internal/flight/ ./internal/workpool/ ./resizer/ ./server/ ./storage/ ./storage/disk/ ./storage/regions/ ./uploader/"
-side_pkgs="./migrate/"
+side_pkgs="./migrate/ ./e2e/"
 # Test binaries need no debugger's tables (panics and race reports name
 # functions and lines without them): a tenth of each compile and a third of
 # each link, on a run that is mostly compiling.
