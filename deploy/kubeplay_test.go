@@ -19,9 +19,6 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 )
 
@@ -58,11 +55,11 @@ func freePort(t *testing.T) int {
 }
 
 // deployment reads the first Deployment of a manifest file.
-func deployment(t *testing.T, path string) *appsv1.Deployment {
+func deployment(t *testing.T, path string) map[string]any {
 	for _, doc := range documents(t, path) {
 		obj, id, err := decodeStrict(doc)
 		if err == nil && id == "apps/v1/Deployment" {
-			return obj.(*appsv1.Deployment)
+			return obj
 		}
 	}
 	t.Fatalf("no Deployment in %s", path)
@@ -73,39 +70,50 @@ func deployment(t *testing.T, path string) *appsv1.Deployment {
 // from this tree, host networking on free ports (podman maps no ports on the
 // host network, so the probes name the admin port by number), secrets as
 // files and values the test made, and a shared directory as the store.
-func overlay(d *appsv1.Deployment, http, admin int, keys, shared string, env map[string]string) {
-	one := int32(1)
-	d.Spec.Replicas = &one
-	spec := &d.Spec.Template.Spec
-	spec.HostNetwork = true
-	c := &spec.Containers[0]
-	c.Image = testImage
-	c.Ports = nil
-	for _, p := range []*corev1.Probe{c.ReadinessProbe, c.LivenessProbe, c.StartupProbe} {
-		if p != nil && p.HTTPGet != nil && p.HTTPGet.Port.String() == "admin" {
-			p.HTTPGet.Port = intstr.FromInt(admin)
+func overlay(d map[string]any, http, admin int, keys, shared string, env map[string]string) {
+	spec := d["spec"].(map[string]any)
+	spec["replicas"] = 1
+	pod := spec["template"].(map[string]any)["spec"].(map[string]any)
+	pod["hostNetwork"] = true
+	c := pod["containers"].([]any)[0].(map[string]any)
+	c["image"] = testImage
+	delete(c, "ports")
+	for _, probe := range []string{"readinessProbe", "livenessProbe", "startupProbe"} {
+		if get, ok := field(c, probe, "httpGet").(map[string]any); ok && get["port"] == "admin" {
+			get["port"] = admin
 		}
 	}
 	env["IMGORIGIN_ADDR"] = fmt.Sprintf("127.0.0.1:%d", http)
 	env["IMGORIGIN_ADMIN_ADDR"] = fmt.Sprintf("127.0.0.1:%d", admin)
-	var vars []corev1.EnvVar
-	for _, e := range c.Env {
-		if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+	var vars []any
+	for _, e := range c["env"].([]any) {
+		if field(e, "valueFrom", "secretKeyRef") == nil {
 			vars = append(vars, e)
 		}
 	}
 	for k, v := range env {
-		vars = append(vars, corev1.EnvVar{Name: k, Value: v})
+		vars = append(vars, map[string]any{"name": k, "value": v})
 	}
-	c.Env = vars
-	dir := corev1.HostPathDirectory
-	for i, v := range spec.Volumes {
-		if v.Secret != nil {
-			spec.Volumes[i].VolumeSource = corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: keys, Type: &dir}}
+	c["env"] = vars
+	hostDir := func(path string) map[string]any { return map[string]any{"path": path, "type": "Directory"} }
+	volumes := pod["volumes"].([]any)
+	for _, v := range volumes {
+		if v := v.(map[string]any); v["secret"] != nil {
+			delete(v, "secret")
+			v["hostPath"] = hostDir(keys)
 		}
 	}
-	spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "shared", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: shared, Type: &dir}}})
-	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "shared", MountPath: "/shared"})
+	pod["volumes"] = append(volumes, map[string]any{"name": "shared", "hostPath": hostDir(shared)})
+	c["volumeMounts"] = append(c["volumeMounts"].([]any), map[string]any{"name": "shared", "mountPath": "/shared"})
+}
+
+// field is v's value at the path of object fields, or nil.
+func field(v any, path ...string) any {
+	for _, k := range path {
+		obj, _ := v.(map[string]any)
+		v = obj[k]
+	}
+	return v
 }
 
 // The resizer and uploader pod specs of deploy/kubernetes/base, run by
@@ -130,12 +138,12 @@ func TestKubePlay(t *testing.T) {
 	os.WriteFile(filepath.Join(keys, "keys", "object-key-secret"), []byte(hex.EncodeToString(secret)), 0o644)
 
 	// The ConfigMap as written, but for the store.
-	var cm corev1.ConfigMap
-	if err := yaml.UnmarshalStrict(documents(t, "kubernetes/base/config.yaml")[0], &cm); err != nil {
+	cm, _, err := decodeStrict(documents(t, "kubernetes/base/config.yaml")[0])
+	if err != nil {
 		t.Fatal(err)
 	}
-	cm.Data["IMGORIGIN_STORE"] = "/shared/originals"
-	cm.Data["IMGORIGIN_DRAIN_DELAY"] = "1s"
+	cm["data"].(map[string]any)["IMGORIGIN_STORE"] = "/shared/originals"
+	cm["data"].(map[string]any)["IMGORIGIN_DRAIN_DELAY"] = "1s"
 	const serviceKey = "kube-play-service-key-0123"
 	ports := map[string][2]int{"resizer": {freePort(t), freePort(t)}, "uploader": {freePort(t), freePort(t)}}
 	resizer := deployment(t, "kubernetes/base/resizer.yaml")

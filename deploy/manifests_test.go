@@ -1,8 +1,8 @@
 // Package deploy checks the Kubernetes manifests in deploy/kubernetes: every
-// Kubernetes document decodes into its API type and every KEDA document
-// conforms to KEDA's own CRD schema, unknown fields refused; and the resizer
-// and uploader pod specs run under podman kube play. It is a module of its
-// own so that the API types' dependencies stay out of imgorigin's.
+// document conforms to the OpenAPI schema the API server checks it against
+// (Kubernetes' own for its kinds, KEDA's CRDs for KEDA's), unknown fields
+// refused; and the resizer and uploader pod specs run under podman kube play.
+// It is a module of its own so that its tests' needs stay out of imgorigin's.
 package deploy
 
 import (
@@ -19,52 +19,81 @@ import (
 	"sync"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
 
-// types maps apiVersion/kind to the Go type a document must decode into.
-var types = map[string]func() any{
-	"apps/v1/Deployment":                     func() any { return &appsv1.Deployment{} },
-	"v1/Service":                             func() any { return &corev1.Service{} },
-	"v1/ConfigMap":                           func() any { return &corev1.ConfigMap{} },
-	"v1/Secret":                              func() any { return &corev1.Secret{} },
-	"policy/v1/PodDisruptionBudget":          func() any { return &policyv1.PodDisruptionBudget{} },
-	"autoscaling/v2/HorizontalPodAutoscaler": func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
+// The schemas come from the releases the manifests are written for, read
+// from their Go modules (fetched through the module proxy outside this
+// module's build). Their Go types would check the same fields, but
+// compiling them took about a minute of CPU in a fresh make test
+// (KEDA's, with controller-runtime behind them, 81 s).
+const (
+	kubernetesModule = "k8s.io/kubernetes@v1.31.3"
+	kedaModule       = "github.com/kedacore/keda/v2@v2.16.1"
+)
+
+// kinds maps each apiVersion/kind the manifests use to the file of
+// kubernetesModule's OpenAPI v3 spec that defines it.
+var kinds = map[string]string{
+	"apps/v1/Deployment":                     "apis__apps__v1_openapi.json",
+	"v1/Service":                             "api__v1_openapi.json",
+	"v1/ConfigMap":                           "api__v1_openapi.json",
+	"v1/Secret":                              "api__v1_openapi.json",
+	"policy/v1/PodDisruptionBudget":          "apis__policy__v1_openapi.json",
+	"autoscaling/v2/HorizontalPodAutoscaler": "apis__autoscaling__v2_openapi.json",
 }
 
 // kedaCRDs are the CustomResourceDefinitions KEDA installs, by
-// apiVersion/kind, from the KEDA release the manifests are written for.
-// KEDA's Go types would check the same fields, but compiling them (with
-// controller-runtime behind them) took 81 s of a fresh make test; the
-// schemas are what the API server itself checks.
-const kedaModule = "github.com/kedacore/keda/v2@v2.16.1"
-
+// apiVersion/kind.
 var kedaCRDs = map[string]string{
 	"keda.sh/v1alpha1/ScaledObject": "config/crd/bases/keda.sh_scaledobjects.yaml",
 	"keda.sh/v1alpha1/ScaledJob":    "config/crd/bases/keda.sh_scaledjobs.yaml",
 }
 
-var kedaSchemas = sync.OnceValues(func() (map[string]map[string]any, error) {
-	// The module holds the CRDs: the Go module cache has it, or fetches it
-	// through the module proxy, outside this module's build.
-	cmd := exec.Command("go", "mod", "download", "-json", kedaModule)
-	cmd.Dir = os.TempDir()
-	out, err := cmd.Output()
+const objectMeta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
+// schemas holds a schema for each apiVersion/kind the manifests use, and the
+// definitions their $refs name (ObjectMeta among them).
+type schemas struct {
+	kinds map[string]map[string]any
+	defs  map[string]map[string]any
+}
+
+var loadSchemas = sync.OnceValues(func() (*schemas, error) {
+	out := &schemas{kinds: map[string]map[string]any{}, defs: map[string]map[string]any{}}
+	k8s, err := moduleDir(kubernetesModule)
 	if err != nil {
-		return nil, fmt.Errorf("go mod download %s: %v", kedaModule, err)
-	}
-	var mod struct{ Dir string }
-	if err := json.Unmarshal(out, &mod); err != nil {
 		return nil, err
 	}
-	schemas := map[string]map[string]any{}
+	for _, file := range slices.Compact(slices.Sorted(maps.Values(kinds))) {
+		b, err := os.ReadFile(filepath.Join(k8s, "api/openapi-spec/v3", file))
+		if err != nil {
+			return nil, err
+		}
+		var spec struct {
+			Components struct{ Schemas map[string]map[string]any }
+		}
+		if err := json.Unmarshal(b, &spec); err != nil {
+			return nil, fmt.Errorf("%s: %v", file, err)
+		}
+		for name, def := range spec.Components.Schemas {
+			out.defs[name] = def
+			gvks, _ := def["x-kubernetes-group-version-kind"].([]any)
+			for _, g := range gvks {
+				g := g.(map[string]any)
+				id := strings.TrimPrefix(g["group"].(string)+"/"+g["version"].(string), "/") + "/" + g["kind"].(string)
+				if kinds[id] == file {
+					out.kinds[id] = def
+				}
+			}
+		}
+	}
+	keda, err := moduleDir(kedaModule)
+	if err != nil {
+		return nil, err
+	}
 	for id, file := range kedaCRDs {
-		b, err := os.ReadFile(filepath.Join(mod.Dir, file))
+		b, err := os.ReadFile(filepath.Join(keda, file))
 		if err != nil {
 			return nil, err
 		}
@@ -84,25 +113,60 @@ var kedaSchemas = sync.OnceValues(func() (map[string]map[string]any, error) {
 		parts := strings.Split(id, "/") // group, version, kind
 		for _, v := range crd.Spec.Versions {
 			if v.Name == parts[1] {
-				schemas[id] = v.Schema.OpenAPIV3Schema
+				out.kinds[id] = v.Schema.OpenAPIV3Schema
 			}
 		}
-		if schemas[id] == nil {
-			return nil, fmt.Errorf("%s has no schema for %s", file, id)
+	}
+	for _, id := range slices.Concat(slices.Collect(maps.Keys(kinds)), slices.Collect(maps.Keys(kedaCRDs))) {
+		if out.kinds[id] == nil {
+			return nil, fmt.Errorf("no schema for %s", id)
 		}
 	}
-	return schemas, nil
+	return out, nil
 })
 
-// conform lists where v departs from s, an OpenAPI v3 schema as CRDs carry
-// it: fields it does not declare, values of another type, required fields
-// missing, values outside an enum. An object schema that declares no fields
-// (metadata, free-form maps) takes any.
-func conform(path string, v any, s map[string]any) []string {
+// moduleDir is where the Go module cache holds module@version, fetched
+// through the module proxy when it lacks it.
+func moduleDir(module string) (string, error) {
+	cmd := exec.Command("go", "mod", "download", "-json", module)
+	cmd.Dir = os.TempDir()
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go mod download %s: %v", module, err)
+	}
+	var mod struct{ Dir string }
+	if err := json.Unmarshal(out, &mod); err != nil {
+		return "", err
+	}
+	return mod.Dir, nil
+}
+
+// conform lists where v departs from s, an OpenAPI v3 schema as the API
+// server reads it: fields it does not declare, values of another type,
+// required fields missing, values outside an enum. An object schema that
+// declares no fields (a CRD's metadata, free-form maps) takes any. $ref names
+// one of sc.defs; allOf must all hold, oneOf one of them (int-or-string,
+// quantities).
+func (sc *schemas) conform(path string, v any, s map[string]any) []string {
 	if v == nil {
 		return nil
 	}
+	if ref, ok := s["$ref"].(string); ok {
+		return sc.conform(path, v, sc.defs[strings.TrimPrefix(ref, "#/components/schemas/")])
+	}
+	if one, ok := s["oneOf"].([]any); ok {
+		for _, alt := range one {
+			if len(sc.conform(path, v, alt.(map[string]any))) == 0 {
+				return nil
+			}
+		}
+		return []string{fmt.Sprintf("%s: %v is none of %v", path, v, one)}
+	}
 	var errs []string
+	all, _ := s["allOf"].([]any)
+	for _, all := range all {
+		errs = append(errs, sc.conform(path, v, all.(map[string]any))...)
+	}
 	wrong := func(want string) []string { return []string{fmt.Sprintf("%s: %v is not %s", path, v, want)} }
 	if enum, ok := s["enum"].([]any); ok && !slices.Contains(enum, v) {
 		errs = append(errs, fmt.Sprintf("%s: %v is not one of %v", path, v, enum))
@@ -131,9 +195,9 @@ func conform(path string, v any, s map[string]any) []string {
 		for k, fv := range obj {
 			switch ps, declared := props[k].(map[string]any); {
 			case declared:
-				errs = append(errs, conform(path+"."+k, fv, ps)...)
+				errs = append(errs, sc.conform(path+"."+k, fv, ps)...)
 			case extra != nil:
-				errs = append(errs, conform(path+"."+k, fv, extra)...)
+				errs = append(errs, sc.conform(path+"."+k, fv, extra)...)
 			case props != nil && s["x-kubernetes-preserve-unknown-fields"] != true:
 				errs = append(errs, fmt.Sprintf("%s: unknown field %q", path, k))
 			}
@@ -145,7 +209,7 @@ func conform(path string, v any, s map[string]any) []string {
 		}
 		items, _ := s["items"].(map[string]any)
 		for i, e := range arr {
-			errs = append(errs, conform(fmt.Sprintf("%s[%d]", path, i), e, items)...)
+			errs = append(errs, sc.conform(fmt.Sprintf("%s[%d]", path, i), e, items)...)
 		}
 	case "string":
 		if _, ok := v.(string); !ok {
@@ -203,45 +267,31 @@ func stripComments(b []byte) []byte {
 	return out
 }
 
-// decodeStrict decodes one document into its API type, refusing fields the
-// type does not have.
-func decodeStrict(doc []byte) (any, string, error) {
-	var meta struct{ APIVersion, Kind string }
-	if err := yaml.Unmarshal(doc, &meta); err != nil {
-		return nil, "", err
-	}
-	id := meta.APIVersion + "/" + meta.Kind
-	if _, ok := kedaCRDs[id]; ok {
-		obj, err := conformToCRD(id, doc)
-		return obj, id, err
-	}
-	newObj, ok := types[id]
-	if !ok {
-		return nil, id, fmt.Errorf("no API type known for %s", id)
-	}
-	obj := newObj()
-	return obj, id, yaml.UnmarshalStrict(doc, obj)
-}
-
-// conformToCRD checks a KEDA document against its CRD's schema, and its
-// metadata against ObjectMeta, which the API server checks itself.
-func conformToCRD(id string, doc []byte) (map[string]any, error) {
-	schemas, err := kedaSchemas()
+// decodeStrict decodes one document and checks it against its kind's
+// schema; a KEDA document's metadata also against ObjectMeta, which the API
+// server checks itself.
+func decodeStrict(doc []byte) (map[string]any, string, error) {
+	sc, err := loadSchemas()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var obj map[string]any
 	if err := yaml.Unmarshal(doc, &obj); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	metadata, _ := json.Marshal(obj["metadata"])
-	if err := yaml.UnmarshalStrict(metadata, &metav1.ObjectMeta{}); err != nil {
-		return obj, fmt.Errorf("metadata: %v", err)
+	id := fmt.Sprint(obj["apiVersion"], "/", obj["kind"])
+	schema, ok := sc.kinds[id]
+	if !ok {
+		return obj, id, fmt.Errorf("no schema known for %s", id)
 	}
-	if errs := conform(id, obj, schemas[id]); len(errs) > 0 {
-		return obj, errors.New(strings.Join(errs, "; "))
+	errs := sc.conform(id, obj, schema)
+	if _, ok := kedaCRDs[id]; ok {
+		errs = append(errs, sc.conform(id+".metadata", obj["metadata"], sc.defs[objectMeta])...)
 	}
-	return obj, nil
+	if len(errs) > 0 {
+		return obj, id, errors.New(strings.Join(errs, "; "))
+	}
+	return obj, id, nil
 }
 
 // Every manifest, base and overlays, parses strictly, and each
@@ -276,7 +326,7 @@ func TestManifestsParseStrictly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range slices.Concat(slices.Collect(maps.Keys(types)), slices.Collect(maps.Keys(kedaCRDs))) {
+	for _, id := range slices.Concat(slices.Collect(maps.Keys(kinds)), slices.Collect(maps.Keys(kedaCRDs))) {
 		if kinds[id] == 0 {
 			t.Errorf("no %s among the manifests", id)
 		}
@@ -284,11 +334,19 @@ func TestManifestsParseStrictly(t *testing.T) {
 	t.Logf("parsed strictly: %v", kinds)
 }
 
-// A document with a misspelt field is refused: the check is real.
+// Documents that depart from their schema are refused: the check is real.
 func TestStrictDecodingRefusesUnknownFields(t *testing.T) {
-	doc := []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  replica: 2\n")
-	if _, _, err := decodeStrict(doc); err == nil || !strings.Contains(err.Error(), "replica") {
-		t.Fatalf("misspelt field: %v", err)
+	// Kubernetes' schemas: a misspelt field, a count given as a string, a
+	// port that is neither a number nor a name.
+	for _, c := range []struct{ spec, want string }{
+		{"  replica: 2\n", `unknown field "replica"`},
+		{"  replicas: \"2\"\n", "is not an integer"},
+		{"  template:\n    spec:\n      containers:\n      - name: x\n        readinessProbe:\n          httpGet:\n            port: [80]\n", "is none of"},
+	} {
+		doc := []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n" + c.spec)
+		if _, _, err := decodeStrict(doc); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Deployment with %q: %v, want %s", c.spec, err, c.want)
+		}
 	}
 	// KEDA's schemas: a misspelt field deep in the pod template, a count
 	// given as a string, a metadata field that ObjectMeta lacks.
