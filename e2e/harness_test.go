@@ -161,6 +161,18 @@ func (s *server) uploadToken(t *testing.T) string {
 	return res.Token
 }
 
+// send sends req and returns the answer, its body read and closed.
+func send(t *testing.T, req *http.Request) *http.Response {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
 func doJSON(t *testing.T, req *http.Request, v any) int {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
