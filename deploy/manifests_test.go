@@ -152,7 +152,11 @@ func (sc *schemas) conform(path string, v any, s map[string]any) []string {
 		return nil
 	}
 	if ref, ok := s["$ref"].(string); ok {
-		return sc.conform(path, v, sc.defs[strings.TrimPrefix(ref, "#/components/schemas/")])
+		def, ok := sc.defs[strings.TrimPrefix(ref, "#/components/schemas/")]
+		if !ok {
+			return []string{fmt.Sprintf("%s: the schema names %s, which the spec lacks", path, ref)}
+		}
+		return sc.conform(path, v, def)
 	}
 	if one, ok := s["oneOf"].([]any); ok {
 		for _, alt := range one {
@@ -163,9 +167,9 @@ func (sc *schemas) conform(path string, v any, s map[string]any) []string {
 		return []string{fmt.Sprintf("%s: %v is none of %v", path, v, one)}
 	}
 	var errs []string
-	all, _ := s["allOf"].([]any)
-	for _, all := range all {
-		errs = append(errs, sc.conform(path, v, all.(map[string]any))...)
+	allOf, _ := s["allOf"].([]any)
+	for _, part := range allOf {
+		errs = append(errs, sc.conform(path, v, part.(map[string]any))...)
 	}
 	wrong := func(want string) []string { return []string{fmt.Sprintf("%s: %v is not %s", path, v, want)} }
 	if enum, ok := s["enum"].([]any); ok && !slices.Contains(enum, v) {
