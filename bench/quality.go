@@ -41,23 +41,17 @@ func runQuality(ctx context.Context, originals [][]byte) ([]QualityRow, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	// Rows in a fixed order (format, quality, width); each photo's lossless
-	// reference at a width is rendered once for every setting.
-	type setting struct {
-		f    imaging.Format
-		q, w int
-	}
-	var order []setting
+	// Rows in a fixed order (format, quality, width), summed over the
+	// photos; each photo's lossless reference at a width is rendered once
+	// for all the rows of that width.
+	widths := []int{320, 640, 1080}
+	var rows []QualityRow
 	for _, f := range []imaging.Format{imaging.WebP, imaging.AVIF, imaging.JPEG} {
 		for _, q := range qualityGrid[f] {
-			for _, w := range []int{320, 640, 1080} {
-				order = append(order, setting{f, q, w})
+			for _, w := range widths {
+				rows = append(rows, QualityRow{Format: string(f), Quality: q, Width: w})
 			}
 		}
-	}
-	sums := map[setting]*QualityRow{}
-	for _, k := range order {
-		sums[k] = &QualityRow{Format: string(k.f), Quality: k.q, Width: k.w}
 	}
 	n := 0
 	for _, src := range originals {
@@ -65,38 +59,36 @@ func runQuality(ctx context.Context, originals [][]byte) ([]QualityRow, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, w := range []int{320, 640, 1080} {
+		for _, w := range widths {
 			t := imaging.Transform{Width: w, Fit: imaging.FitClip}
 			ref, err := imaging.Render(ctx, src, h, t, imaging.Encoding{Format: imaging.PNG, Effort: 1}, imaging.DefaultLimits())
 			if err != nil {
 				return nil, err
 			}
-			for _, k := range order {
-				if k.w != w {
+			for i := range rows {
+				row := &rows[i]
+				if row.Width != w {
 					continue
 				}
+				f := imaging.Format(row.Format)
 				start := time.Now()
-				out, err := imaging.Render(ctx, src, h, t, imaging.Encoding{Format: k.f, Quality: k.q, Effort: resizer.Effort(k.f, w, 0)}, imaging.DefaultLimits())
+				out, err := imaging.Render(ctx, src, h, t, imaging.Encoding{Format: f, Quality: row.Quality, Effort: resizer.Effort(f, w, 0)}, imaging.DefaultLimits())
 				if err != nil {
 					return nil, err
 				}
 				ms := float64(time.Since(start).Microseconds()) / 1000
 				d, _, err := distance(dir, n, ref.Bytes, out.Bytes)
 				if err != nil {
-					return nil, fmt.Errorf("quality: %s q%d at %d px: %w", k.f, k.q, w, err)
+					return nil, fmt.Errorf("quality: %s q%d at %d px: %w", f, row.Quality, w, err)
 				}
 				n++
-				row := sums[k]
 				row.Bytes, row.Distance, row.Ms = row.Bytes+float64(len(out.Bytes)), row.Distance+d, row.Ms+ms
 			}
 		}
 	}
-	rows := make([]QualityRow, len(order))
 	k := float64(len(originals))
-	for i, s := range order {
-		r := *sums[s]
-		r.Bytes, r.Distance, r.Ms = r.Bytes/k, r.Distance/k, r.Ms/k
-		rows[i] = r
+	for i := range rows {
+		rows[i].Bytes, rows[i].Distance, rows[i].Ms = rows[i].Bytes/k, rows[i].Distance/k, rows[i].Ms/k
 	}
 	return rows, nil
 }

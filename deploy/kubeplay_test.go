@@ -142,8 +142,9 @@ func TestKubePlay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cm["data"].(map[string]any)["IMGORIGIN_STORE"] = "/shared/originals"
-	cm["data"].(map[string]any)["IMGORIGIN_DRAIN_DELAY"] = "1s"
+	data := cm["data"].(map[string]any)
+	data["IMGORIGIN_STORE"] = "/shared/originals"
+	data["IMGORIGIN_DRAIN_DELAY"] = "1s"
 	const serviceKey = "kube-play-service-key-0123"
 	ports := map[string][2]int{"resizer": {freePort(t), freePort(t)}, "uploader": {freePort(t), freePort(t)}}
 	resizer := deployment(t, "kubernetes/base/resizer.yaml")

@@ -88,7 +88,7 @@ func TestAnS3OutageIsAFast503(t *testing.T) {
 		breakIt func()
 	}{{"down", proxy.Down}, {"stalled", proxy.Stall}} {
 		photo := testimage.JPEG(t, testimage.Photo(t, 401+i, 300))
-		tok := s.uploadToken(t) // minted before the store goes: it needs none
+		tok := s.uploadToken(t) // minted first: the upload alone is timed
 		out.breakIt()
 		start := time.Now()
 		a, err := httpGet(s.URL + "/" + key + "?w=160")
