@@ -44,7 +44,8 @@ func BenchmarkRender(b *testing.B) {
 		{"webp-320", 320, imaging.Encoding{Format: imaging.WebP, Quality: 80, Effort: 4}},
 		{"webp-1080", 1080, imaging.Encoding{Format: imaging.WebP, Quality: 80, Effort: 0}},
 		{"jpeg-320", 320, imaging.Encoding{Format: imaging.JPEG, Quality: 80}},
-		{"avif-320", 320, imaging.Encoding{Format: imaging.AVIF, Quality: 60, Effort: 2}},
+		{"avif-320", 320, imaging.Encoding{Format: imaging.AVIF, Quality: 70}},
+		{"avif-1080", 1080, imaging.Encoding{Format: imaging.AVIF, Quality: 58}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
