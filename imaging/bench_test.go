@@ -10,6 +10,7 @@ import (
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/resizer"
 )
 
 // Go benchmarks of the pipeline pieces on a 2560x1600 WebP original (what
@@ -36,20 +37,15 @@ func BenchmarkProbe(b *testing.B) {
 
 func BenchmarkRender(b *testing.B) {
 	src, h := benchOriginal(b)
+	// Each at q80 with the encoder quality and effort the resizer gives it.
 	for _, c := range []struct {
-		name string
-		w    int
-		enc  imaging.Encoding
-	}{
-		{"webp-320", 320, imaging.Encoding{Format: imaging.WebP, Quality: 80, Effort: 4}},
-		{"webp-1080", 1080, imaging.Encoding{Format: imaging.WebP, Quality: 80, Effort: 0}},
-		{"jpeg-320", 320, imaging.Encoding{Format: imaging.JPEG, Quality: 80}},
-		{"avif-320", 320, imaging.Encoding{Format: imaging.AVIF, Quality: 70}},
-		{"avif-1080", 1080, imaging.Encoding{Format: imaging.AVIF, Quality: 58}},
-	} {
-		b.Run(c.name, func(b *testing.B) {
+		f imaging.Format
+		w int
+	}{{imaging.WebP, 320}, {imaging.WebP, 1080}, {imaging.JPEG, 320}, {imaging.AVIF, 320}, {imaging.AVIF, 1080}} {
+		enc := imaging.Encoding{Format: c.f, Quality: imaging.EncoderQuality(c.f, 80, c.w), Effort: resizer.Effort(c.f, c.w, 0)}
+		b.Run(fmt.Sprintf("%s-%d", c.f, c.w), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := imaging.Render(context.Background(), src, h, imaging.Transform{Width: c.w}, c.enc, imaging.DefaultLimits()); err != nil {
+				if _, err := imaging.Render(context.Background(), src, h, imaging.Transform{Width: c.w}, enc, imaging.DefaultLimits()); err != nil {
 					b.Fatal(err)
 				}
 			}
