@@ -16,7 +16,7 @@ import (
 
 // Attacks are the names --attack accepts: what a hostile client does to a
 // running server, measured from outside (RSS from the server's own metrics).
-var Attacks = []string{"uploads", "renders", "connections"}
+var Attacks = []string{"uploads", "renders", "connections", "strangers"}
 
 // AttackConfig says whom to attack and how hard.
 type AttackConfig struct {
@@ -28,6 +28,10 @@ type AttackConfig struct {
 	HeavyURL      string        // renders: the expensive unsigned request (path?query)
 	HeavyRate     float64       // renders: heavy requests per second
 	Subjects      bool          // uploads: one subject (token) per connection, not one for all
+	// StoreDir, when set, is the server's disk store directory: strangers
+	// then also places files there as another program would (a large photo,
+	// a PNG full of text chunks), for the cases of plain-directory stores.
+	StoreDir string
 }
 
 // AttackReport is what one attack measured.
@@ -68,6 +72,8 @@ func Attack(ctx context.Context, name string, cfg AttackConfig) (*AttackReport, 
 		err = a.renders(ctx)
 	case "connections":
 		err = a.connections(ctx)
+	case "strangers":
+		err = a.strangers(ctx)
 	default:
 		return nil, fmt.Errorf("unknown attack %q (known: %s)", name, strings.Join(Attacks, ", "))
 	}
@@ -266,6 +272,11 @@ func (a *attacker) renders(ctx context.Context) error {
 
 func (a *attacker) get(ctx context.Context, path string) (int, int64) {
 	req, _ := http.NewRequestWithContext(ctx, "GET", a.cfg.URL+path, nil)
+	return a.do(req)
+}
+
+// do sends req and drains the answer: its status and length.
+func (a *attacker) do(req *http.Request) (int, int64) {
 	resp, err := a.client.Do(req)
 	if err != nil {
 		return 0, 0

@@ -57,6 +57,7 @@ type server struct {
 	URL   string // public listener, http://127.0.0.1:PORT
 	Admin string // admin listener, 127.0.0.1:PORT
 	Pid   int
+	Data  string // its --data directory; originals under Data/originals
 
 	mu  sync.Mutex
 	log bytes.Buffer // what the server logged
@@ -77,7 +78,6 @@ func serve(t *testing.T, args ...string) *server {
 	cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
 		"--data", data, "--service-keys", serviceKey, "--log-level", "info"}, args...)...)
 	stderr, _ := cmd.StderrPipe()
-	cmd.Env = append(os.Environ(), "MALLOC_ARENA_MAX=2")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func serve(t *testing.T, args ...string) *server {
 	})
 	// The server logs where it listens.
 	addr := make(chan [2]string, 1)
-	s := &server{Pid: cmd.Process.Pid}
+	s := &server{Pid: cmd.Process.Pid, Data: data}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {

@@ -132,6 +132,20 @@ func TestHostileHeadersAreRefusedBeforeDecoding(t *testing.T) {
 	}
 }
 
+// A PNG's metadata is bounded before libpng reads it: 2,000 zTXt chunks
+// cost seconds to inflate; a few are what photos carry.
+func TestPNGMetadataIsBoundedBeforeReading(t *testing.T) {
+	if _, err := imaging.Probe(testimage.PNGWithText(t, 3)); err != nil {
+		t.Fatalf("a PNG with 3 text chunks: %v", err)
+	}
+	start := time.Now()
+	_, err := imaging.Probe(testimage.PNGWithText(t, 2000))
+	if !errors.Is(err, imaging.ErrTooLarge) || !strings.Contains(err.Error(), "metadata chunks") {
+		t.Fatalf("a PNG with 2,000 zTXt chunks: %v, want ErrTooLarge naming them", err)
+	}
+	t.Logf("refused in %v", time.Since(start))
+}
+
 func TestLimits(t *testing.T) {
 	lim := imaging.DefaultLimits()
 	cases := []struct {

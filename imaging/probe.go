@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/davidbyttow/govips/v2/vips"
@@ -34,6 +35,11 @@ func Probe(b []byte) (Header, error) {
 	f, err := Sniff(b)
 	if err != nil {
 		return Header{}, err
+	}
+	if f == PNG {
+		if err := checkPNGChunks(b); err != nil {
+			return Header{}, err
+		}
 	}
 	img, err := vips.LoadImageFromBuffer(b, vips.NewImportParams())
 	if err != nil {
@@ -88,8 +94,10 @@ func (l Limits) Check(h Header, frames, shrink int) error {
 	switch {
 	case h.Width > l.MaxDimension || h.Height > l.MaxDimension:
 		return fmt.Errorf("%w: %dx%d is over the %d px side limit", ErrTooLarge, h.Width, h.Height, l.MaxDimension)
-	case frames > l.MaxFrames:
-		return fmt.Errorf("%w: %d frames is over the %d frame limit", ErrTooLarge, frames, l.MaxFrames)
+	case frames > l.MaxFrames || (h.Format == GIF || h.Format == WebP) && h.Pages > l.MaxFrames:
+		// An animation over the limit is refused whole, even for its first
+		// frame: reading its header already walks every frame.
+		return fmt.Errorf("%w: %d frames is over the %d frame limit", ErrTooLarge, max(frames, h.Pages), l.MaxFrames)
 	case declared > l.MaxDeclaredPixels:
 		return fmt.Errorf("%w: %dx%d is %.1f MP, over the %.0f MP limit", ErrTooLarge, h.Width, h.Height, float64(declared)/1e6, float64(l.MaxDeclaredPixels)/1e6)
 	case decoded > l.MaxPixels:
@@ -100,3 +108,37 @@ func (l Limits) Check(h Header, frames, shrink int) error {
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// PNG metadata bounds: libpng inflates every zTXt and iTXt chunk while
+// reading the header, so 2,000 compressed text chunks cost seconds before a
+// pixel is decoded. Real photos carry a handful (text, eXIf, iCCP, pHYs).
+const (
+	maxPNGMetaChunks = 64
+	maxPNGMetaBytes  = 4 << 20
+)
+
+// checkPNGChunks walks a PNG's chunk headers (lengths only, no data read)
+// and refuses one with more metadata chunks or bytes than the bounds.
+// Animation chunks (acTL, fcTL, fdAT) are image data, not metadata.
+func checkPNGChunks(b []byte) error {
+	chunks, size := 0, 0
+	for i := 8; i+8 <= len(b); {
+		n := int(binary.BigEndian.Uint32(b[i:]))
+		typ := string(b[i+4 : i+8])
+		if n < 0 || n > len(b) {
+			break // a truncated file: libvips says so
+		}
+		if typ == "IEND" {
+			break
+		}
+		if typ[0]&0x20 != 0 && typ != "acTL" && typ != "fcTL" && typ != "fdAT" { // lower case first letter: ancillary
+			chunks++
+			size += n
+		}
+		i += 12 + n
+	}
+	if chunks > maxPNGMetaChunks || size > maxPNGMetaBytes {
+		return fmt.Errorf("%w: a PNG with %d metadata chunks of %d bytes, over %d chunks or %d MiB", ErrTooLarge, chunks, size, maxPNGMetaChunks, maxPNGMetaBytes>>20)
+	}
+	return nil
+}

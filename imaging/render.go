@@ -96,13 +96,22 @@ const maxCoord = 10_000_000
 // Once ctx is done the work stops at the next tile libvips computes (or
 // libwebp's next progress report) with ctx's error.
 func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, lim Limits) (Output, error) {
-	frames, shrink := decodes(h, t, e.Format)
-	if err := lim.Check(h, frames, shrink); err != nil {
+	if err := lim.CheckRender(h, t, e.Format); err != nil {
 		return Output{}, err
 	}
-	img, err := thumbnail(src, h, t, frames > 1)
+	animated := KeptFrames(h, e.Format) > 1
+	img, err := thumbnail(src, h, t, animated)
 	if err != nil {
 		return Output{}, err
+	}
+	if t.Blur > 0 {
+		if animated {
+			img.Close()
+			return Output{}, fmt.Errorf("%w: blur on an animation", ErrUnsupported)
+		}
+		if img, err = blurred(src, h, t, img); err != nil {
+			return Output{}, err
+		}
 	}
 	defer img.Close()
 	if err := finish(img, t, e); err != nil {
@@ -117,22 +126,25 @@ func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, 
 	return out, err
 }
 
-// decodes is what rendering h with t as out decodes: how many frames (all
-// of an animated GIF or WebP kept as WebP, else the first) and the factor
-// each side shrinks by on load.
-func decodes(h Header, t Transform, out Format) (frames, shrink int) {
-	frames = 1
+// KeptFrames is how many frames rendering h as out decodes and encodes: all
+// of an animated GIF or WebP kept as WebP, else the first.
+func KeptFrames(h Header, out Format) int {
 	if h.Pages > 1 && out == WebP && (h.Format == GIF || h.Format == WebP) {
-		frames = h.Pages
+		return h.Pages
 	}
-	return frames, LoadShrink(h, t)
+	return 1
 }
 
 // DecodedPixels is how many pixels rendering h with t as out decodes:
 // every kept frame, each shrunk on load where the format allows.
 func DecodedPixels(h Header, t Transform, out Format) int64 {
-	frames, shrink := decodes(h, t, out)
-	return decodedPixels(h, frames, shrink)
+	return decodedPixels(h, KeptFrames(h, out), LoadShrink(h, t))
+}
+
+// CheckRender refuses rendering h with t as out when what it decodes is
+// over the limits, before any pixel is decoded.
+func (l Limits) CheckRender(h Header, t Transform, out Format) error {
+	return l.Check(h, KeptFrames(h, out), LoadShrink(h, t))
 }
 
 func decodedPixels(h Header, frames, shrink int) int64 {
@@ -267,14 +279,6 @@ func finish(img *vips.ImageRef, t Transform, e Encoding) error {
 	if err := toSRGB(img); err != nil {
 		return err
 	}
-	if t.Blur > 0 {
-		if img.Pages() > 1 {
-			return fmt.Errorf("%w: blur on an animation", ErrUnsupported)
-		}
-		if err := blur(img, t.Blur*float64(max(img.Width(), img.Height()))); err != nil {
-			return err
-		}
-	}
 	if t.Fit.Pads() && t.Width > 0 && t.Height > 0 && (img.Width() < t.Width || img.PageHeight() < t.Height) {
 		if img.Pages() > 1 {
 			return fmt.Errorf("%w: fit=fill on an animation", ErrUnsupported)
@@ -382,26 +386,52 @@ func encode(img *vips.ImageRef, e Encoding) (Output, error) {
 	return Output{Bytes: b, Format: e.Format, Width: img.Width(), Height: ph, Frames: max(1, img.Height()/ph)}, nil
 }
 
-// blurDirect is the largest sigma blurred at full size: a Gaussian's cost
-// grows with its sigma, so larger blurs run on a copy shrunk until the sigma
-// left is this, then scaled back (blurred pixels hold no detail to lose).
+// blurDirect is the largest sigma blurred at the output's size: a
+// Gaussian's cost grows with its sigma, so a larger blur is made on a copy
+// decoded that much smaller (shrink-on-load), blurred by this sigma and
+// enlarged to the output's size (blurred pixels hold no detail to lose).
+// A blur then costs about what the same render without it does.
 const blurDirect = 4.0
 
-// blur applies a Gaussian blur of sigma pixels at a cost that does not grow
-// with sigma.
-func blur(img *vips.ImageRef, sigma float64) error {
-	if sigma <= blurDirect {
-		return img.GaussianBlur(sigma)
+// blurred blurs img, the lazily computed still thumbnail of src with t (its
+// pixels are only computed by the encode, so for a large sigma they never
+// are: img is closed and a smaller thumbnail made instead).
+func blurred(src []byte, h Header, t Transform, img *vips.ImageRef) (*vips.ImageRef, error) {
+	w, ht := img.Width(), img.Height()
+	sigma := t.Blur * float64(max(w, ht))
+	if sigma > blurDirect {
+		k := sigma / blurDirect
+		small := t
+		small.Width, small.Height = max(1, int(float64(w)/k)), max(1, int(float64(ht)/k))
+		if t.Fit != FitClip || t.Width == 0 && t.Height == 0 {
+			small.Fit = FitScale // the same region, only smaller (crop and fill boxes, or the whole source)
+			if t.Fit.Crops() || t.Fit.Pads() {
+				small.Fit = t.Fit
+			}
+		}
+		small.Upscale = true
+		img.Close()
+		var err error
+		if img, err = thumbnail(src, h, small, false); err != nil {
+			return nil, err
+		}
+		sigma = blurDirect
 	}
-	w, h := img.Width(), img.Height()
-	k := sigma / blurDirect
-	if err := img.Resize(1/k, vips.KernelLinear); err != nil {
-		return err
+	if err := toSRGB(img); err != nil { // blur in sRGB, as it is shown
+		img.Close()
+		return nil, err
 	}
-	if err := img.GaussianBlur(blurDirect); err != nil {
-		return err
+	if err := img.GaussianBlur(sigma); err != nil {
+		img.Close()
+		return nil, err
 	}
-	return img.ThumbnailWithSize(w, h, vips.InterestingNone, vips.SizeForce)
+	if img.Width() != w || img.Height() != ht {
+		if err := img.ResizeWithVScale(float64(w)/float64(img.Width()), float64(ht)/float64(img.Height()), vips.KernelLinear); err != nil {
+			img.Close()
+			return nil, err
+		}
+	}
+	return img, nil
 }
 
 func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }

@@ -23,8 +23,9 @@ func corrupt(err error) error {
 }
 
 // writeError answers err as httperr maps it, as text. 4xx answers may be
-// cached briefly (the CDN then absorbs repeats); 5xx and 405 (an OPTIONS or
-// POST must never poison a cached URL) never are.
+// cached briefly (the CDN then absorbs repeats); 5xx, 405 (an OPTIONS or
+// POST must never poison a cached URL) and 429 (it says what others did,
+// not what the URL is) never are.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := httperr.From(err)
 	e.LogTo(h.log, r, "resizer", server.Truncate(r.RequestURI, 256))
@@ -34,7 +35,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	hd.Set("Content-Type", "text/plain; charset=utf-8")
 	e.SetHeaders(hd)
-	if e.Status >= 500 || e.Status == httperr.ClientClosed || e.Status == http.StatusMethodNotAllowed {
+	if e.Status >= 500 || e.Status == httperr.ClientClosed || e.Status == http.StatusMethodNotAllowed || e.Status == http.StatusTooManyRequests {
 		hd.Set("Cache-Control", "no-store")
 	} else {
 		hd.Set("Cache-Control", h.cfg.ErrorCacheControl)

@@ -34,9 +34,9 @@ var DefaultLadder = []int{16, 32, 48, 64, 96, 128, 160, 200, 240, 320, 400, 480,
 func onLadder(q url.Values, ladder []int, policy LadderPolicy) (url.Values, string, error) {
 	w, wok := side(q, "w")
 	h, hok := side(q, "h")
-	dpr, derr := strconv.ParseFloat(q.Get("dpr"), 64)
-	// Not a multiple of 0.5 (NaN and Inf are left for ParseOptions to refuse).
-	offDPR := derr == nil && !math.IsNaN(dpr) && !math.IsInf(dpr, 0) && dpr*2 != math.Trunc(dpr*2)
+	dpr, dok := decimal(q.Get("dpr"))
+	// Not a multiple of 0.5 (what is no number is left for ParseOptions to refuse).
+	offDPR := dok && dpr*2 != math.Trunc(dpr*2)
 	if policy == LadderReject {
 		for _, s := range []struct {
 			name string
@@ -78,11 +78,8 @@ func onLadder(q url.Values, ladder []int, policy LadderPolicy) (url.Values, stri
 
 // side reads a positive whole w or h.
 func side(q url.Values, name string) (int, bool) {
-	n, err := strconv.Atoi(q.Get(name))
-	if err != nil || n < 1 {
-		return 0, false
-	}
-	return n, true
+	n, ok := whole(q.Get(name))
+	return n, ok && n > 0
 }
 
 // served names the size a ladder answer serves, for the Imgorigin-Rung header.

@@ -9,6 +9,10 @@ type metrics struct {
 	coalesced *prometheus.CounterVec   // what (fetch, render)
 	storeErrs prometheus.Counter
 	storeGets prometheus.Counter
+	// render time by kind of request (canonical, exotic, signed), and
+	// exotic requests refused by budget (original, client)
+	renderSeconds  *prometheus.CounterVec
+	budgetRefusals *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, h *Handler) *metrics {
@@ -20,11 +24,15 @@ func newMetrics(reg prometheus.Registerer, h *Handler) *metrics {
 		coalesced: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "imgorigin_resizer_coalesced_total", Help: "Requests that shared another request's fetch or render."}, []string{"what"}),
 		storeErrs: prometheus.NewCounter(prometheus.CounterOpts{Name: "imgorigin_resizer_store_errors_total", Help: "Store reads that failed (not counting not-found)."}),
 		storeGets: prometheus.NewCounter(prometheus.CounterOpts{Name: "imgorigin_resizer_store_gets_total", Help: "Originals read from the store."}),
+		renderSeconds: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "imgorigin_resizer_render_seconds_total",
+			Help: "Render time by kind of request: canonical (unsigned srcset sizes), exotic (other unsigned, budgeted), signed."}, []string{"kind"}),
+		budgetRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "imgorigin_resizer_budget_refusals_total",
+			Help: "Exotic unsigned requests refused (429) because their original's or their client's render budget was spent."}, []string{"budget"}),
 	}
 	if reg == nil {
 		return m
 	}
-	reg.MustRegister(m.requests, m.stages, m.cacheOps, m.coalesced, m.storeErrs, m.storeGets,
+	reg.MustRegister(m.requests, m.stages, m.cacheOps, m.coalesced, m.storeErrs, m.storeGets, m.renderSeconds, m.budgetRefusals,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_cache_bytes", Help: "Bytes held by a cache.", ConstLabels: prometheus.Labels{"cache": "original"}}, func() float64 { return float64(h.originals.Bytes()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_cache_bytes", Help: "Bytes held by a cache.", ConstLabels: prometheus.Labels{"cache": "variant"}}, func() float64 { return float64(h.variants.Bytes()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_queue_depth", Help: "Requests waiting for a render slot."}, func() float64 { return float64(h.pool.Waiting()) }),

@@ -74,8 +74,9 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 	var err error
 	dpr := 1.0
 	if v := q.Get("dpr"); v != "" {
-		if dpr, err = strconv.ParseFloat(v, 64); err != nil || math.IsNaN(dpr) || dpr < 1 || dpr > 5 {
-			return Options{}, badf("dpr must be a number from 1 to 5, not %q", v)
+		var ok bool
+		if dpr, ok = decimal(v); !ok || dpr < 1 || dpr > 5 {
+			return Options{}, badf("dpr must be a plain decimal number from 1 to 5 (such as 2 or 1.5), not %q", v)
 		}
 	}
 	var w, h float64 // as asked, before dpr
@@ -87,9 +88,9 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 		if v == "" {
 			continue
 		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return Options{}, badf("%s must be a whole number of pixels from 1, not %q", p.name, v)
+		n, ok := whole(v)
+		if !ok || n < 1 {
+			return Options{}, badf("%s must be a whole number of pixels from 1, in plain digits, not %q", p.name, v)
 		}
 		*p.dst = float64(n)
 	}
@@ -127,8 +128,9 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 	}
 	o.Width, o.Height = boundBox(int(math.Round(w*dpr)), int(math.Round(h*dpr)), cfg.MaxOutput)
 	if v := q.Get("q"); v != "" {
-		if o.Quality, err = strconv.Atoi(v); err != nil || o.Quality < 1 || o.Quality > 100 {
-			return Options{}, badf("q must be a whole number from 1 to 100, not %q", v)
+		var ok bool
+		if o.Quality, ok = whole(v); !ok || o.Quality < 1 || o.Quality > 100 {
+			return Options{}, badf("q must be a whole number from 1 to 100, in plain digits, not %q", v)
 		}
 	}
 	switch v := q.Get("fm"); v {
@@ -171,8 +173,9 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 		}
 	}
 	if v := q.Get("blur"); v != "" {
-		if o.Blur, err = strconv.Atoi(v); err != nil || o.Blur < 0 || o.Blur > 2000 {
-			return Options{}, badf("blur must be a whole number from 0 to 2000, not %q", v)
+		var ok bool
+		if o.Blur, ok = whole(v); !ok || o.Blur > 2000 {
+			return Options{}, badf("blur must be a whole number from 0 to 2000, in plain digits, not %q", v)
 		}
 	}
 	if v := q.Get("bg"); v != "" {
@@ -183,6 +186,26 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 		o.Background = &c
 	}
 	return o, nil
+}
+
+// decimal reads a plain decimal number: digits with at most one point
+// ("2", "1.5", ".5"), nothing strconv also takes (signs, exponents, hex
+// floats such as 0x1p1, Inf, NaN, underscores).
+func decimal(v string) (float64, bool) {
+	if v == "" || len(v) > 24 || strings.Count(v, ".") > 1 || v == "." || strings.Trim(v, "0123456789.") != "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	return f, err == nil
+}
+
+// whole reads a plain whole number: digits only, at most 9 of them.
+func whole(v string) (int, bool) {
+	if v == "" || len(v) > 9 || strings.Trim(v, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v)
+	return n, err == nil
 }
 
 // autoValues lists auto's values, comma-separated or repeated; nil (no
@@ -206,14 +229,14 @@ func boundBox(w, h, limit int) (int, int) {
 
 // parseAspect reads ar as imgix writes it, W:H (decimals allowed).
 func parseAspect(v string) (float64, error) {
-	bad := badf("ar must be W:H with positive numbers up to 10000 (such as 16:9), not %q", v)
+	bad := badf("ar must be W:H with plain decimal numbers above 0 and up to 10000 (such as 16:9 or 1.91:1), not %q", v)
 	ws, hs, ok := strings.Cut(v, ":")
 	if !ok {
 		return 0, bad
 	}
-	aw, err1 := strconv.ParseFloat(ws, 64)
-	ah, err2 := strconv.ParseFloat(hs, 64)
-	if err1 != nil || err2 != nil || !(aw > 0 && aw <= 10000) || !(ah > 0 && ah <= 10000) {
+	aw, ok1 := decimal(ws)
+	ah, ok2 := decimal(hs)
+	if !ok1 || !ok2 || !(aw > 0 && aw <= 10000) || !(ah > 0 && ah <= 10000) {
 		return 0, bad
 	}
 	return aw / ah, nil
@@ -261,9 +284,9 @@ func parseCrop(q url.Values) (g imaging.Gravity, fx, fy float64, err error) {
 			dst  *float64
 		}{{"fp-x", &fx}, {"fp-y", &fy}} {
 			if v := q.Get(p.name); v != "" {
-				f, err := strconv.ParseFloat(v, 64)
-				if err != nil || math.IsNaN(f) || f < 0 || f > 1 {
-					return "", 0, 0, badf("%s must be a number from 0 to 1, not %q", p.name, v)
+				f, ok := decimal(v)
+				if !ok || f > 1 {
+					return "", 0, 0, badf("%s must be a plain decimal number from 0 to 1 (such as 0.25), not %q", p.name, v)
 				}
 				*p.dst = f
 			}

@@ -91,7 +91,8 @@ func (r *read) end() {
 }
 
 // refusals remembers, for a while, originals that are not images the
-// resizer will read (not an allowed format, corrupt, over the byte limit):
+// resizer will read (not an allowed format, corrupt, over a byte or header
+// limit) or that failed to render (corrupt past its header):
 // asking again answers the same refusal without reading the file again.
 type refusals struct {
 	mu  sync.Mutex
@@ -124,7 +125,7 @@ func (r *refusals) get(key string, now time.Time) (error, bool) {
 
 // remember keeps err if it is a refusal of the original itself.
 func (r *refusals) remember(key string, err error, now time.Time) {
-	if errors.Is(err, imaging.ErrUnsupported) || errors.Is(err, imaging.ErrCorrupt) || errors.Is(err, storage.ErrTooLarge) {
+	if errors.Is(err, imaging.ErrUnsupported) || errors.Is(err, imaging.ErrCorrupt) || errors.Is(err, imaging.ErrTooLarge) || errors.Is(err, storage.ErrTooLarge) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.lru.Add(key, refusal{err, now.Add(refusalTTL)})

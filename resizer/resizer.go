@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/imgorigin/imgorigin/imaging"
@@ -80,6 +81,10 @@ type Config struct {
 	// by default: at effort 0 an AVIF render costs what WebP's does at
 	// 320 px and about 1.3x its CPU at 1080 px, for 40 % fewer bytes there.
 	AutoAVIF bool
+	// ClientAddressHeader names the header that carries the viewer's address
+	// (CloudFront-Viewer-Address) when only a CDN reaches the origin; empty:
+	// the connecting address is the client of the per-client budget.
+	ClientAddressHeader string
 	// StoreTimeout bounds one read of the store, retries included: a store
 	// that is down or stalled costs a fast 503, not the whole Deadline.
 	// Default 3 s.
@@ -111,16 +116,36 @@ type UnsignedLimits struct {
 	// import that stores it reduced. Default 4096 x 3072, a 12 MP phone
 	// JPEG at any size: at most 175 ms of a core here (BenchmarkUnsignedLargeFiles).
 	MaxDecodePixels int64
+	// MaxBlurPixels bounds a blurred output: a large blur is made small and
+	// enlarged, which at 2560 px costs twice the render without it (170
+	// against 80 ms here), at 1080 px 45-60 against 36 ms. Default 1080x1080.
+	MaxBlurPixels int
+	// MaxAnimationPixels bounds an animation's frames x pixels (every frame
+	// is decoded whole and encoded, whatever the output's size: 14 frames of
+	// 400x400 WebP cost 87 ms at 64 px and 123 ms at full size here, against
+	// 20 ms for a 320 px still from a 2560 px original). Default 1 MP: 10
+	// frames of 320x320, 3 of 600x400, 100 of 100x100.
+	MaxAnimationPixels int64
 	// MaxQuality caps q (q=100 JPEG is 4x the bytes of q=90 for no visible
 	// gain), and QualityStep rounds it. Defaults 90 and 5.
 	MaxQuality  int
 	QualityStep int
-	// VariantsPerOriginal bounds the distinct variants one original may have
-	// rendered without a signature per VariantWindow; past it, new unsigned
-	// variants of it answer 429 (0: no bound). Defaults 1000 and 1 h: a photo
-	// app asks a few dozen of each photo.
-	VariantsPerOriginal int
-	VariantWindow       time.Duration
+	// PerOriginal and PerClient budget the render time of exotic unsigned
+	// requests (any but the canonical forms srcsets and imgix's libraries
+	// build: see canonical) per original and per client; past either, 429
+	// with Retry-After. Canonical requests are never charged nor refused.
+	// Defaults: 30 s of rendering at once per original, refilled at 3 s a
+	// minute (a hundred or so exotic variants, then one every few seconds);
+	// 10 s per client, refilled at 0.2 s a second (a tenth of two cores).
+	PerOriginal RenderBudget
+	PerClient   RenderBudget
+}
+
+// RenderBudget is render time one key may spend: Burst at once, refilled at
+// Rate seconds a second. A zero Burst is no bound.
+type RenderBudget struct {
+	Burst time.Duration
+	Rate  float64
 }
 
 // DefaultConfig returns a Config with every default filled in.
@@ -144,8 +169,8 @@ func DefaultConfig() Config {
 		Quality:            80,
 		AutoAVIF:           true,
 		StoreTimeout:       3 * time.Second,
-		Unsigned: UnsignedLimits{MaxSide: 2560, MaxSlowPixels: 640 * 640, MaxDecodePixels: 4096 * 3072, MaxQuality: 90, QualityStep: 5,
-			VariantsPerOriginal: 1000, VariantWindow: time.Hour},
+		Unsigned: UnsignedLimits{MaxSide: 2560, MaxSlowPixels: 640 * 640, MaxDecodePixels: 4096 * 3072, MaxAnimationPixels: 1_000_000, MaxBlurPixels: 1080 * 1080, MaxQuality: 90, QualityStep: 5,
+			PerOriginal: RenderBudget{Burst: 30 * time.Second, Rate: 0.05}, PerClient: RenderBudget{Burst: 10 * time.Second, Rate: 0.2}},
 	}
 }
 
@@ -166,10 +191,10 @@ func (c Config) Validate() error {
 		return errors.New("resizer: concurrency must be at least 1 and the queue not negative")
 	case c.Deadline <= 0 || c.StoreTimeout <= 0:
 		return errors.New("resizer: deadline and store timeout must be positive")
-	case c.Unsigned.MaxSide < 1 || c.Unsigned.MaxSlowPixels < 0 || c.Unsigned.MaxDecodePixels < 2560*2560 || c.Unsigned.MaxQuality < 1 || c.Unsigned.MaxQuality > 100 || c.Unsigned.QualityStep < 1:
+	case c.Unsigned.MaxSide < 1 || c.Unsigned.MaxSlowPixels < 0 || c.Unsigned.MaxDecodePixels < 2560*2560 || c.Unsigned.MaxAnimationPixels < 1 || c.Unsigned.MaxBlurPixels < 1 || c.Unsigned.MaxQuality < 1 || c.Unsigned.MaxQuality > 100 || c.Unsigned.QualityStep < 1:
 		return errors.New("resizer: unsigned limits must be positive (quality up to 100; decode pixels at least 2560 x 2560, a stored original)")
-	case c.Unsigned.VariantsPerOriginal < 0 || c.Unsigned.VariantsPerOriginal > 0 && c.Unsigned.VariantWindow <= 0:
-		return errors.New("resizer: unsigned variants per original must not be negative, and need a positive window")
+	case c.Unsigned.PerOriginal.Burst < 0 || c.Unsigned.PerClient.Burst < 0 || c.Unsigned.PerOriginal.Rate < 0 || c.Unsigned.PerClient.Rate < 0:
+		return errors.New("resizer: unsigned render budgets must not be negative")
 	case c.Quality < 1 || c.Quality > 100:
 		return errors.New("resizer: quality must be 1..100")
 	case c.OriginalCacheBytes < 0 || c.VariantCacheBytes < 0 || c.MaxSourceBytes < 1:
@@ -201,9 +226,11 @@ type Handler struct {
 	fetches      flight.Group[*original]
 	renders      flight.Group[*variant]
 	pool         *workpool.Pool
-	budget       *variantBudget
+	perOriginal  *costBudget
+	perClient    *costBudget
 	reads        *readBudget
 	refusals     *refusals
+	headers      *expirable.LRU[string, imaging.Header] // of originals read lately, cached or not
 	metrics      *metrics
 	cacheControl string
 }
@@ -222,6 +249,7 @@ type variant struct {
 	contentType  string
 	origETag     string
 	lastModified time.Time
+	cost         time.Duration // the render's time: what an exotic request is charged
 }
 
 // New returns a Handler; reg receives its metrics (nil: none).
@@ -230,15 +258,17 @@ func New(store Originals, cfg Config, log *slog.Logger, reg prometheus.Registere
 		return nil, err
 	}
 	h := &Handler{
-		cfg:       cfg,
-		store:     store,
-		log:       log,
-		originals: newByteCache(cfg.OriginalCacheBytes, func(o *original) int64 { return int64(len(o.data)) }),
-		variants:  newByteCache(cfg.VariantCacheBytes, func(v *variant) int64 { return int64(len(v.data)) }),
-		pool:      workpool.New(cfg.Concurrency, cfg.QueueLength),
-		budget:    newVariantBudget(cfg.Unsigned.VariantsPerOriginal, cfg.Unsigned.VariantWindow),
-		reads:     newReadBudget(cfg.StoreReads, cfg.StoreReadBytes),
-		refusals:  newRefusals(),
+		cfg:         cfg,
+		store:       store,
+		log:         log,
+		originals:   newByteCache(cfg.OriginalCacheBytes, func(o *original) int64 { return int64(len(o.data)) }),
+		variants:    newByteCache(cfg.VariantCacheBytes, func(v *variant) int64 { return int64(len(v.data)) }),
+		pool:        workpool.New(cfg.Concurrency, cfg.QueueLength),
+		perOriginal: newCostBudget(cfg.Unsigned.PerOriginal),
+		perClient:   newCostBudget(cfg.Unsigned.PerClient),
+		reads:       newReadBudget(cfg.StoreReads, cfg.StoreReadBytes),
+		refusals:    newRefusals(),
+		headers:     expirable.NewLRU[string, imaging.Header](10_000, nil, refusalTTL),
 	}
 	h.metrics = newMetrics(reg, h)
 	h.cacheControl = cfg.CacheControl
@@ -311,6 +341,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 		// Which rung answered a size off the ladder (or the one asked).
 		w.Header().Set("Imgorigin-Rung", rung)
 	}
+	rq := request{key: key, opts: opts, signed: signed}
+	if !signed && !h.cfg.canonical(q, opts) {
+		rq.client = client(r, h.cfg.ClientAddressHeader)
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Deadline)
 	defer cancel()
 	v, ok := h.variants.Get(key + "?" + opts.String())
@@ -321,7 +355,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 			h.metrics.cacheOps.WithLabelValues("variant", "miss").Inc()
 			return h.notModified(w, etag, opts)
 		}
-		if v, err = h.variant(ctx, key, opts, signed); err != nil {
+		if v, err = h.variant(ctx, rq); err != nil {
 			return err
 		}
 	}
@@ -329,9 +363,27 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	hd.Set("Content-Type", v.contentType)
 	hd.Set("ETag", variantETag(v.origETag, opts))
 	h.cachingHeaders(hd, opts)
+	if strings.Contains(r.Header.Get("Range"), ",") {
+		// Several ranges make a multipart answer that can be many times the
+		// image (3,000 one-byte ranges: 7x a 56 KB variant); like imgproxy,
+		// serve them the whole image instead.
+		r.Header.Del("Range")
+	}
 	http.ServeContent(w, r, "", v.lastModified, bytes.NewReader(v.data))
 	return nil
 }
+
+// request is one rendition asked for.
+type request struct {
+	key    string
+	opts   Options
+	signed bool
+	// client is who asked an exotic unsigned request (see canonical), whose
+	// renders are charged to the budgets; "" for all others.
+	client string
+}
+
+func (rq request) exotic() bool { return rq.client != "" }
 
 // authorize checks the signature if there is one; it reports whether the
 // request is signed.
@@ -406,38 +458,80 @@ func variantETag(origETag string, opts Options) string {
 	return `"` + hex.EncodeToString(sum[:16]) + `"`
 }
 
-// variant finds or renders the variant opts asks of key. Requests that differ
-// only in parameters without effect on this original (see renderOptions)
-// share one render and one cache entry, so a hit is counted here, where it
-// is known.
-func (h *Handler) variant(ctx context.Context, key string, opts Options, signed bool) (*variant, error) {
-	o, err := h.original(ctx, key)
+// variant finds or renders the variant asked of an original. Requests that
+// differ only in parameters without effect on this original (see
+// renderOptions) share one render and one cache entry, so a hit is counted
+// here, where it is known. What is known to fail is refused before the
+// original is read: a refusal of the original, or a size its header (kept
+// for a while after a read) does not allow.
+func (h *Handler) variant(ctx context.Context, rq request) (*variant, error) {
+	now := time.Now()
+	if err, ok := h.refusals.get(rq.key, now); ok {
+		return nil, err
+	}
+	if hdr, ok := h.headers.Get(rq.key); ok {
+		if _, err := h.cfg.renderOptions(rq.opts, hdr, rq.signed); err != nil {
+			return nil, err
+		}
+	}
+	o, err := h.original(ctx, rq.key)
 	if err != nil {
 		return nil, err
 	}
-	ropts, err := h.cfg.renderOptions(opts, o.header, signed)
+	ropts, err := h.cfg.renderOptions(rq.opts, o.header, rq.signed)
 	if err != nil {
 		return nil, err
 	}
-	rkey := key + "?" + ropts.String()
+	if h.servesOriginal(o, ropts) {
+		return &variant{data: o.data, contentType: o.header.Format.ContentType(), origETag: o.info.ETag, lastModified: o.info.LastModified}, nil
+	}
+	rkey := rq.key + "?" + ropts.String()
 	v, ok := h.variants.Get(rkey)
 	h.metrics.cacheOps.WithLabelValues("variant", hitMiss(ok)).Inc()
 	if ok {
 		return v, nil
 	}
-	if !signed && !h.budget.allow(key, rkey, time.Now()) {
-		return nil, errTooManyVariants
+	if rq.exotic() {
+		if wait := h.perOriginal.wait(rq.key, now); wait > 0 {
+			h.metrics.budgetRefusals.WithLabelValues("original").Inc()
+			return nil, tooMuchRendering("this image", wait)
+		}
+		if wait := h.perClient.wait(rq.client, now); wait > 0 {
+			h.metrics.budgetRefusals.WithLabelValues("client").Inc()
+			return nil, tooMuchRendering("your address", wait)
+		}
 	}
-	return h.render(ctx, rkey, o, ropts)
+	v, shared, err := h.render(ctx, rq.key, rkey, o, ropts)
+	if err == nil && !shared {
+		h.metrics.renderSeconds.WithLabelValues(requestKind(rq)).Add(v.cost.Seconds())
+		if rq.exotic() {
+			h.perOriginal.charge(rq.key, v.cost, time.Now())
+			h.perClient.charge(rq.client, v.cost, time.Now())
+		}
+	}
+	return v, err
 }
 
-// render makes the variant once however many ask at once. The work outlives
-// any one caller, so one client leaving does not fail the others, but stops
-// once every caller has gone: at the latest when its turn for a render slot
-// comes, before libvips does any work (libvips computes pixels lazily, during
-// the encode, and cannot be interrupted once it has started).
-func (h *Handler) render(ctx context.Context, rkey string, o *original, opts Options) (*variant, error) {
-	v, shared, err := h.renders.Do(ctx, rkey, func(wctx context.Context) (*variant, error) {
+// requestKind labels render time by who may ask for it.
+func requestKind(rq request) string {
+	switch {
+	case rq.signed:
+		return "signed"
+	case rq.exotic():
+		return "exotic"
+	}
+	return "canonical"
+}
+
+// render makes the variant once however many ask at once (shared: this
+// caller did not start it). The work outlives any one caller, so one client
+// leaving does not fail the others, but stops once every caller has gone: at
+// the latest when its turn for a render slot comes, before libvips does any
+// work (libvips computes pixels lazily, during the encode, and cannot be
+// interrupted once it has started). A failure of the original itself is
+// remembered like a refusal to read it.
+func (h *Handler) render(ctx context.Context, key, rkey string, o *original, opts Options) (v *variant, shared bool, err error) {
+	v, shared, err = h.renders.Do(ctx, rkey, func(wctx context.Context) (*variant, error) {
 		if v, ok := h.variants.Get(rkey); ok {
 			return v, nil
 		}
@@ -456,15 +550,19 @@ func (h *Handler) render(ctx context.Context, rkey string, o *original, opts Opt
 		v, err := h.renderOriginal(wctx, o, opts)
 		h.metrics.stages.WithLabelValues("render").Observe(time.Since(rendering).Seconds())
 		if err != nil {
+			if errors.Is(err, imaging.ErrCorrupt) {
+				h.refusals.remember(key, err, time.Now())
+			}
 			return nil, err
 		}
+		v.cost = time.Since(rendering)
 		h.variants.Add(rkey, v)
 		return v, nil
 	})
 	if shared {
 		h.metrics.coalesced.WithLabelValues("render").Inc()
 	}
-	return v, err
+	return v, shared, err
 }
 
 // blurScale turns imgix's blur (0..2000) into a sigma as a fraction of the
@@ -481,7 +579,8 @@ func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options)
 	enc.Quality = imaging.EncoderQuality(enc.Format, enc.Quality, outputLongEdge(opts, sw, sh))
 	tr := imaging.Transform{Width: opts.Width, Height: opts.Height, Fit: opts.Fit, Gravity: opts.Gravity, FocalX: opts.FocalX, FocalY: opts.FocalY,
 		Background: opts.Background, Upscale: opts.Upscale, Blur: float64(opts.Blur) / blurScale}
-	enc.Effort = Effort(enc.Format, opts.Width, opts.Height)
+	bw, bh := outputBox(opts, sw, sh) // a full-size render is a large one
+	enc.Effort = Effort(enc.Format, bw, bh)
 	out, err := imaging.Render(ctx, o.data, o.header, tr, enc, h.cfg.Limits)
 	if err != nil {
 		return nil, corrupt(err)
@@ -497,6 +596,18 @@ func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options)
 	return &variant{data: data, contentType: out.Format.ContentType(), origETag: o.info.ETag, lastModified: o.info.LastModified}, nil
 }
 
+// servesOriginal reports whether the answer is the stored original as it
+// is, with no render: an original the conversion stored (stripped, upright)
+// asked at its own size and format (or by auto=format from a client that
+// takes AVIF, and so WebP) with nothing changed. Re-encoding it would cost a
+// full-size render for the same pixels and about the same bytes.
+func (h *Handler) servesOriginal(o *original, opts Options) bool {
+	out := outputFormat(opts.Format, o.header.Format)
+	sameFormat := out == o.header.Format || opts.Negotiated && out == imaging.AVIF && o.header.Format == imaging.WebP
+	return o.info.Own && opts.Width == 0 && opts.Height == 0 && sameFormat && o.header.Orientation == 1 &&
+		opts.Quality == 0 && opts.Blur == 0 && !opts.Lossless && !opts.Progressive && !(o.header.Alpha && out == imaging.JPEG)
+}
+
 // outputFormat is the asked format, else the source's where browsers show it,
 // else WebP (which also keeps GIF animations).
 func outputFormat(asked, source imaging.Format) imaging.Format {
@@ -510,15 +621,9 @@ func outputFormat(asked, source imaging.Format) imaging.Format {
 	return imaging.WebP
 }
 
-// Effort trades encode time for bytes per format and output size, tuned by
+// Effort trades encode time for bytes per format and output box (w x h), tuned by
 // `imgorigin bench` on 2 cores (see bench/results).
 func Effort(f imaging.Format, w, h int) int {
-	if w == 0 { // a missing side is bounded by the other (or the source) at most
-		w = h
-	}
-	if h == 0 {
-		h = w
-	}
 	px := w * h
 	switch f {
 	case imaging.WebP:
@@ -564,6 +669,7 @@ func (h *Handler) original(ctx context.Context, key string) (*original, error) {
 			return nil, err
 		}
 		h.originals.Add(key, o)
+		h.headers.Add(key, o.header)
 		return o, nil
 	})
 	if shared {

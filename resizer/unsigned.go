@@ -15,8 +15,7 @@ func (u UnsignedLimits) quantize(o Options) Options {
 		o.Width, o.Height = scaleSide(o.Width, f), scaleSide(o.Height, f)
 	}
 	if o.Quality > 0 {
-		q := min(o.Quality, u.MaxQuality)
-		o.Quality = max(u.QualityStep, int(math.Round(float64(q)/float64(u.QualityStep)))*u.QualityStep)
+		o.Quality = u.quality(o.Quality)
 	}
 	if o.Gravity == imaging.GravityFocal {
 		o.FocalX, o.FocalY = math.Round(o.FocalX*100)/100, math.Round(o.FocalY*100)/100
@@ -28,6 +27,11 @@ func (u UnsignedLimits) quantize(o Options) Options {
 		o.Aspect = math.Round(o.Aspect*100) / 100
 	}
 	return o
+}
+
+// quality is q capped and rounded to the unsigned steps.
+func (u UnsignedLimits) quality(q int) int {
+	return max(u.QualityStep, int(math.Round(float64(min(q, u.MaxQuality))/float64(u.QualityStep)))*u.QualityStep)
 }
 
 // unsignedBlurStep rounds unsigned blurs: 10 in imgix's 0..2000 is 0.05 % of
@@ -57,11 +61,7 @@ func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options
 		if (bh > float64(sh)) == o.Fit.Crops() {
 			bw, bh = float64(sh)*o.Aspect, float64(sh)
 		}
-		limit := c.MaxOutput
-		if !signed {
-			limit = c.Unsigned.MaxSide
-		}
-		o.Width, o.Height = boundBox(max(1, int(math.Round(bw))), max(1, int(math.Round(bh))), limit)
+		o.Width, o.Height = boundBox(max(1, int(math.Round(bw))), max(1, int(math.Round(bh))), c.sideLimit(signed))
 		o.Aspect = 0
 	}
 	// With at most one side, every fit is clip (or max, never enlarging):
@@ -88,6 +88,11 @@ func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options
 	// original's size, however large the box.
 	if o.Fit == imaging.FitClip && !o.Upscale && (o.Width == 0 || o.Width >= sw) && (o.Height == 0 || o.Height >= sh) {
 		o.Width, o.Height = 0, 0
+	}
+	// No box is the original's own size, within the output caps: a plain
+	// directory may hold a 9000 px file.
+	if limit := c.sideLimit(signed); o.Width == 0 && o.Height == 0 && max(sw, sh) > limit {
+		o.Width, o.Height = boundBox(sw, sh, limit)
 	}
 	if !signed && o.Fit != imaging.FitClip && o.Width > 0 && o.Height > 0 && (o.Width > sw || o.Height > sh) {
 		// Never past the original's pixels without a signature: the box
@@ -119,14 +124,49 @@ func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options
 		}
 		o.Format = imaging.WebP // the format was ours to choose
 	}
+	if !signed && o.Blur > 0 && outputPixels(o, sw, sh) > c.Unsigned.MaxBlurPixels {
+		side := int(math.Sqrt(float64(c.Unsigned.MaxBlurPixels)))
+		return o, badf("blur above %dx%d pixels needs a signed URL (a large blur costs twice a render); ask a smaller size", side, side)
+	}
+	out = outputFormat(o.Format, h.Format)
+	frames := imaging.KeptFrames(h, out)
+	if frames > 1 {
+		switch {
+		case o.Blur > 0:
+			return o, badf("blur is for still images and this one is animated; add fm=jpg to blur its first frame")
+		case o.Fit.Pads() && pads(o, sw, sh):
+			return o, badf("fit=fill pads still images only and this one is animated; use fit=clip or crop")
+		case !signed && int64(frames)*int64(max(sw*sh, outputPixels(o, sw, sh))) > c.Unsigned.MaxAnimationPixels:
+			// Every frame is decoded whole, whatever the output's size.
+			return o, badf("this animation is %d frames of %dx%d: without a signed URL an animation may hold %.2f MP in all its frames; add fm=jpg for its first frame",
+				frames, sw, sh, float64(c.Unsigned.MaxAnimationPixels)/1e6)
+		}
+	}
+	tr := imaging.Transform{Width: o.Width, Height: o.Height, Fit: o.Fit, Upscale: o.Upscale}
 	if !signed {
-		tr := imaging.Transform{Width: o.Width, Height: o.Height, Fit: o.Fit, Upscale: o.Upscale}
-		if cost := imaging.DecodedPixels(h, tr, outputFormat(o.Format, h.Format)) * imaging.DecodeWeight(h); cost > c.Unsigned.MaxDecodePixels {
+		if cost := imaging.DecodedPixels(h, tr, out) * imaging.DecodeWeight(h); cost > c.Unsigned.MaxDecodePixels {
 			return o, badf("this original is too large to render at this size without a signed URL (it costs %.0f MP of decoding, over %.0f MP)",
 				float64(cost)/1e6, float64(c.Unsigned.MaxDecodePixels)/1e6)
 		}
 	}
-	return o, nil
+	return o, c.Limits.CheckRender(h, tr, out)
+}
+
+// sideLimit is the largest output side a request may have.
+func (c Config) sideLimit(signed bool) int {
+	if signed {
+		return c.MaxOutput
+	}
+	return c.Unsigned.MaxSide
+}
+
+// pads reports whether fitting the original inside o's box leaves room to pad.
+func pads(o Options, sw, sh int) bool {
+	f := math.Min(float64(o.Width)/float64(sw), float64(o.Height)/float64(sh))
+	if !o.Upscale {
+		f = math.Min(f, 1)
+	}
+	return scaleSide(sw, f) < o.Width || scaleSide(sh, f) < o.Height
 }
 
 // enlarges reports whether fitting the original into o's box makes it larger

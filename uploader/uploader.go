@@ -18,6 +18,7 @@ import (
 	"mime"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -177,40 +178,51 @@ func (h *Handler) endpoint(name string, f func(http.ResponseWriter, *http.Reques
 	})
 }
 
-// duplicateName reports a name the JSON object b gives twice, compared as
-// encoding/json matches them (case-insensitively). Anything that is not an
-// object of scalars is left for the decoder to refuse.
-func duplicateName(b []byte) (string, bool) {
+// strictObject checks that b is one flat JSON object whose names are each
+// one of names, exactly, and given once, with nothing after it.
+// encoding/json alone would take the last of a repeated name, match names
+// without regard to case or Unicode folding ("ſubject" is "subject" to it)
+// and ignore what follows the object.
+func strictObject(b []byte, names ...string) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return "", false
+		return errors.New("body must be a JSON object")
 	}
 	seen := map[string]bool{}
 	for dec.More() {
 		t, err := dec.Token()
-		name, ok := t.(string)
-		if err != nil || !ok {
-			return "", false
+		if err != nil {
+			return errors.New("body is not valid JSON")
 		}
-		folded := strings.ToLower(name)
-		if seen[folded] {
-			return name, true
+		name := t.(string) // inside an object the decoder yields names as strings
+		switch {
+		case !slices.Contains(names, name):
+			return fmt.Errorf("unknown field %q (fields, spelt exactly: %s)", name, strings.Join(names, ", "))
+		case seen[name]:
+			return fmt.Errorf("%q is given twice", name)
 		}
-		seen[folded] = true
+		seen[name] = true
 		if t, err := dec.Token(); err != nil {
-			return "", false
+			return errors.New("body is not valid JSON")
 		} else if _, nested := t.(json.Delim); nested {
-			return "", false // only flat objects are read here
+			return fmt.Errorf("%q must be a string or a number", name)
 		}
 	}
-	return "", false
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return errors.New("body is not valid JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("nothing may follow the JSON object")
+	}
+	return nil
 }
 
 type tokenRequest struct {
 	Subject    string `json:"subject"`
 	MaxBytes   int64  `json:"max_bytes"`
 	MaxUploads int    `json:"max_uploads"`
-	TTLSeconds int64  `json:"ttl_seconds"`
+	TTLSeconds *int64 `json:"ttl_seconds"` // nil: the server's TokenTTL
 }
 
 func (h *Handler) uploadToken(w http.ResponseWriter, r *http.Request) (int, error) {
@@ -222,15 +234,11 @@ func (h *Handler) uploadToken(w http.ResponseWriter, r *http.Request) (int, erro
 	if err != nil {
 		return 0, badRequest("could not read the body")
 	}
-	if name, dup := duplicateName(body); dup {
-		// encoding/json would take the last value (and match names in any
-		// case): "max_uploads": 1, "Max_Uploads": 100 must not mean 100.
-		return 0, badRequest(fmt.Sprintf("%q is given twice", name))
+	if err := strictObject(body, "subject", "max_bytes", "max_uploads", "ttl_seconds"); err != nil {
+		return 0, badRequest(err.Error())
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return 0, badRequest(`body must be JSON {"subject": string, "max_bytes": number, "max_uploads": number, "ttl_seconds": number}`)
+	if err := json.Unmarshal(body, &req); err != nil {
+		return 0, badRequest(`body must be JSON {"subject": string, "max_bytes": number, "max_uploads": number, "ttl_seconds": number}, with whole numbers in range`)
 	}
 	if req.Subject == "" || len(req.Subject) > 256 {
 		return 0, badRequest("subject must be 1 to 256 characters")
@@ -239,11 +247,13 @@ func (h *Handler) uploadToken(w http.ResponseWriter, r *http.Request) (int, erro
 		return 0, badRequest(fmt.Sprintf("max_bytes must be from 0 (server default) to %d", h.cfg.MaxBytes))
 	}
 	ttl := h.cfg.TokenTTL
-	if req.TTLSeconds != 0 {
-		ttl = time.Duration(req.TTLSeconds) * time.Second
-		if req.TTLSeconds < 0 || ttl > h.cfg.MaxTokenTTL {
-			return 0, badRequest(fmt.Sprintf("ttl_seconds must be from 1 to %d", int(h.cfg.MaxTokenTTL.Seconds())))
+	if req.TTLSeconds != nil {
+		// Checked in seconds before it is multiplied: a huge value must not
+		// overflow into a token that expired before it was made.
+		if maxTTL := int64(h.cfg.MaxTokenTTL / time.Second); *req.TTLSeconds < 1 || *req.TTLSeconds > maxTTL {
+			return 0, badRequest(fmt.Sprintf("ttl_seconds must be from 1 to %d", maxTTL))
 		}
+		ttl = time.Duration(*req.TTLSeconds) * time.Second
 	}
 	if req.MaxUploads < 0 || req.MaxUploads > h.cfg.MaxUploadsPerToken {
 		return 0, badRequest(fmt.Sprintf("max_uploads must be from 0 (one upload) to %d", h.cfg.MaxUploadsPerToken))

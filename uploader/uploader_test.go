@@ -357,11 +357,32 @@ func TestBadInputGetsAClearStatusAndStoresNothing(t *testing.T) {
 		// A name given twice would take its last value: refused, in any case.
 		{serviceKey, `{"subject":"u","max_uploads":1,"max_uploads":100}`, 400},
 		{serviceKey, `{"subject":"u","max_uploads":1,"MAX_UPLOADS":100}`, 400},
+		// Names match exactly: encoding/json folds case and Unicode (ſ is s).
+		{serviceKey, `{"subject":"me","ſubject":"victim"}`, 400},
+		{serviceKey, `{"Subject":"victim"}`, 400},
+		{serviceKey, `{"subject":"u","max_uploadſ":100}`, 400},
+		// Nothing after the object; numbers in range before any arithmetic.
+		{serviceKey, `{"subject":"u"} {"subject":"v"}`, 400},
+		{serviceKey, `{"subject":"u"}x`, 400},
+		{serviceKey, `{"subject":"u","ttl_seconds":9223372036854775807}`, 400},
+		{serviceKey, `{"subject":"u","ttl_seconds":0}`, 400},
+		{serviceKey, `{"subject":"u","ttl_seconds":1e3}`, 400},
+		{serviceKey, `{"subject":"u","max_bytes":99999999999999999999}`, 400},
+		{serviceKey, `{"subject":"u","max_uploads":-1}`, 400},
+		{serviceKey, "{\"subject\":\"u\"}\n", 201},
 		{"rotated-out-but-valid-key", `{"subject":"u","ttl_seconds":60}`, 201},
 	} {
-		if code, m := f.post("/v1/upload-tokens", c.auth, "application/json", strings.NewReader(c.body)); code != c.status {
+		code, m := f.post("/v1/upload-tokens", c.auth, "application/json", strings.NewReader(c.body))
+		if code != c.status {
 			t.Errorf("upload-tokens %q with %q: %d %v, want %d", c.body, c.auth, code, m, c.status)
 		}
+		if reason, _ := m["error"].(string); strings.ContainsRune(c.body, 'ſ') && !strings.Contains(reason, "ſ") {
+			t.Errorf("upload-tokens %q: %q, want the refused name named", c.body, reason)
+		}
+	}
+	// A PNG whose metadata would take seconds to inflate is refused unread.
+	if code, m := f.post("/v1/uploads", tok, "image/png", bytes.NewReader(testimage.PNGWithText(t, 2000))); code != 422 {
+		t.Errorf("a PNG with 2,000 zTXt chunks: %d %v, want 422", code, m)
 	}
 }
 

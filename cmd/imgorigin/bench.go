@@ -53,6 +53,7 @@ func runBench(args []string) error {
 	fs.DurationVar(&acfg.Hold, "attack-hold", 20*time.Second, "with --attack uploads|connections: how long they are held")
 	fs.StringVar(&acfg.HeavyURL, "attack-heavy-url", "/KEY?w=2048&h=2048&dpr=2&fit=scale&fm=avif&q=100", "with --attack renders: the expensive unsigned request (KEY: an uploaded key)")
 	fs.BoolVar(&acfg.Subjects, "attack-subjects", false, "with --attack uploads: one subject (token) per connection")
+	fs.StringVar(&acfg.StoreDir, "attack-store-dir", "", "with --attack strangers: the server's disk store directory, to place files as another program would")
 	fs.Float64Var(&acfg.HeavyRate, "attack-heavy-rate", 0.5, "with --attack renders: heavy requests per second")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	mdOut := fs.String("markdown", "", "write the Markdown report to this file (default: stdout)")

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/role"
@@ -53,6 +57,21 @@ func (f *storeFlags) logger() (*slog.Logger, error) {
 	return log, nil
 }
 
+// startVips starts libvips (which bounds glibc's malloc arenas) and, in a
+// container with a memory limit and no GOMEMLIMIT given, sets Go's soft
+// limit to goMemoryShare of it: Go's heap then collects harder instead of
+// growing into the room libvips' C memory needs.
 func startVips(log *slog.Logger) error {
+	limit, err := memlimit.Set(memlimit.WithRatio(goMemoryShare))
+	switch {
+	case err != nil && !errors.Is(err, memlimit.ErrNoCgroup) && !errors.Is(err, memlimit.ErrCgroupsNotSupported):
+		log.Warn("no memory limit read from the cgroup", "err", err)
+	case limit > 0 && limit < math.MaxInt64:
+		log.Info("Go memory limit", "gomemlimit_bytes", limit)
+	}
 	return imaging.Start(imaging.Config{}, log)
 }
+
+// goMemoryShare is Go's part of a container's memory limit; the rest is for
+// libvips' renders (tens of MB each, one per core) and glibc's arenas.
+const goMemoryShare = 0.7

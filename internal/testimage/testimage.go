@@ -13,6 +13,7 @@ import (
 	"github.com/davidbyttow/govips/v2/vips"
 
 	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/hostile"
 )
 
 // Photo draws a w x h colour gradient with noise (so encoders cannot cheat on
@@ -203,6 +204,15 @@ func PNGClaiming(t testing.TB, w, h uint32) []byte {
 	binary.BigEndian.PutUint32(b[20:], h)
 	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
 	return b
+}
+
+// PNGWithText returns a small PNG carrying n zTXt chunks of compressed
+// text after its header: metadata libpng inflates while reading it.
+func PNGWithText(t testing.TB, n int) []byte {
+	t.Helper()
+	img := Photo(t, 64, 64)
+	defer img.Close()
+	return hostile.PNGWithText(PNG(t, img), n)
 }
 
 // JPEGClaiming returns a JPEG whose SOF header is patched to claim w x h.
