@@ -3,10 +3,13 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -96,7 +99,7 @@ func TestContainerImage(t *testing.T) {
 		podman("rm", "-f", name)
 		podman("volume", "rm", "-f", name)
 	})
-	mustPodman(t, "run", "-d", "--name", name, "--network", "host", "--read-only", "-v", name+":/data",
+	mustPodman(t, "run", "-d", "--name", name, "--network", "host", "--read-only", "-v", name+":/data", "--memory", "1g",
 		"-e", "AWS_ACCESS_KEY_ID", "-e", "AWS_SECRET_ACCESS_KEY", "-e", "AWS_REGION",
 		"-e", fmt.Sprintf("IMGORIGIN_ADDR=127.0.0.1:%d", ports[0]), "-e", fmt.Sprintf("IMGORIGIN_ADMIN_ADDR=127.0.0.1:%d", ports[1]),
 		"-e", "IMGORIGIN_SERVICE_KEYS="+serviceKey,
@@ -123,6 +126,17 @@ func TestContainerImage(t *testing.T) {
 	}
 	if _, err := podman("exec", name, "test", "-s", "/data/keys/signing-key.pem"); err != nil {
 		t.Error("the fresh /data volume did not take the development keys")
+	}
+
+	// Go's soft memory limit comes from the container's, leaving room for
+	// libvips' C memory (the image sets no GOMEMLIMIT).
+	resp, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[1]))
+	var limit float64
+	if m := regexp.MustCompile(`(?m)^go_gc_gomemlimit_bytes (\S+)$`).FindSubmatch(resp.body); m != nil {
+		limit, _ = strconv.ParseFloat(string(m[1]), 64)
+	}
+	if want := 0.7 * (1 << 30); err != nil || math.Abs(limit-want) > 1<<20 {
+		t.Errorf("with --memory 1g, GOMEMLIMIT is %.0f (%v), want %.0f", limit, err, want)
 	}
 
 	s := &server{URL: fmt.Sprintf("http://127.0.0.1:%d", ports[0])}

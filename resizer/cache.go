@@ -55,3 +55,21 @@ func (c *byteCache[V]) Bytes() int64 {
 	defer c.mu.Unlock()
 	return c.used
 }
+
+// RemoveIf removes every entry whose key drop reports, in one pass.
+func (c *byteCache[V]) RemoveIf(drop func(key string) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range c.lru.Keys() {
+		if drop(k) {
+			c.lru.Remove(k) // the eviction callback subtracts its size
+		}
+	}
+}
+
+// Remove drops key's entry, if there is one.
+func (c *byteCache[V]) Remove(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lru.Remove(key)
+}

@@ -13,6 +13,8 @@ type metrics struct {
 	// exotic requests refused by budget (original, client)
 	renderSeconds  *prometheus.CounterVec
 	budgetRefusals *prometheus.CounterVec
+	// revalidations of cached keys by what the store said (present, gone, unknown)
+	revalidations *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, h *Handler) *metrics {
@@ -28,11 +30,13 @@ func newMetrics(reg prometheus.Registerer, h *Handler) *metrics {
 			Help: "Render time by kind of request: canonical (unsigned srcset sizes), exotic (other unsigned, budgeted), signed."}, []string{"kind"}),
 		budgetRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "imgorigin_resizer_budget_refusals_total",
 			Help: "Exotic unsigned requests refused (429) because their original's or their client's render budget was spent."}, []string{"budget"}),
+		revalidations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "imgorigin_resizer_revalidations_total",
+			Help: "HEADs asking whether a cached key's original is still stored, by answer: present, gone (its caches dropped), unknown (the store could not say)."}, []string{"result"}),
 	}
 	if reg == nil {
 		return m
 	}
-	reg.MustRegister(m.requests, m.stages, m.cacheOps, m.coalesced, m.storeErrs, m.storeGets, m.renderSeconds, m.budgetRefusals,
+	reg.MustRegister(m.requests, m.stages, m.cacheOps, m.coalesced, m.storeErrs, m.storeGets, m.renderSeconds, m.budgetRefusals, m.revalidations,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_cache_bytes", Help: "Bytes held by a cache.", ConstLabels: prometheus.Labels{"cache": "original"}}, func() float64 { return float64(h.originals.Bytes()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_cache_bytes", Help: "Bytes held by a cache.", ConstLabels: prometheus.Labels{"cache": "variant"}}, func() float64 { return float64(h.variants.Bytes()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_queue_depth", Help: "Requests waiting for a render slot."}, func() float64 { return float64(h.pool.Waiting()) }),

@@ -131,3 +131,9 @@ func (r *refusals) remember(key string, err error, now time.Time) {
 		r.lru.Add(key, refusal{err, now.Add(refusalTTL)})
 	}
 }
+
+func (r *refusals) forget(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lru.Remove(key)
+}

@@ -81,6 +81,11 @@ type Config struct {
 	// by default: at effort 0 an AVIF render costs what WebP's does at
 	// 320 px and about 1.3x its CPU at 1080 px, for 40 % fewer bytes there.
 	AutoAVIF bool
+	// Revalidate is how long a key's cached original and variants are
+	// served before the store is asked again whether the original is still
+	// there (a HEAD; 0: never): a deleted photo stops being served within
+	// it. Default 30 s.
+	Revalidate time.Duration
 	// ClientAddressHeader names the header that carries the viewer's address
 	// (CloudFront-Viewer-Address) when only a CDN reaches the origin; empty:
 	// the connecting address is the client of the per-client budget.
@@ -169,6 +174,7 @@ func DefaultConfig() Config {
 		Quality:            80,
 		AutoAVIF:           true,
 		StoreTimeout:       3 * time.Second,
+		Revalidate:         30 * time.Second,
 		Unsigned: UnsignedLimits{MaxSide: 2560, MaxSlowPixels: 640 * 640, MaxDecodePixels: 4096 * 3072, MaxAnimationPixels: 1_000_000, MaxBlurPixels: 1080 * 1080, MaxQuality: 90, QualityStep: 5,
 			PerOriginal: RenderBudget{Burst: 30 * time.Second, Rate: 0.05}, PerClient: RenderBudget{Burst: 10 * time.Second, Rate: 0.2}},
 	}
@@ -189,8 +195,8 @@ func (c Config) Validate() error {
 		return errors.New("resizer: max output must be positive")
 	case c.Concurrency < 1 || c.QueueLength < 0:
 		return errors.New("resizer: concurrency must be at least 1 and the queue not negative")
-	case c.Deadline <= 0 || c.StoreTimeout <= 0:
-		return errors.New("resizer: deadline and store timeout must be positive")
+	case c.Deadline <= 0 || c.StoreTimeout <= 0 || c.Revalidate < 0:
+		return errors.New("resizer: deadline and store timeout must be positive, revalidation not negative")
 	case c.Unsigned.MaxSide < 1 || c.Unsigned.MaxSlowPixels < 0 || c.Unsigned.MaxDecodePixels < 2560*2560 || c.Unsigned.MaxAnimationPixels < 1 || c.Unsigned.MaxBlurPixels < 1 || c.Unsigned.MaxQuality < 1 || c.Unsigned.MaxQuality > 100 || c.Unsigned.QualityStep < 1:
 		return errors.New("resizer: unsigned limits must be positive (quality up to 100; decode pixels at least 2560 x 2560, a stored original)")
 	case c.Unsigned.PerOriginal.Burst < 0 || c.Unsigned.PerClient.Burst < 0 || c.Unsigned.PerOriginal.Rate < 0 || c.Unsigned.PerClient.Rate < 0:
@@ -224,6 +230,8 @@ type Handler struct {
 	originals    *byteCache[*original]
 	variants     *byteCache[*variant]
 	fetches      flight.Group[*original]
+	heads        flight.Group[struct{}] // revalidations of cached keys
+	checks       *checks
 	renders      flight.Group[*variant]
 	pool         *workpool.Pool
 	perOriginal  *costBudget
@@ -268,6 +276,7 @@ func New(store Originals, cfg Config, log *slog.Logger, reg prometheus.Registere
 		perClient:   newCostBudget(cfg.Unsigned.PerClient),
 		reads:       newReadBudget(cfg.StoreReads, cfg.StoreReadBytes),
 		refusals:    newRefusals(),
+		checks:      newChecks(),
 		headers:     expirable.NewLRU[string, imaging.Header](10_000, nil, refusalTTL),
 	}
 	h.metrics = newMetrics(reg, h)
@@ -350,6 +359,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	v, ok := h.variants.Get(key + "?" + opts.String())
 	if ok {
 		h.metrics.cacheOps.WithLabelValues("variant", "hit").Inc()
+		if err := h.stillStored(ctx, key); err != nil {
+			return err
+		}
 	} else {
 		if etag, ok := h.unchanged(ctx, r, key, opts); ok {
 			h.metrics.cacheOps.WithLabelValues("variant", "miss").Inc()
@@ -653,6 +665,9 @@ func Effort(f imaging.Format, w, h int) int {
 func (h *Handler) original(ctx context.Context, key string) (*original, error) {
 	if o, ok := h.originals.Get(key); ok {
 		h.metrics.cacheOps.WithLabelValues("original", "hit").Inc()
+		if err := h.stillStored(ctx, key); err != nil {
+			return nil, err
+		}
 		return o, nil
 	}
 	h.metrics.cacheOps.WithLabelValues("original", "miss").Inc()
@@ -664,6 +679,9 @@ func (h *Handler) original(ctx context.Context, key string) (*original, error) {
 		defer cancel()
 		start := time.Now()
 		o, err := h.fetch(wctx, key)
+		if err == nil {
+			h.checks.mark(key, start)
+		}
 		h.metrics.stages.WithLabelValues("fetch").Observe(time.Since(start).Seconds())
 		if err != nil {
 			return nil, err

@@ -78,6 +78,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Role, error) {
 			return nil, err
 		}
 		cleanDebris(home, log)
+		deleter, err := stores.Deleter(ctx, srv.Registry)
+		if err != nil {
+			return nil, err
+		}
+		var deleted func([]string)
+		if r.Resizer != nil { // this process's caches drop a deleted photo at once
+			deleted = func(keys []string) { r.Resizer.Forget(keys...) }
+		}
+		up.SetDeleter(deleter, deleted)
 		up.Register(srv)
 		if worker != nil {
 			r.workers = append(r.workers, worker)

@@ -21,6 +21,7 @@ import (
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/regions"
 	"github.com/imgorigin/imgorigin/storage/storeurl"
+	"github.com/imgorigin/imgorigin/uploader"
 )
 
 // Stores says where a process keeps its originals and local state. Each
@@ -44,6 +45,7 @@ type Stores struct {
 	single storage.Store
 	fleet  map[string]storage.Store
 	named  []regions.Named
+	router *regions.Router
 }
 
 // HomeStore is the store originals are written to: Store, or the one Home
@@ -180,21 +182,44 @@ func (s *Stores) Originals(ctx context.Context, reg prometheus.Registerer) (resi
 		}
 		return st, storeChecks(map[string]storage.Store{"store": st}, "store"), nil
 	}
-	fleet, err := s.openFleet(ctx)
+	router, err := s.fleetRouter(ctx, reg)
 	if err != nil {
 		return nil, nil, err
 	}
-	legacy := s.legacy(s.named)
-	router, err := regions.NewRouter(regions.Config{Stores: fleet, Legacy: legacy, Replica: s.Replica}, reg)
-	if err != nil {
-		return nil, nil, err
-	}
-	local := cmp.Or(s.Replica, s.Home, legacy)
+	fleet := s.fleet
+	local := cmp.Or(s.Replica, s.Home, s.legacy(s.named))
 	named := map[string]storage.Store{}
 	for name, st := range fleet {
 		named["store:"+name] = st
 	}
 	return router, storeChecks(named, "store:"+local), nil
+}
+
+// Deleter is what deletes originals for good: the one store, or the fleet's
+// router (each key's home, and the replica).
+func (s *Stores) Deleter(ctx context.Context, reg prometheus.Registerer) (uploader.Deleter, error) {
+	if s.Fleet == "" {
+		return s.HomeStore(ctx)
+	}
+	return s.fleetRouter(ctx, reg)
+}
+
+// fleetRouter routes keys over the fleet, built once per process (its
+// metrics are registered once).
+func (s *Stores) fleetRouter(ctx context.Context, reg prometheus.Registerer) (*regions.Router, error) {
+	if s.router != nil {
+		return s.router, nil
+	}
+	fleet, err := s.openFleet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	router, err := regions.NewRouter(regions.Config{Stores: fleet, Legacy: s.legacy(s.named), Replica: s.Replica}, reg)
+	if err != nil {
+		return nil, err
+	}
+	s.router = router
+	return router, nil
 }
 
 // storeChecks are readiness checks of the stores that can say they answer;

@@ -123,6 +123,8 @@ type Handler struct {
 	serviceKeys [][]byte
 	archive     Archive  // nil: off
 	deferrer    Deferrer // nil: overload answers 503
+	deleter     Deleter  // nil: no delete routes
+	deleted     func(keys []string)
 	pool        *workpool.Pool
 	budget      *memoryBudget
 	subjects    *subjectLimiter
@@ -130,6 +132,7 @@ type Handler struct {
 	conversions flight.Group[converted]
 	log         *slog.Logger
 	uploads     *prometheus.HistogramVec
+	deletes     *prometheus.CounterVec // keys, by result
 }
 
 // New returns a Handler. serviceKeys authenticate backends; archive may be nil.
@@ -147,9 +150,10 @@ func New(in *ingest.Ingester, keys *token.KeySet, serviceKeys [][]byte, archive 
 		ledger:   newLedger(cfg.MaxTokenTTL + token.Leeway),
 		uploads: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "imgorigin_uploader_request_duration_seconds", Help: "Uploader requests by endpoint and status.",
 			Buckets: []float64{.01, .025, .05, .1, .2, .3, .5, .7, 1, 2, 5, 10, 30}}, []string{"endpoint", "status"}),
+		deletes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "imgorigin_uploader_deleted_keys_total", Help: "Keys backends asked to delete, by result (deleted, error)."}, []string{"result"}),
 	}
 	if reg != nil {
-		reg.MustRegister(h.uploads,
+		reg.MustRegister(h.uploads, h.deletes,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_uploader_queue_depth", Help: "Uploads waiting for a conversion slot."}, func() float64 { return float64(h.pool.Waiting()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_uploader_conversions_in_flight", Help: "Conversions running now."}, func() float64 { return float64(h.pool.InFlight()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_uploader_body_bytes", Help: "Memory held by upload bodies, charged against --upload-body-memory."}, func() float64 { return float64(h.budget.held.Load()) }))
@@ -164,6 +168,10 @@ func (h *Handler) Register(mux interface {
 	mux.Handle("POST /v1/upload-tokens", h.endpoint("upload-tokens", h.uploadToken))
 	mux.Handle("POST /v1/uploads", h.endpoint("uploads", h.upload))
 	mux.Handle("GET /.well-known/jwks.json", h.endpoint("jwks", h.jwks))
+	if h.deleter != nil {
+		mux.Handle("DELETE /v1/originals/", h.endpoint("delete", h.deleteOne))
+		mux.Handle("POST /v1/originals/delete", h.endpoint("delete-batch", h.deleteBatch))
+	}
 }
 
 // endpoint adapts a handler that returns an error; writeError maps it.
@@ -178,8 +186,21 @@ func (h *Handler) endpoint(name string, f func(http.ResponseWriter, *http.Reques
 	})
 }
 
-// strictObject checks that b is one flat JSON object whose names are each
-// one of names, exactly, and given once, with nothing after it.
+// readSmallBody reads a backend's JSON body of at most limit bytes.
+func readSmallBody(r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	switch {
+	case err != nil:
+		return nil, badRequest("could not read the body")
+	case int64(len(body)) > limit:
+		return nil, tooLarge(limit)
+	}
+	return body, nil
+}
+
+// strictObject checks that b is one JSON object whose names are each one of
+// names, exactly, and given once, with nothing after it (the values are
+// left for json.Unmarshal to type).
 // encoding/json alone would take the last of a repeated name, match names
 // without regard to case or Unicode folding ("ſubject" is "subject" to it)
 // and ignore what follows the object.
@@ -203,10 +224,9 @@ func strictObject(b []byte, names ...string) error {
 			return fmt.Errorf("%q is given twice", name)
 		}
 		seen[name] = true
-		if t, err := dec.Token(); err != nil {
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
 			return errors.New("body is not valid JSON")
-		} else if _, nested := t.(json.Delim); nested {
-			return fmt.Errorf("%q must be a string or a number", name)
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
@@ -230,9 +250,9 @@ func (h *Handler) uploadToken(w http.ResponseWriter, r *http.Request) (int, erro
 		return 0, errUnauthorized("a valid service key is required (Authorization: Bearer KEY)")
 	}
 	var req tokenRequest
-	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	body, err := readSmallBody(r, 64<<10)
 	if err != nil {
-		return 0, badRequest("could not read the body")
+		return 0, err
 	}
 	if err := strictObject(body, "subject", "max_bytes", "max_uploads", "ttl_seconds"); err != nil {
 		return 0, badRequest(err.Error())

@@ -70,6 +70,7 @@ func newFixture(t *testing.T, st storage.Store, mod func(*Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.SetDeleter(st, func(keys []string) { rz.Forget(keys...) })
 	mux := http.NewServeMux()
 	h.Register(mux)
 	mux.Handle("/", rz)
@@ -88,7 +89,12 @@ func diskStore(t *testing.T) storage.Store {
 
 func (f *fixture) post(path, auth, contentType string, body io.Reader) (int, map[string]any) {
 	f.t.Helper()
-	req, _ := http.NewRequest("POST", f.srv.URL+path, body)
+	return f.do("POST", path, auth, contentType, body)
+}
+
+func (f *fixture) do(method, path, auth, contentType string, body io.Reader) (int, map[string]any) {
+	f.t.Helper()
+	req, _ := http.NewRequest(method, f.srv.URL+path, body)
 	if auth != "" {
 		req.Header.Set("Authorization", "Bearer "+auth)
 	}

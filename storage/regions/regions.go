@@ -13,7 +13,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -239,4 +241,28 @@ func (b *breaker) succeeded() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.failures, b.downUntil = 0, time.Time{}
+}
+
+// DeleteMany deletes each key from every store of the fleet: its home, and
+// every other store, since any may hold a replica of it (S3 replication
+// carries no deletes unless delete-marker replication is on, and a resizer
+// reading its replica first would go on serving the copy). A key whose
+// prefix names no store is stored nowhere: nothing to delete.
+func (r *Router) DeleteMany(ctx context.Context, keys []string) error {
+	var routed []string
+	for _, k := range keys {
+		if _, err := r.home(k); err == nil {
+			routed = append(routed, k)
+		}
+	}
+	if len(routed) == 0 {
+		return nil
+	}
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(r.cfg.Stores)) {
+		if err := r.cfg.Stores[name].DeleteMany(ctx, routed); err != nil {
+			errs = append(errs, fmt.Errorf("store %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
