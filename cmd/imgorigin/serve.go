@@ -46,6 +46,7 @@ func (f *resizerFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&c.VariantCacheBytes, "variant-cache-bytes", c.VariantCacheBytes, "memory for cached renditions")
 	fs.IntVar(&c.Concurrency, "render-concurrency", c.Concurrency, "renders at once (default: cores)")
 	fs.IntVar(&c.QueueLength, "render-queue", c.QueueLength, "renders that may wait for a slot; past that, 503")
+	fs.DurationVar(&c.Revalidate, "revalidate", c.Revalidate, "how long a key's cached original and variants are served before the store is asked (HEAD) whether it still holds the original: a deleted photo stops being served within it (0: never ask)")
 	fs.DurationVar(&c.StoreTimeout, "store-timeout", c.StoreTimeout, "longest a read of an original may take, retries included; past it, 503")
 	fs.IntVar(&c.Unsigned.MaxSide, "unsigned-max-side", c.Unsigned.MaxSide, "largest width or height without a signature (larger asks are scaled down)")
 	fs.IntVar(&c.Unsigned.MaxSlowPixels, "unsigned-max-slow-pixels", c.Unsigned.MaxSlowPixels, "largest PNG or lossless (WebP, AVIF) output without a signature, in pixels")
