@@ -267,7 +267,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 		// more keys (the bytes are the same; the caches cannot tell).
 		for i := range zipfPhotos {
 			key := fmt.Sprintf("zipf/%04d", i)
-			if _, err := st.Put(ctx, key, originals[i%len(originals)], "image/webp"); err != nil {
+			if _, err := st.Put(ctx, key, originals[i%len(originals)], "image/webp", nil); err != nil {
 				return nil, err
 			}
 			tgt.zipfKeys = append(tgt.zipfKeys, key)

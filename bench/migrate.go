@@ -52,11 +52,11 @@ func runMigrate(ctx context.Context, dir string, sources [][]byte, n int, log *s
 	for i := range n {
 		base := fmt.Sprintf("legacy/user-%04d/photo-%05d", i/5, i)
 		data := append(append([]byte{}, sources[i%len(sources)]...), base...) // unique bytes after the JPEG end
-		if _, err := src.Put(ctx, base+".jpg", data, "image/jpeg"); err != nil {
+		if _, err := src.Put(ctx, base+".jpg", data, "image/jpeg", nil); err != nil {
 			return nil, err
 		}
 		for _, size := range []string{"64", "128", "320", "640", "1080"} {
-			if _, err := src.Put(ctx, base+"_"+size+".jpg", []byte("thumbnail"), "image/jpeg"); err != nil {
+			if _, err := src.Put(ctx, base+"_"+size+".jpg", []byte("thumbnail"), "image/jpeg", nil); err != nil {
 				return nil, err
 			}
 		}

@@ -73,7 +73,7 @@ func runRegions(ctx context.Context, cfg Config, originals [][]byte, in *ingest.
 			_, _ = rand.Read(rnd[:])
 			key := regions.KeyPrefix(home) + hex.EncodeToString(rnd[:])
 			for _, st := range stores {
-				if _, err := st.Put(ctx, key, originals[i%len(originals)], "image/webp"); err != nil {
+				if _, err := st.Put(ctx, key, originals[i%len(originals)], "image/webp", nil); err != nil {
 					return nil, err
 				}
 			}

@@ -87,7 +87,7 @@ func TestRegionalFleet(t *testing.T) {
 		t.Fatal(err)
 	}
 	webp, _ := storage.ReadAll(original, 1<<30)
-	bucket["tokyo"].Put(ctx, legacy, webp, "image/webp")
+	bucket["tokyo"].Put(ctx, legacy, webp, "image/webp", nil)
 	if status, w, _, err := fetchWidth(fleet["virginia"].URL + "/" + legacy + "?w=128"); status != 200 || w != 128 {
 		t.Fatalf("legacy key at virginia: %d, width %d, %v", status, w, err)
 	}
@@ -102,7 +102,7 @@ func TestRegionalFleet(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := storage.ReadAll(obj, 1<<30)
-	bucket["frankfurt"].Put(ctx, replicated, b, "image/webp")
+	bucket["frankfurt"].Put(ctx, replicated, b, "image/webp", nil)
 	s3["tokyo"].Kill()
 
 	fra := fleet["frankfurt"]

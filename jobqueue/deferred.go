@@ -15,14 +15,14 @@ import (
 // everything the conversion strips, GPS positions included.
 type Deferred struct {
 	Pending interface {
-		Put(ctx context.Context, key string, data []byte, contentType string) (storage.Info, error)
+		Put(ctx context.Context, key string, data []byte, contentType string, meta storage.Meta) (storage.Info, error)
 	}
 	Queue Queue
 }
 
 // Defer stores raw and enqueues its conversion.
 func (d Deferred) Defer(ctx context.Context, subject, key string, raw []byte, contentType string) error {
-	if _, err := d.Pending.Put(ctx, key, raw, contentType); err != nil {
+	if _, err := d.Pending.Put(ctx, key, raw, contentType, nil); err != nil {
 		return err
 	}
 	return d.Queue.Send(ctx, []Job{{

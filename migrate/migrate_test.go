@@ -83,11 +83,11 @@ func legacy(t *testing.T, src storage.Store, groups, photos int) []string {
 				prefix := fmt.Sprintf("legacy/couple-%03d/photo_%02d", g, p)
 				// Bytes after the JPEG's end marker make each photo unique.
 				data := append(append([]byte{}, base...), fmt.Sprintf("%s", prefix)...)
-				if _, err := src.Put(context.Background(), prefix+".jpg", data, "image/jpeg"); err != nil {
+				if _, err := src.Put(context.Background(), prefix+".jpg", data, "image/jpeg", nil); err != nil {
 					t.Error(err)
 				}
 				for _, s := range sizes {
-					if _, err := src.Put(context.Background(), prefix+"_"+s+".jpg", []byte("thumb "+s), "image/jpeg"); err != nil {
+					if _, err := src.Put(context.Background(), prefix+"_"+s+".jpg", []byte("thumb "+s), "image/jpeg", nil); err != nil {
 						t.Error(err)
 					}
 				}
@@ -412,7 +412,7 @@ func TestPoisonJobIsDeadLettered(t *testing.T) {
 			src, _ := disk.New(t.TempDir())
 			dst, _ := disk.New(t.TempDir())
 			originals := legacy(t, src, 2, 2)
-			src.Put(context.Background(), "legacy/poison/p.jpg", []byte("not an image"), "image/jpeg")
+			src.Put(context.Background(), "legacy/poison/p.jpg", []byte("not an image"), "image/jpeg", nil)
 			r := newRig(t, src, dst, e)
 			if _, err := Plan(context.Background(), src, r.layout, r.state, r.queue); err != nil {
 				t.Fatal(err)

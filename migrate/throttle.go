@@ -37,11 +37,11 @@ func (t *throttledStore) Head(ctx context.Context, key string) (storage.Info, er
 	return t.Store.Head(ctx, key)
 }
 
-func (t *throttledStore) Put(ctx context.Context, key string, data []byte, ct string) (storage.Info, error) {
+func (t *throttledStore) Put(ctx context.Context, key string, data []byte, ct string, meta storage.Meta) (storage.Info, error) {
 	if err := t.lim.Wait(ctx); err != nil {
 		return storage.Info{}, err
 	}
-	return t.Store.Put(ctx, key, data, ct)
+	return t.Store.Put(ctx, key, data, ct, meta)
 }
 
 func (t *throttledStore) DeleteMany(ctx context.Context, keys []string) error {

@@ -36,6 +36,9 @@ type Options struct {
 	Negotiated bool
 }
 
+// FormatJSON (fm=json) asks for the original's facts instead of an image.
+const FormatJSON imaging.Format = "json"
+
 // badf is a request refused with 400 and this message.
 func badf(format string, a ...any) error { return httperr.New(http.StatusBadRequest, format, a...) }
 
@@ -145,8 +148,12 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 		o.Format = imaging.PNG
 	case "avif":
 		o.Format = imaging.AVIF
+	case "json":
+		// imgix's spelling for what is known of the image: no pixels, so
+		// no other parameter counts (and none makes a new key).
+		return Options{Format: FormatJSON}, nil
 	default:
-		return Options{}, badf("fm must be webp, jpg, pjpg, png or avif, not %q", v)
+		return Options{}, badf("fm must be webp, jpg, pjpg, png, avif or json, not %q", v)
 	}
 	// auto is a comma-separated list, and may be repeated (auto=format&auto=compress).
 	for _, a := range autoValues(q) {

@@ -356,6 +356,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Deadline)
 	defer cancel()
+	if opts.Format == FormatJSON {
+		v, err := h.factsVariant(ctx, rq)
+		if err != nil {
+			return err
+		}
+		return h.send(w, r, v, opts)
+	}
 	v, ok := h.variants.Get(key + "?" + opts.String())
 	if ok {
 		h.metrics.cacheOps.WithLabelValues("variant", "hit").Inc()
@@ -371,6 +378,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	return h.send(w, r, v, opts)
+}
+
+// send answers with v and the headers of every variant.
+func (h *Handler) send(w http.ResponseWriter, r *http.Request, v *variant, opts Options) error {
 	hd := w.Header()
 	hd.Set("Content-Type", v.contentType)
 	hd.Set("ETag", variantETag(v.origETag, opts))

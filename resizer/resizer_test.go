@@ -82,7 +82,7 @@ func newFixture(t testing.TB, mod func(*Config)) *fixture {
 
 func (f *fixture) put(key string, data []byte) {
 	f.t.Helper()
-	if _, err := f.store.Put(context.Background(), key, data, "application/octet-stream"); err != nil {
+	if _, err := f.store.Put(context.Background(), key, data, "application/octet-stream", nil); err != nil {
 		f.t.Fatal(err)
 	}
 }

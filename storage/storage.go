@@ -41,6 +41,37 @@ type Info struct {
 	// imgorigin), false for one another program placed there. Readers
 	// decide by it whether the bytes can be trusted as they are.
 	Own bool
+	// Meta is what the writer kept with the object (Put's meta), read with
+	// every Head and Get; nil for objects another program placed.
+	Meta Meta
+}
+
+// Meta is what a writer keeps with an object: S3 user metadata
+// (x-amz-meta-NAME), a disk store's sidecar. Names are lower-case letters,
+// digits and "-"; values printable ASCII; MaxMetaBytes in all, S3's bound.
+type Meta map[string]string
+
+// MaxMetaBytes is S3's bound on an object's user metadata, names included.
+const MaxMetaBytes = 2048
+
+// Validate refuses what a store could not keep as it is.
+func (m Meta) Validate() error {
+	n := 0
+	for k, v := range m {
+		n += len(k) + len(v)
+		if k == "" || strings.Trim(k, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			return fmt.Errorf("storage: metadata name %q: lower-case letters, digits and - only", k)
+		}
+		for _, r := range v {
+			if r < 0x20 || r > 0x7e {
+				return fmt.Errorf("storage: metadata %q: printable ASCII only", k)
+			}
+		}
+	}
+	if n > MaxMetaBytes {
+		return fmt.Errorf("storage: %d bytes of metadata, over %d", n, MaxMetaBytes)
+	}
+	return nil
 }
 
 // Object is a stored object being read; the caller closes Body.
@@ -61,7 +92,7 @@ type Page struct {
 type Store interface {
 	Get(ctx context.Context, key string) (*Object, error)
 	Head(ctx context.Context, key string) (Info, error)
-	Put(ctx context.Context, key string, data []byte, contentType string) (Info, error)
+	Put(ctx context.Context, key string, data []byte, contentType string, meta Meta) (Info, error)
 	Delete(ctx context.Context, key string) error
 	DeleteMany(ctx context.Context, keys []string) error
 	// List returns up to limit objects whose keys start with prefix and sort

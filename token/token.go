@@ -83,6 +83,10 @@ type Result struct {
 	Height int    `json:"height"`
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
+	// Color (#rrggbb) and ThumbHash (base64) are the photo's placeholder,
+	// signed so that the backend need not trust the client's copy.
+	Color     string `json:"color,omitempty"`
+	ThumbHash string `json:"thumbhash,omitempty"`
 	// Home names the store the original lives in, in a fleet of regional
 	// stores (--stores); empty for a single store.
 	Home string `json:"home,omitempty"`

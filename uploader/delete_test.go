@@ -99,3 +99,31 @@ func TestDeleteOriginals(t *testing.T) {
 		}
 	}
 }
+
+// The facts of an upload are kept with its original and can be asked for
+// any time: fm=json answers the 201's size and placeholder, read with the
+// original's HEAD.
+func TestFactsKeptWithTheOriginal(t *testing.T) {
+	st := diskStore(t)
+	f := newFixture(t, st, nil)
+	code, res := f.upload(f.uploadToken("u", ""), testimage.JPEG(t, testimage.Photo(t, 900, 600)))
+	if code != 201 {
+		t.Fatalf("upload: %d %v", code, res)
+	}
+	key := res["key"].(string)
+	info, err := st.Head(t.Context(), key)
+	if err != nil || info.Meta["color"] == "" || info.Meta["width"] != "900" {
+		t.Fatalf("the stored original's metadata: %v %v, want its facts", info.Meta, err)
+	}
+	resp, err := http.Get(f.srv.URL + "/" + key + "?fm=json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got map[string]any
+	json.NewDecoder(resp.Body).Decode(&got)
+	ph := res["placeholder"].(map[string]any)
+	if got["width"] != res["width"] || got["height"] != res["height"] || got["format"] != "webp" || got["color"] != ph["color"] || got["thumbhash"] != ph["thumbhash"] {
+		t.Errorf("fm=json %v, want the upload's %v", got, res)
+	}
+}

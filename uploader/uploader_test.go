@@ -494,7 +494,7 @@ type deferrals struct {
 type deferral struct{ subject, key string }
 
 func (d *deferrals) Defer(ctx context.Context, subject, key string, raw []byte, contentType string) error {
-	if _, err := d.pending.Put(ctx, key, raw, contentType); err != nil {
+	if _, err := d.pending.Put(ctx, key, raw, contentType, nil); err != nil {
 		return err
 	}
 	d.mu.Lock()

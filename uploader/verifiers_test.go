@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
@@ -57,6 +58,17 @@ func TestStockJWTLibrariesVerifyResultTokens(t *testing.T) {
 			return err
 		},
 	}
+	// The placeholder is signed: the libraries read it from the claims.
+	ph := res["placeholder"].(map[string]any)
+	want := fmt.Sprintf("accepted %s %s %s", key, ph["color"], ph["thumbhash"])
+	for name, prog := range map[string][]string{
+		"node jose":    {"node", testnode.Script(t, filepath.Join("testdata", "verifiers", "jose.mjs"))},
+		"python PyJWT": {"/usr/bin/python3", "testdata/verifiers/pyjwt.py"},
+	} {
+		if out, err := verdict(prog[0], prog[1], jwksURL, valid); err != nil || strings.TrimSpace(string(out)) != want || ph["color"] == "" {
+			t.Errorf("%s read %q (%v), want %q", name, out, err, want)
+		}
+	}
 	for name, verify := range verifiers {
 		for what, tok := range tokens {
 			err := verify(tok)
@@ -91,9 +103,7 @@ func command(t *testing.T, prog, script, jwksURL string) func(string) error {
 		t.Fatalf("%s is not installed: run the tests with `make test`", prog)
 	}
 	return func(tok string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, prog, script, jwksURL, testIssuer, tok).CombinedOutput()
+		out, err := verdict(prog, script, jwksURL, tok)
 		if err == nil && !strings.HasPrefix(string(out), "accepted") {
 			return errors.New("no verdict: " + string(out))
 		}
@@ -105,6 +115,13 @@ func command(t *testing.T, prog, script, jwksURL string) func(string) error {
 		}
 		return nil
 	}
+}
+
+// verdict runs prog script JWKS ISSUER TOKEN and returns what it printed.
+func verdict(prog, script, jwksURL, tok string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return exec.CommandContext(ctx, prog, script, jwksURL, testIssuer, tok).CombinedOutput()
 }
 
 // golangJWT verifies with golang-jwt, its keys read from the JWKS by go-jose.

@@ -86,10 +86,11 @@ func isLegacyLayout(dir string) bool {
 // and MTime tie it to the file it was written with: a file replaced by
 // another program no longer matches and has its metadata derived instead.
 type sidecar struct {
-	ETag        string `json:"etag"`
-	ContentType string `json:"content_type"`
-	Size        int64  `json:"size,omitempty"`
-	MTime       int64  `json:"mtime_ns,omitempty"`
+	ETag        string       `json:"etag"`
+	ContentType string       `json:"content_type"`
+	Size        int64        `json:"size,omitempty"`
+	MTime       int64        `json:"mtime_ns,omitempty"`
+	Meta        storage.Meta `json:"meta,omitempty"`
 }
 
 func (s *Store) validate(key string) error {
@@ -233,7 +234,7 @@ func (s *Store) describe(key string, st fs.FileInfo) storage.Info {
 	if b, err := os.ReadFile(s.metaPath(key)); err == nil && json.Unmarshal(b, &m) == nil {
 		legacy := s.reserved == "" && m.Size == 0 // the old layout's sidecars name no file
 		if legacy || m.Size == st.Size() && m.MTime == st.ModTime().UnixNano() {
-			info.ETag, info.ContentType, info.Own = m.ETag, m.ContentType, true
+			info.ETag, info.ContentType, info.Own, info.Meta = m.ETag, m.ContentType, true, m.Meta
 			return info
 		}
 	}
@@ -268,24 +269,27 @@ func sniff(f *os.File) (string, error) {
 //
 // A Put abandoned at ctx's deadline (a stalled mount) may still complete
 // later, whole.
-func (s *Store) Put(ctx context.Context, key string, data []byte, contentType string) (storage.Info, error) {
+func (s *Store) Put(ctx context.Context, key string, data []byte, contentType string, meta storage.Meta) (storage.Info, error) {
 	if err := s.validate(key); err != nil {
 		return storage.Info{}, err
 	}
 	if storage.Hidden(key) {
 		return storage.Info{}, fmt.Errorf("%w %q: hidden names are never served", storage.ErrInvalidKey, key)
 	}
+	if err := meta.Validate(); err != nil {
+		return storage.Info{}, err
+	}
 	if err := ctx.Err(); err != nil {
 		return storage.Info{}, err
 	}
-	info, err := call(ctx, s.gate, func() (storage.Info, error) { return s.put(key, data, contentType) }, nil)
+	info, err := call(ctx, s.gate, func() (storage.Info, error) { return s.put(key, data, contentType, meta) }, nil)
 	if err == nil && contentType == "" {
 		return s.Head(ctx, key) // sniffed from the bytes, as a foreign file's
 	}
 	return info, s.wrap(err)
 }
 
-func (s *Store) put(key string, data []byte, contentType string) (storage.Info, error) {
+func (s *Store) put(key string, data []byte, contentType string, meta storage.Meta) (storage.Info, error) {
 	tmp, err := s.writeTemp(data)
 	if err != nil {
 		return storage.Info{}, err
@@ -296,7 +300,7 @@ func (s *Store) put(key string, data []byte, contentType string) (storage.Info, 
 		return storage.Info{}, err
 	}
 	sum := md5.Sum(data)
-	mb, _ := json.Marshal(sidecar{ETag: hex.EncodeToString(sum[:]), ContentType: contentType, Size: st.Size(), MTime: st.ModTime().UnixNano()})
+	mb, _ := json.Marshal(sidecar{ETag: hex.EncodeToString(sum[:]), ContentType: contentType, Size: st.Size(), MTime: st.ModTime().UnixNano(), Meta: meta})
 	metaTmp, err := s.writeTemp(mb)
 	if err != nil {
 		return storage.Info{}, err
@@ -310,7 +314,7 @@ func (s *Store) put(key string, data []byte, contentType string) (storage.Info, 
 	}
 	// The rename keeps the file's size and mtime: what it holds is what the
 	// sidecar says, no need to read either back.
-	return storage.Info{Key: key, Size: st.Size(), LastModified: st.ModTime().UTC(), ETag: hex.EncodeToString(sum[:]), ContentType: contentType, Own: true}, nil
+	return storage.Info{Key: key, Size: st.Size(), LastModified: st.ModTime().UTC(), ETag: hex.EncodeToString(sum[:]), ContentType: contentType, Own: true, Meta: meta}, nil
 }
 
 // writeTemp writes data to a new fsynced file in the store's temporary

@@ -30,7 +30,7 @@ func TestObjectIsThePlainFileAndTemporaryFilesAreGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Put(t.Context(), "a/k.webp", []byte("data"), "image/webp"); err != nil {
+	if _, err := st.Put(t.Context(), "a/k.webp", []byte("data"), "image/webp", nil); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "a", "k.webp")); err != nil || string(b) != "data" {
@@ -131,7 +131,7 @@ func TestLegacyLayoutIsRead(t *testing.T) {
 	if err != nil || info.ETag != "e1" || info.ContentType != "image/webp" {
 		t.Fatalf("Head = %+v, %v", info, err)
 	}
-	if _, err := st.Put(t.Context(), "ab/new", []byte("x"), "image/webp"); err != nil {
+	if _, err := st.Put(t.Context(), "ab/new", []byte("x"), "image/webp", nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "o/ab/new")); err != nil {

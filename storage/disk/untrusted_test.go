@@ -109,14 +109,14 @@ func TestObjectsAreReadableByOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Put(t.Context(), "k.webp", []byte("x"), "image/webp"); err != nil {
+	if _, err := st.Put(t.Context(), "k.webp", []byte("x"), "image/webp", nil); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(filepath.Join(dir, "k.webp"))
 	if err != nil || fi.Mode().Perm() != 0o644 {
 		t.Fatalf("mode %v, %v; want 0644 under umask 022", fi.Mode().Perm(), err)
 	}
-	if _, err := st.Put(t.Context(), ".hidden", []byte("x"), "image/webp"); !errors.Is(err, storage.ErrInvalidKey) {
+	if _, err := st.Put(t.Context(), ".hidden", []byte("x"), "image/webp", nil); !errors.Is(err, storage.ErrInvalidKey) {
 		t.Fatalf("Put of a hidden name: %v, want ErrInvalidKey (it could never be read)", err)
 	}
 }
@@ -130,7 +130,7 @@ func TestCleanRemovesDebrisOfKilledPuts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Put(t.Context(), "a/whole.webp", []byte("x"), "image/webp"); err != nil {
+	if _, err := st.Put(t.Context(), "a/whole.webp", []byte("x"), "image/webp", nil); err != nil {
 		t.Fatal(err)
 	}
 	long := time.Now().Add(-time.Hour)
@@ -172,7 +172,7 @@ func TestPutWritesNothingOutsideTheDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Put(t.Context(), "out/x.webp", []byte("x"), "image/webp"); err == nil {
+	if _, err := st.Put(t.Context(), "out/x.webp", []byte("x"), "image/webp", nil); err == nil {
 		t.Fatal("Put under a link out of the directory succeeded")
 	}
 	if left, _ := os.ReadDir(outside); len(left) != 0 {

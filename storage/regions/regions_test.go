@@ -54,7 +54,7 @@ func TestRouting(t *testing.T) {
 	tokyo, frankfurt := newDisk(t), newDisk(t)
 	hex := strings.Repeat("0f", 16)
 	put := func(st storage.Store, key, body string) {
-		if _, err := st.Put(ctx, key, []byte(body), "image/webp"); err != nil {
+		if _, err := st.Put(ctx, key, []byte(body), "image/webp", nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -113,8 +113,8 @@ func TestAStoreDownFailsOnlyItsKeysFastAndRecovers(t *testing.T) {
 	}
 	near := newDisk(t)
 	hex := strings.Repeat("0f", 16)
-	far.Put(ctx, "far-"+hex, []byte("far"), "image/webp")
-	near.Put(ctx, "near-"+hex, []byte("near"), "image/webp")
+	far.Put(ctx, "far-"+hex, []byte("far"), "image/webp", nil)
+	near.Put(ctx, "near-"+hex, []byte("near"), "image/webp", nil)
 	r, err := NewRouter(Config{Stores: map[string]storage.Store{"near": near, "far": far}, Legacy: "near", BreakAfter: 2, BreakFor: 500 * time.Millisecond}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"syscall"
 	"time"
@@ -119,6 +120,7 @@ func (s *Store) Get(ctx context.Context, key string) (*storage.Object, error) {
 		ContentType:  aws.ToString(out.ContentType),
 		LastModified: aws.ToTime(out.LastModified).UTC(),
 		Own:          out.Metadata[ownMeta] == ownValue,
+		Meta:         ownedMeta(out.Metadata),
 	}
 	return &storage.Object{Info: info, Body: &cancelOnClose{ReadCloser: out.Body, cancel: cancel}}, nil
 }
@@ -140,7 +142,23 @@ func (s *Store) Head(ctx context.Context, key string) (storage.Info, error) {
 		ContentType:  aws.ToString(out.ContentType),
 		LastModified: aws.ToTime(out.LastModified).UTC(),
 		Own:          out.Metadata[ownMeta] == ownValue,
+		Meta:         ownedMeta(out.Metadata),
 	}, nil
+}
+
+// ownedMeta is the metadata Put kept with an object it wrote, without the
+// store's own mark; nil for an object another program placed.
+func ownedMeta(m map[string]string) storage.Meta {
+	if m[ownMeta] != ownValue || len(m) == 1 {
+		return nil
+	}
+	out := storage.Meta{}
+	for k, v := range m {
+		if k != ownMeta {
+			out[strings.ToLower(k)] = v
+		}
+	}
+	return out
 }
 
 // ownMeta is the user metadata (x-amz-meta-imgorigin) that marks an object
@@ -160,10 +178,18 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Put is a single PutObject: S3 makes an object visible only once it is whole.
-func (s *Store) Put(ctx context.Context, key string, data []byte, contentType string) (storage.Info, error) {
+func (s *Store) Put(ctx context.Context, key string, data []byte, contentType string, meta storage.Meta) (storage.Info, error) {
 	if err := storage.ValidateKey(key); err != nil {
 		return storage.Info{}, err
 	}
+	if err := meta.Validate(); err != nil {
+		return storage.Info{}, err
+	}
+	if _, ok := meta[ownMeta]; ok {
+		return storage.Info{}, fmt.Errorf("s3 store: metadata name %q is the store's own", ownMeta)
+	}
+	userMeta := map[string]string{ownMeta: ownValue}
+	maps.Copy(userMeta, meta)
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	out, err := s.client.PutObject(ctx, &s3.PutObjectInput{
@@ -172,7 +198,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, contentType st
 		Body:          bytes.NewReader(data),
 		ContentLength: aws.Int64(int64(len(data))),
 		ContentType:   aws.String(contentType),
-		Metadata:      map[string]string{ownMeta: ownValue},
+		Metadata:      userMeta,
 	})
 	if err != nil {
 		return storage.Info{}, mapErr(err, key)
@@ -184,6 +210,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, contentType st
 		ContentType:  contentType,
 		LastModified: time.Now().UTC().Truncate(time.Second),
 		Own:          true,
+		Meta:         meta,
 	}, nil
 }
 

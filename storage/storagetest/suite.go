@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -31,7 +32,8 @@ func Run(t *testing.T, st storage.Store) {
 	})
 	t.Run("put then get returns the bytes and metadata", func(t *testing.T) {
 		data := []byte("RIFF....WEBPVP8 some image bytes")
-		put, err := st.Put(ctx, "photos/a b/ключ.webp", data, "image/webp")
+		meta := storage.Meta{"width": "2560", "color": "#a0b1c2", "thumbhash": "1QcSHQRnh493V4dIh4eXh1h4kJUI"}
+		put, err := st.Put(ctx, "photos/a b/ключ.webp", data, "image/webp", meta)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,6 +58,17 @@ func Run(t *testing.T, st storage.Store) {
 		if head.ETag != obj.ETag || head.Size != obj.Size || head.ContentType != obj.ContentType {
 			t.Fatalf("Head %+v disagrees with Get %+v", head, obj.Info)
 		}
+		for _, info := range []storage.Info{put, obj.Info, head} {
+			if !maps.Equal(info.Meta, meta) {
+				t.Fatalf("metadata %v, want what Put kept, %v, with every read", info.Meta, meta)
+			}
+		}
+		if _, err := st.Put(ctx, "bad-meta", data, "image/webp", storage.Meta{"Width": "1"}); err == nil {
+			t.Fatal("metadata a store could not keep as it is was taken")
+		}
+		if _, err := st.Put(ctx, "bad-meta", data, "image/webp", storage.Meta{"x": strings.Repeat("y", storage.MaxMetaBytes)}); err == nil {
+			t.Fatal("metadata over S3's 2 KB was taken")
+		}
 		if !put.Own || !obj.Own || !head.Own {
 			t.Fatalf("an object written by Put must read as Own: put %v, get %v, head %v", put.Own, obj.Own, head.Own)
 		}
@@ -64,11 +77,11 @@ func Run(t *testing.T, st storage.Store) {
 		}
 	})
 	t.Run("overwrite replaces bytes and changes the ETag", func(t *testing.T) {
-		first, err := st.Put(ctx, "over", []byte("first version"), "text/plain")
+		first, err := st.Put(ctx, "over", []byte("first version"), "text/plain", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		second, err := st.Put(ctx, "over", []byte("second, longer version"), "text/plain")
+		second, err := st.Put(ctx, "over", []byte("second, longer version"), "text/plain", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +100,7 @@ func Run(t *testing.T, st storage.Store) {
 		for _, key := range []string{"", "/abs", "a/../b", "nul\x00", "ctl\n", strings.Repeat("x", storage.MaxKeyLen+1)} {
 			_, errGet := st.Get(ctx, key)
 			_, errHead := st.Head(ctx, key)
-			_, errPut := st.Put(ctx, key, []byte("x"), "text/plain")
+			_, errPut := st.Put(ctx, key, []byte("x"), "text/plain", nil)
 			errDel := st.Delete(ctx, key)
 			errMany := st.DeleteMany(ctx, []string{"fine", key})
 			for name, err := range map[string]error{"Get": errGet, "Head": errHead, "Put": errPut, "Delete": errDel, "DeleteMany": errMany} {
@@ -98,7 +111,7 @@ func Run(t *testing.T, st storage.Store) {
 		}
 	})
 	t.Run("delete removes and is idempotent", func(t *testing.T) {
-		if _, err := st.Put(ctx, "del/one", []byte("x"), "text/plain"); err != nil {
+		if _, err := st.Put(ctx, "del/one", []byte("x"), "text/plain", nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := st.Delete(ctx, "del/one"); err != nil {
@@ -153,7 +166,7 @@ func Run(t *testing.T, st storage.Store) {
 	t.Run("concurrent readers never see a half-written object", func(t *testing.T) {
 		a := bytes.Repeat([]byte("A"), 256<<10)
 		b := bytes.Repeat([]byte("B"), 512<<10)
-		if _, err := st.Put(ctx, "race", a, "application/octet-stream"); err != nil {
+		if _, err := st.Put(ctx, "race", a, "application/octet-stream", nil); err != nil {
 			t.Fatal(err)
 		}
 		var wg sync.WaitGroup
@@ -166,7 +179,7 @@ func Run(t *testing.T, st storage.Store) {
 				if i%2 == 0 {
 					data = b
 				}
-				if _, err := st.Put(ctx, "race", data, "application/octet-stream"); err != nil {
+				if _, err := st.Put(ctx, "race", data, "application/octet-stream", nil); err != nil {
 					t.Error(err)
 				}
 			}
@@ -192,7 +205,7 @@ func Run(t *testing.T, st storage.Store) {
 	t.Run("a cancelled context fails the call", func(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, err := st.Put(cctx, "cancelled", []byte("x"), "text/plain"); err == nil {
+		if _, err := st.Put(cctx, "cancelled", []byte("x"), "text/plain", nil); err == nil {
 			t.Fatal("Put with a cancelled context succeeded")
 		}
 		if _, err := st.Head(ctx, "cancelled"); !errors.Is(err, storage.ErrNotFound) {
@@ -221,7 +234,7 @@ func putAll(t *testing.T, st storage.Store, keys []string) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if _, err := st.Put(context.Background(), k, []byte(k), "text/plain"); err != nil {
+			if _, err := st.Put(context.Background(), k, []byte(k), "text/plain", nil); err != nil {
 				t.Error(err)
 			}
 		}()

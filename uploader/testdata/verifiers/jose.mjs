@@ -6,7 +6,7 @@ try {
   const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(jwksUri)), {
     issuer, audience: 'result', typ: 'imgorigin-result+jwt', algorithms: ['ES256'],
   });
-  console.log('accepted ' + payload.key);
+  console.log(['accepted', payload.key, payload.color, payload.thumbhash].join(' '));
 } catch (e) {
   console.log('rejected: ' + e.message);
   process.exit(1);

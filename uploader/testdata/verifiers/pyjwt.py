@@ -10,7 +10,7 @@ jwks_uri, issuer, token = sys.argv[1:4]
 try:
     key = jwt.PyJWKClient(jwks_uri).get_signing_key_from_jwt(token).key
     claims = jwt.decode(token, key, algorithms=["ES256"], audience="result", issuer=issuer)
-    print("accepted", claims["key"])
+    print("accepted", claims["key"], claims.get("color"), claims.get("thumbhash"))
 except Exception as e:  # every refusal is an answer here
     print("rejected:", e)
     sys.exit(1)
