@@ -92,4 +92,3 @@ func StartNginx(t *testing.T, upstream string) string {
 	})
 	return base
 }
-
