@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/imgorigin/imgorigin/cdn"
 	"github.com/imgorigin/imgorigin/resizer"
 	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/storage"
@@ -82,11 +83,23 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Role, error) {
 		if err != nil {
 			return nil, err
 		}
-		var deleted func([]string)
+		var forget []func([]string)
 		if r.Resizer != nil { // this process's caches drop a deleted photo at once
-			deleted = func(keys []string) { r.Resizer.Forget(keys...) }
+			forget = append(forget, func(keys []string) { r.Resizer.Forget(keys...) })
 		}
-		up.SetDeleter(deleter, deleted)
+		if id := cfg.Uploads.CloudFrontDistribution; id != "" {
+			cf, err := cdn.NewCloudFront(ctx, cdn.CloudFrontConfig{Distribution: id}, log)
+			if err != nil {
+				return nil, err
+			}
+			forget = append(forget, cf.Invalidate)
+			r.workers = append(r.workers, cf)
+		}
+		up.SetDeleter(deleter, func(keys []string) {
+			for _, f := range forget {
+				f(keys)
+			}
+		})
 		up.Register(srv)
 		if worker != nil {
 			r.workers = append(r.workers, worker)

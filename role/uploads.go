@@ -43,6 +43,9 @@ type Uploads struct {
 	// convert later (202) instead of answering 503.
 	DeferWhenBusy bool
 	PendingStore  string
+	// CloudFrontDistribution, when set, is invalidated (/{key}*) for every
+	// deleted key, in batches.
+	CloudFrontDistribution string
 }
 
 // DefaultUploads is an uploader at its defaults.

@@ -35,6 +35,7 @@ func (f *uploaderFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.TokenAlg, "token-alg", token.ES256, "token signing algorithm: ES256 (every JWT library verifies it) or EdDSA; the signing key must be of this kind")
 	fs.StringVar(&f.TokenIssuer, "token-issuer", "", "iss of every token, which backends check: the URL clients upload to (default http://ADDR)")
 	fs.StringVar(&f.serviceKeys, "service-keys", "", "comma-separated API keys backends use for /v1/upload-tokens (required by `uploader`; `serve` creates DATA/keys/service-key)")
+	fs.StringVar(&f.CloudFrontDistribution, "cloudfront-distribution", "", "a CloudFront distribution id to invalidate /KEY* in for every deleted photo, in batches (credentials from the standard AWS chain)")
 	fs.StringVar(&f.ArchiveStore, "archive-store", "", "also keep every untouched upload in this store URL (off by default)")
 	fs.BoolVar(&f.DeferWhenBusy, "defer-when-busy", false, "when the conversion queue is full, store uploads raw and convert them later with the migration worker (202) instead of answering 503")
 	fs.StringVar(&f.PendingStore, "pending-store", "", "with --defer-when-busy: where raw uploads wait for conversion; never give it to a resizer (default DATA/pending)")
