@@ -7,6 +7,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/imgorigin/imgorigin/facts"
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/jobqueue"
 	"github.com/imgorigin/imgorigin/storage"
@@ -43,6 +44,9 @@ func TestDeferredUploadBecomesTheDirectOriginal(t *testing.T) {
 	}
 	if !bytes.Equal(stored, direct.Data) {
 		t.Fatalf("the worker stored %d bytes under %s; a direct upload stores %d", len(stored), key, len(direct.Data))
+	}
+	if got, ok := facts.FromMeta(obj.Meta); !ok || got != direct.Facts() {
+		t.Fatalf("the facts kept with the deferred original: %+v (%v), want a direct upload's %+v", got, ok, direct.Facts())
 	}
 	if pendingJobs, dead, err := r.queue.Counts(ctx); err != nil || pendingJobs+dead != 0 {
 		t.Fatalf("queue holds %d pending and %d dead jobs (%v)", pendingJobs, dead, err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
+	"github.com/imgorigin/imgorigin/facts"
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/internal/testwait"
 	"github.com/imgorigin/imgorigin/jobqueue"
@@ -233,9 +234,15 @@ func (r *rig) checkFinal(t *testing.T, originals []string, originalsDeleted bool
 	if len(target) != len(originals) {
 		t.Errorf("target holds %d objects, want %d (one per photo: no orphans, no duplicates)", len(target), len(originals))
 	}
-	for _, k := range target {
+	for i, k := range target {
 		if _, ok := newKeys[k]; !ok {
 			t.Errorf("orphan in target: %s", k)
+		}
+		if i == 0 { // the facts go with a migrated original, read with its HEAD
+			info, err := r.dst.Head(ctx, k)
+			if f, ok := facts.FromMeta(info.Meta); err != nil || !ok || f.Width != 64 || f.Height != 48 || f.Color == "" {
+				t.Errorf("the facts kept with migrated %s: %+v %v %v", k, f, ok, err)
+			}
 		}
 	}
 	isOriginal := map[string]bool{}

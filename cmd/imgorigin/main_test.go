@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imgorigin/imgorigin/facts"
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/storage/s3/s3test"
@@ -72,6 +73,9 @@ func TestImportThenReadBack(t *testing.T) {
 			}
 			stored, _ := io.ReadAll(obj.Body)
 			obj.Body.Close()
+			if f, ok := facts.FromMeta(obj.Meta); !ok || f.Width != 2560 || f.Height != 1707 || f.Color == "" {
+				t.Errorf("the facts kept with the imported original: %+v (%v)", f, ok)
+			}
 			h, err := imaging.Probe(stored)
 			if err != nil || h.Format != imaging.WebP || h.Width != line.Width || h.Height != line.Height || int64(len(stored)) != line.Bytes || obj.ContentType != "image/webp" {
 				t.Fatalf("stored object: %+v, %d bytes, %q, %v; import said %+v", h, len(stored), obj.ContentType, err, line)
