@@ -72,7 +72,7 @@ func runQuality(ctx context.Context, originals [][]byte) ([]QualityRow, error) {
 				}
 				f := imaging.Format(row.Format)
 				start := time.Now()
-				out, err := imaging.Render(ctx, src, h, t, imaging.Encoding{Format: f, Quality: row.Quality, Effort: resizer.Effort(f, w, w)}, imaging.DefaultLimits())
+				out, err := imaging.Render(ctx, src, h, t, imaging.Encoding{Format: f, Quality: row.Quality, Effort: resizer.Effort(f, w, 0)}, imaging.DefaultLimits())
 				if err != nil {
 					return nil, err
 				}

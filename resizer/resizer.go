@@ -603,7 +603,10 @@ func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options)
 	enc.Quality = imaging.EncoderQuality(enc.Format, enc.Quality, outputLongEdge(opts, sw, sh))
 	tr := imaging.Transform{Width: opts.Width, Height: opts.Height, Fit: opts.Fit, Gravity: opts.Gravity, FocalX: opts.FocalX, FocalY: opts.FocalY,
 		Background: opts.Background, Upscale: opts.Upscale, Blur: float64(opts.Blur) / blurScale}
-	bw, bh := outputBox(opts, sw, sh) // a full-size render is a large one
+	bw, bh := opts.Width, opts.Height
+	if bw == 0 && bh == 0 { // the original's own size: a large render
+		bw, bh = sw, sh
+	}
 	enc.Effort = Effort(enc.Format, bw, bh)
 	out, err := imaging.Render(ctx, o.data, o.header, tr, enc, h.cfg.Limits)
 	if err != nil {
@@ -645,9 +648,16 @@ func outputFormat(asked, source imaging.Format) imaging.Format {
 	return imaging.WebP
 }
 
-// Effort trades encode time for bytes per format and output box (w x h), tuned by
+// Effort trades encode time for bytes per format and output box (w x h; a
+// side 0 is taken as the other), tuned by
 // `imgorigin bench` on 2 cores (see bench/results).
 func Effort(f imaging.Format, w, h int) int {
+	if w == 0 { // a missing side is bounded by the other at most
+		w = h
+	}
+	if h == 0 {
+		h = w
+	}
 	px := w * h
 	switch f {
 	case imaging.WebP:
