@@ -390,7 +390,9 @@ func encode(img *vips.ImageRef, e Encoding) (Output, error) {
 // Gaussian's cost grows with its sigma, so a larger blur is made on a copy
 // decoded that much smaller (shrink-on-load), blurred by this sigma and
 // enlarged to the output's size (blurred pixels hold no detail to lose).
-// A blur then costs about what the same render without it does.
+// Its cost no longer grows with sigma; the enlargement is what it adds (at
+// 1080 px 45-60 ms against 36 ms without a blur, at 2560 px 160-180 against
+// 80 ms; the resizer bounds unsigned blurs by size).
 const blurDirect = 4.0
 
 // blurred blurs img, the lazily computed still thumbnail of src with t (its
