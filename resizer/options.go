@@ -45,7 +45,7 @@ func badf(format string, a ...any) error { return httperr.New(http.StatusBadRequ
 // ParseConfig is what parsing needs to know of the resizer's configuration.
 type ParseConfig struct {
 	MaxOutput int  // largest width or height after dpr; larger asks are scaled down to it
-	AutoAVIF  bool // auto=format may choose AVIF (slow to encode: off by default)
+	AutoAVIF  bool // auto=format may choose AVIF (Config.AutoAVIF: on by default)
 }
 
 var knownParams = []string{"w", "h", "dpr", "fit", "ar", "crop", "fp-x", "fp-y", "q", "fm", "auto", "lossless", "blur", "bg", "s"}
