@@ -94,16 +94,15 @@ func revalidation(err error) string {
 	return "unknown"
 }
 
-// Forget drops everything cached of keys: their originals, headers,
-// refusals and every variant. The uploader of this process calls it on a
-// delete; other resizers find out within Revalidate.
+// Forget drops everything cached of keys: their originals, what their
+// reads told (headers, refusals) and every variant. The uploader of this
+// process calls it on a delete; other resizers find out within Revalidate.
 func (h *Handler) Forget(keys ...string) {
 	gone := make(map[string]bool, len(keys))
 	for _, k := range keys {
 		gone[k] = true
 		h.originals.Remove(k)
-		h.headers.Remove(k)
-		h.refusals.forget(k)
+		h.recent.forget(k)
 		h.checks.forget(k)
 	}
 	h.variants.RemoveIf(func(vkey string) bool {

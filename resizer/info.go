@@ -3,12 +3,10 @@ package resizer
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/imgorigin/imgorigin/facts"
 	"github.com/imgorigin/imgorigin/imaging"
-	"github.com/imgorigin/imgorigin/internal/httperr"
 	"github.com/imgorigin/imgorigin/storage"
 )
 
@@ -59,20 +57,17 @@ func (h *Handler) head(ctx context.Context, key string) (storage.Info, error) {
 	if o, ok := h.originals.Get(key); ok {
 		return o.info, h.stillStored(ctx, key)
 	}
-	if err, ok := h.refusals.get(key, time.Now()); ok {
+	if err, ok := h.recent.refused(key, time.Now()); ok {
 		return storage.Info{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.StoreTimeout)
 	defer cancel()
 	info, err := h.store.Head(ctx, key)
-	switch {
-	case err == nil:
-		h.checks.mark(key, time.Now())
-	case !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrInvalidKey):
-		h.metrics.storeErrs.Inc()
-		return info, httperr.Store(err)
+	if err != nil {
+		return info, h.storeError(err)
 	}
-	return info, err
+	h.checks.mark(key, time.Now())
+	return info, nil
 }
 
 // computeFacts reads an original stored without facts (before they were

@@ -90,49 +90,61 @@ func (r *read) end() {
 	}
 }
 
-// refusals remembers, for a while, originals that are not images the
-// resizer will read (not an allowed format, corrupt, over a byte or header
-// limit) or that failed to render (corrupt past its header):
-// asking again answers the same refusal without reading the file again.
-type refusals struct {
+// recent remembers, for a minute, what the last read of each original
+// told: its header, or why it is refused (not an image the resizer will
+// read: not an allowed format, corrupt, over a byte or header limit; or it
+// failed to render, corrupt past its header). Asking again gets the same
+// refusal, or a size its header does not allow, without the file being
+// read again.
+type recent struct {
 	mu  sync.Mutex
-	lru *lru.LRU[string, refusal]
+	lru *lru.LRU[string, readOutcome]
 }
 
-type refusal struct {
-	err   error
-	until time.Time
+type readOutcome struct {
+	header imaging.Header // when err is nil
+	err    error
+	until  time.Time
 }
 
 // refusalTTL matches the default Cache-Control of 4xx answers: a file fixed
 // in place is read again within a minute.
 const refusalTTL = time.Minute
 
-func newRefusals() *refusals {
-	l, _ := lru.NewLRU[string, refusal](10_000, nil)
-	return &refusals{lru: l}
+func newRecent() *recent {
+	l, _ := lru.NewLRU[string, readOutcome](10_000, nil)
+	return &recent{lru: l}
 }
 
-func (r *refusals) get(key string, now time.Time) (error, bool) {
+func (r *recent) get(key string, now time.Time) (readOutcome, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	f, ok := r.lru.Get(key)
-	if !ok || now.After(f.until) {
-		return nil, false
+	o, ok := r.lru.Get(key)
+	if !ok || now.After(o.until) {
+		return readOutcome{}, false
 	}
-	return f.err, true
+	return o, true
 }
 
-// remember keeps err if it is a refusal of the original itself.
-func (r *refusals) remember(key string, err error, now time.Time) {
-	if errors.Is(err, imaging.ErrUnsupported) || errors.Is(err, imaging.ErrCorrupt) || errors.Is(err, imaging.ErrTooLarge) || errors.Is(err, storage.ErrTooLarge) {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		r.lru.Add(key, refusal{err, now.Add(refusalTTL)})
-	}
+// refused is the remembered refusal of key, if there is one.
+func (r *recent) refused(key string, now time.Time) (error, bool) {
+	o, ok := r.get(key, now)
+	return o.err, ok && o.err != nil
 }
 
-func (r *refusals) forget(key string) {
+// read keeps what a read of key told: its header, or err if it is a
+// refusal of the original itself (not a store failing).
+func (r *recent) read(key string, h imaging.Header, err error, now time.Time) {
+	refusal := errors.Is(err, imaging.ErrUnsupported) || errors.Is(err, imaging.ErrCorrupt) || errors.Is(err, imaging.ErrTooLarge) || errors.Is(err, storage.ErrTooLarge)
+	if err != nil && !refusal {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lru.Add(key, readOutcome{header: h, err: err, until: now.Add(refusalTTL)})
+}
+
+func (r *recent) forget(key string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.lru.Remove(key)

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/imgorigin/imgorigin/imaging"
@@ -237,8 +236,7 @@ type Handler struct {
 	perOriginal  *costBudget
 	perClient    *costBudget
 	reads        *readBudget
-	refusals     *refusals
-	headers      *expirable.LRU[string, imaging.Header] // of originals read lately, cached or not
+	recent       *recent // what reads of originals told lately, cached or not
 	metrics      *metrics
 	cacheControl string
 }
@@ -275,9 +273,8 @@ func New(store Originals, cfg Config, log *slog.Logger, reg prometheus.Registere
 		perOriginal: newCostBudget(cfg.Unsigned.PerOriginal),
 		perClient:   newCostBudget(cfg.Unsigned.PerClient),
 		reads:       newReadBudget(cfg.StoreReads, cfg.StoreReadBytes),
-		refusals:    newRefusals(),
+		recent:      newRecent(),
 		checks:      newChecks(),
-		headers:     expirable.NewLRU[string, imaging.Header](10_000, nil, refusalTTL),
 	}
 	h.metrics = newMetrics(reg, h)
 	h.cacheControl = cfg.CacheControl
@@ -439,7 +436,7 @@ func (h *Handler) unchanged(ctx context.Context, r *http.Request, key string, op
 	if inm == "" {
 		return "", false
 	}
-	if _, refused := h.refusals.get(key, time.Now()); refused {
+	if _, refused := h.recent.refused(key, time.Now()); refused {
 		return "", false
 	}
 	var origETag string
@@ -490,11 +487,11 @@ func variantETag(origETag string, opts Options) string {
 // for a while after a read) does not allow.
 func (h *Handler) variant(ctx context.Context, rq request) (*variant, error) {
 	now := time.Now()
-	if err, ok := h.refusals.get(rq.key, now); ok {
-		return nil, err
-	}
-	if hdr, ok := h.headers.Get(rq.key); ok {
-		if _, err := h.cfg.renderOptions(rq.opts, hdr, rq.signed); err != nil {
+	if read, ok := h.recent.get(rq.key, now); ok {
+		if read.err != nil {
+			return nil, read.err
+		}
+		if _, err := h.cfg.renderOptions(rq.opts, read.header, rq.signed); err != nil {
 			return nil, err
 		}
 	}
@@ -575,7 +572,7 @@ func (h *Handler) render(ctx context.Context, key, rkey string, o *original, opt
 		h.metrics.stages.WithLabelValues("render").Observe(time.Since(rendering).Seconds())
 		if err != nil {
 			if errors.Is(err, imaging.ErrCorrupt) {
-				h.refusals.remember(key, err, time.Now())
+				h.recent.read(key, o.header, err, time.Now())
 			}
 			return nil, err
 		}
@@ -709,7 +706,6 @@ func (h *Handler) original(ctx context.Context, key string) (*original, error) {
 			return nil, err
 		}
 		h.originals.Add(key, o)
-		h.headers.Add(key, o.header)
 		return o, nil
 	})
 	if shared {
@@ -722,7 +718,7 @@ func (h *Handler) original(ctx context.Context, key string) (*original, error) {
 // sniffed before the rest is read: a file that is no image allowed is
 // refused having cost a few hundred bytes, and its refusal is remembered.
 func (h *Handler) fetch(ctx context.Context, key string) (*original, error) {
-	if err, ok := h.refusals.get(key, time.Now()); ok {
+	if err, ok := h.recent.refused(key, time.Now()); ok {
 		return nil, err
 	}
 	rd, err := h.reads.begin()
@@ -733,15 +729,25 @@ func (h *Handler) fetch(ctx context.Context, key string) (*original, error) {
 	h.metrics.storeGets.Inc()
 	obj, err := h.store.Get(ctx, key)
 	if err != nil {
-		if !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrInvalidKey) {
-			h.metrics.storeErrs.Inc()
-			return nil, httperr.Store(err)
-		}
-		return nil, err
+		return nil, h.storeError(err)
 	}
 	o, err := h.read(obj, rd)
-	h.refusals.remember(key, err, time.Now())
+	var hdr imaging.Header
+	if o != nil {
+		hdr = o.header
+	}
+	h.recent.read(key, hdr, err, time.Now())
 	return o, err
+}
+
+// storeError is a store's error as an answer: not found (or no key) as it
+// is, anything else the store failing (503), counted.
+func (h *Handler) storeError(err error) error {
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrInvalidKey) {
+		return err
+	}
+	h.metrics.storeErrs.Inc()
+	return httperr.Store(err)
 }
 
 // sniffBytes is enough of a file to name its format (an ISO media file's
