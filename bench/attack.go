@@ -128,6 +128,24 @@ func (a *attacker) upload(subject string, body []byte) (int, string, error) {
 	return resp.StatusCode, out.Key, nil
 }
 
+// uploadPhotos uploads n photo-like images stored at the 2560 px long-edge
+// cap (the largest originals), one subject each, and returns their keys.
+func (a *attacker) uploadPhotos(subject string, n, seed int) ([]string, error) {
+	srcs, err := photoJPEGs(n, 3200, 2400, seed)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, n)
+	for i, src := range srcs {
+		st, key, err := a.upload(fmt.Sprintf("%s-%d", subject, i), src)
+		if err != nil || st != http.StatusCreated {
+			return nil, fmt.Errorf("upload for %s: %d %v", subject, st, err)
+		}
+		keys[i] = key
+	}
+	return keys, nil
+}
+
 // uploads holds Conns uploads that declare 50 MiB and send one byte, and
 // checks that an honest upload works during and after.
 func (a *attacker) uploads(ctx context.Context) error {
@@ -194,17 +212,9 @@ func (a *attacker) uploads(ctx context.Context) error {
 // unsigned requests a second. The server should run with its caches off
 // (--original-cache-bytes 0 --variant-cache-bytes 0) so every render is cold.
 func (a *attacker) renders(ctx context.Context) error {
-	srcs, err := photoJPEGs(4, 3200, 2400, 11) // stored at the 2560 px long-edge cap: the largest originals
+	keys, err := a.uploadPhotos("render", 4, 11)
 	if err != nil {
 		return err
-	}
-	var keys []string
-	for i, s := range srcs {
-		st, key, err := a.upload(fmt.Sprintf("render-%d", i), s)
-		if err != nil || st != http.StatusCreated {
-			return fmt.Errorf("upload for renders: %d %v", st, err)
-		}
-		keys = append(keys, key)
 	}
 	heavy := strings.ReplaceAll(a.cfg.HeavyURL, "KEY", keys[0])
 	a.rep.set("heavy_url", heavy)
@@ -270,13 +280,17 @@ func (a *attacker) renders(ctx context.Context) error {
 	return nil
 }
 
-func (a *attacker) get(ctx context.Context, path string) (int, int64) {
-	req, _ := http.NewRequestWithContext(ctx, "GET", a.cfg.URL+path, nil)
-	return a.do(req)
+func (a *attacker) get(ctx context.Context, path string, header ...string) (int, int64) {
+	return a.request(ctx, "GET", path, header...)
 }
 
-// do sends req and drains the answer: its status and length.
-func (a *attacker) do(req *http.Request) (int, int64) {
+// request sends method path with header's name, value pairs and drains the
+// answer: its status and length.
+func (a *attacker) request(ctx context.Context, method, path string, header ...string) (int, int64) {
+	req, _ := http.NewRequestWithContext(ctx, method, a.cfg.URL+path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	resp, err := a.client.Do(req)
 	if err != nil {
 		return 0, 0

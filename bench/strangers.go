@@ -25,17 +25,9 @@ var srcsetWidths = []int{16, 32, 48, 64, 96, 128, 160, 200, 240, 320, 400, 480, 
 // (whether they render and count), 3,000 ranges, utm_* variants; last, 1,152
 // cheap variants of one photo and whether its srcset sizes still answer.
 func (a *attacker) strangers(ctx context.Context) error {
-	srcs, err := photoJPEGs(9, 3200, 2400, 31)
+	keys, err := a.uploadPhotos("stranger", 9, 31)
 	if err != nil {
 		return err
-	}
-	var keys []string
-	for i, src := range srcs {
-		st, key, err := a.upload(fmt.Sprintf("stranger-%d", i), src)
-		if err != nil || st != http.StatusCreated {
-			return fmt.Errorf("upload: %d %v", st, err)
-		}
-		keys = append(keys, key)
 	}
 	victim, cold := keys[0], keys[1:]
 	// A plain cold render, the unit every case is measured in.
@@ -43,10 +35,10 @@ func (a *attacker) strangers(ctx context.Context) error {
 	for _, k := range cold {
 		plain = append(plain, "/"+k+"?w=320")
 	}
-	unit, _ := a.cost(ctx, plain)
+	unit, _ := a.cost(ctx, "GET", plain)
 	a.rep.set("plain_w320_cpu_ms", round1(unit))
-	ratio := func(name string, paths []string, header ...string) {
-		ms, statuses := a.cost(ctx, paths, header...)
+	ratio := func(name, method string, paths []string, header ...string) {
+		ms, statuses := a.cost(ctx, method, paths, header...)
 		a.rep.set(name, fmt.Sprintf("%.1f ms CPU a request (%.2fx w=320), %v", ms, ms/unit, statuses))
 	}
 
@@ -59,21 +51,21 @@ func (a *attacker) strangers(ctx context.Context) error {
 	if err != nil || st != http.StatusCreated {
 		return fmt.Errorf("animated upload: %d %v", st, err)
 	}
-	ratio("animation_100_frames_full", variants("/"+animKey+"?fm=webp", 3))
-	ratio("animation_100_frames_w240", variants("/"+animKey+"?w=240", 3))
+	ratio("animation_100_frames_full", "GET", variants("/"+animKey+"?fm=webp", 3))
+	ratio("animation_100_frames_w240", "GET", variants("/"+animKey+"?w=240", 3))
 	// 4. Blur on AVIF, at the largest size and at 1080 px.
-	ratio("blur_avif_w2048", variants("/"+cold[0]+"?w=2048&blur=2000&fm=avif", 3))
-	ratio("blur_avif_w1080", variants("/"+cold[1]+"?w=1080&blur=2000&fm=avif", 3))
+	ratio("blur_avif_w2048", "GET", variants("/"+cold[0]+"?w=2048&blur=2000&fm=avif", 3))
+	ratio("blur_avif_w1080", "GET", variants("/"+cold[1]+"?w=1080&blur=2000&fm=avif", 3))
 	// 12. HEAD and If-None-Match: * of new variants: do they render, do they count?
-	ratio("head_new_variants", variants("/"+cold[2]+"?w=640&fm=webp", 4), "X-Method", "HEAD")
-	ratio("if_none_match_star", variants("/"+cold[3]+"?w=640&fm=webp", 4), "If-None-Match", "*")
+	ratio("head_new_variants", "HEAD", variants("/"+cold[2]+"?w=640&fm=webp", 4))
+	ratio("if_none_match_star", "GET", variants("/"+cold[3]+"?w=640&fm=webp", 4), "If-None-Match", "*")
 	// 13. 3,000 one-byte ranges of a small variant.
 	var ranges []string
 	for i := range 3000 {
 		ranges = append(ranges, fmt.Sprintf("%d-%d", i, i))
 	}
 	_, whole := a.get(ctx, "/"+cold[4]+"?w=320")
-	st, many := a.getWith(ctx, "/"+cold[4]+"?w=320", "Range", "bytes="+strings.Join(ranges, ","))
+	st, many := a.get(ctx, "/"+cold[4]+"?w=320", "Range", "bytes="+strings.Join(ranges, ","))
 	a.rep.set("ranges_3000", fmt.Sprintf("%d, %d bytes for a %d byte variant (%.1fx)", st, many, whole, float64(many)/float64(max(whole, 1))))
 	// 3. utm_* and ixlib make new CDN keys, never new renders.
 	before := a.renderCount()
@@ -81,7 +73,7 @@ func (a *attacker) strangers(ctx context.Context) error {
 	for i := range 20 {
 		utm = append(utm, fmt.Sprintf("/%s?w=480&utm_source=s%d&ixlib=js-%d", cold[5], i, i))
 	}
-	_, statuses := a.cost(ctx, utm)
+	_, statuses := a.cost(ctx, "GET", utm)
 	a.rep.set("utm_variants_20", fmt.Sprintf("%v renders, %v", a.renderCount()-before, statuses))
 	// 9 and 5. Files another program put in the store.
 	png, err := pngWithText(2000)
@@ -103,8 +95,8 @@ func (a *attacker) strangers(ctx context.Context) error {
 				return err
 			}
 		}
-		ratio("plain_directory_4000px_no_size", variants("/stranger-4000px.jpg?fm=webp", 3))
-		ratio("plain_directory_png_2000_ztxt_w320", variants("/stranger-text.png?w=320", 3))
+		ratio("plain_directory_4000px_no_size", "GET", variants("/stranger-4000px.jpg?fm=webp", 3))
+		ratio("plain_directory_png_2000_ztxt_w320", "GET", variants("/stranger-text.png?w=320", 3))
 	}
 
 	// 1. Last, since it spends this address's budget: 1,152 cheap variants
@@ -120,12 +112,12 @@ func (a *attacker) strangers(ctx context.Context) error {
 		}
 	}
 	start = time.Now()
-	_, statuses = a.cost(ctx, cheap)
+	_, statuses = a.cost(ctx, "GET", cheap)
 	a.rep.set("lock_1152_variants", fmt.Sprintf("%v in %.1f s", statuses, time.Since(start).Seconds()))
 	failed := map[string]int{}
 	for _, accept := range []string{"image/avif,image/webp,*/*", "image/webp,*/*"} {
 		for _, w := range srcsetWidths {
-			if st, _ := a.getWith(ctx, fmt.Sprintf("/%s?w=%d&auto=format", victim, w), "Accept", accept); st != http.StatusOK {
+			if st, _ := a.get(ctx, fmt.Sprintf("/%s?w=%d&auto=format", victim, w), "Accept", accept); st != http.StatusOK {
 				failed[fmt.Sprint(st)]++
 			}
 		}
@@ -146,11 +138,11 @@ func variants(path string, n int) []string {
 
 // cost asks for each path in turn and returns the server's CPU per request
 // in ms, from its process_cpu_seconds_total, and the statuses it answered.
-func (a *attacker) cost(ctx context.Context, paths []string, header ...string) (float64, map[int]int) {
+func (a *attacker) cost(ctx context.Context, method string, paths []string, header ...string) (float64, map[int]int) {
 	statuses := map[int]int{}
 	cpu0 := a.cpuSeconds()
 	for _, p := range paths {
-		st, _ := a.getWith(ctx, p, header...)
+		st, _ := a.request(ctx, method, p, header...)
 		statuses[st]++
 	}
 	time.Sleep(200 * time.Millisecond) // work a request left behind (HEAD) ends
@@ -176,21 +168,6 @@ func (a *attacker) renderCount() float64 {
 		}
 	}
 	return 0
-}
-
-// getWith is get with request headers; the pseudo-header X-Method sets
-// the method (HEAD).
-func (a *attacker) getWith(ctx context.Context, path string, header ...string) (int, int64) {
-	method := "GET"
-	req, _ := http.NewRequestWithContext(ctx, method, a.cfg.URL+path, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		if header[i] == "X-Method" {
-			req.Method = header[i+1]
-			continue
-		}
-		req.Header.Set(header[i], header[i+1])
-	}
-	return a.do(req)
 }
 
 // animatedWebP is n distinct frames of w x h, as an animated WebP.

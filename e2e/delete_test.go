@@ -15,6 +15,7 @@ import (
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/internal/testwait"
 	"github.com/imgorigin/imgorigin/storage"
+	s3store "github.com/imgorigin/imgorigin/storage/s3"
 	"github.com/imgorigin/imgorigin/storage/s3/s3test"
 )
 
@@ -28,9 +29,7 @@ import (
 // removes (docs/cloudfront.md).
 func TestDeleteAcrossTheFleet(t *testing.T) {
 	ctx := context.Background()
-	srv := s3test.StartServer(t)
-	tokyo, frankfurt := srv.Bucket("tokyo"), srv.Bucket("frankfurt")
-	spec := fmt.Sprintf("tokyo=s3://tokyo?endpoint=%s&path_style=true,frankfurt=s3://frankfurt?endpoint=%[1]s&path_style=true", srv.Endpoint)
+	tokyo, frankfurt, spec := twoRegions(t)
 	const revalidate = 2 * time.Second
 	home := serve(t, "--stores", spec, "--home", "tokyo", "--revalidate", revalidate.String())
 	far := serve(t, "--stores", spec, "--home", "frankfurt", "--replica", "frankfurt", "--revalidate", revalidate.String())
@@ -67,9 +66,7 @@ func TestDeleteAcrossTheFleet(t *testing.T) {
 		t.Fatalf("delete: %d %v", code, out)
 	}
 	deleted := time.Now()
-	for name, b := range map[string]interface {
-		Head(context.Context, string) (storage.Info, error)
-	}{"tokyo (home)": tokyo, "frankfurt (replica)": frankfurt} {
+	for name, b := range map[string]*s3store.Store{"tokyo (home)": tokyo, "frankfurt (replica)": frankfurt} {
 		if _, err := b.Head(ctx, key); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("%s's bucket after the delete: %v, want not found", name, err)
 		}
@@ -106,9 +103,7 @@ func TestDeleteAcrossTheFleet(t *testing.T) {
 // from both buckets of the fleet.
 func TestBatchDeleteOfAThousandKeys(t *testing.T) {
 	ctx := context.Background()
-	srv := s3test.StartServer(t)
-	tokyo, frankfurt := srv.Bucket("tokyo"), srv.Bucket("frankfurt")
-	spec := fmt.Sprintf("tokyo=s3://tokyo?endpoint=%s&path_style=true,frankfurt=s3://frankfurt?endpoint=%[1]s&path_style=true", srv.Endpoint)
+	tokyo, frankfurt, spec := twoRegions(t)
 	home := serve(t, "--stores", spec, "--home", "tokyo")
 	keys := make([]string, 1000)
 	for i := range keys {
@@ -127,13 +122,19 @@ func TestBatchDeleteOfAThousandKeys(t *testing.T) {
 		t.Fatalf("batch delete: %d %v", code, out["deleted"])
 	}
 	t.Logf("1,000 keys deleted from two buckets in %v", time.Since(start).Round(time.Millisecond))
-	for _, st := range []interface {
-		Head(context.Context, string) (storage.Info, error)
-	}{tokyo, frankfurt} {
+	for _, st := range []*s3store.Store{tokyo, frankfurt} {
 		for _, i := range []int{0, 7, 999} {
 			if _, err := st.Head(ctx, keys[i]); !errors.Is(err, storage.ErrNotFound) {
 				t.Errorf("key %d after the batch: %v", i, err)
 			}
 		}
 	}
+}
+
+// twoRegions is an S3-compatible server of its own with a bucket for each of
+// two regions, and the --stores spec that names them.
+func twoRegions(t *testing.T) (tokyo, frankfurt *s3store.Store, spec string) {
+	srv := s3test.StartServer(t)
+	spec = fmt.Sprintf("tokyo=s3://tokyo?endpoint=%s&path_style=true,frankfurt=s3://frankfurt?endpoint=%[1]s&path_style=true", srv.Endpoint)
+	return srv.Bucket("tokyo"), srv.Bucket("frankfurt"), spec
 }
