@@ -6,7 +6,6 @@ package cdn
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -121,5 +120,5 @@ func (c *CloudFront) send(ctx context.Context) {
 	if out.Invalidation != nil {
 		id = aws.ToString(out.Invalidation.Id)
 	}
-	c.log.Info("CloudFront invalidation", "id", id, "paths", len(batch), "queued", left, "first", fmt.Sprint(batch[0]))
+	c.log.Info("CloudFront invalidation", "id", id, "paths", len(batch), "queued", left, "first", batch[0])
 }

@@ -6,7 +6,7 @@
 package facts
 
 import (
-	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/imgorigin/imgorigin/imaging"
@@ -63,7 +63,7 @@ func Of(data []byte, h imaging.Header, placeholder bool) (Facts, error) {
 	}
 	ph, err := imaging.MakePlaceholder(data)
 	if err != nil {
-		return Facts{}, errors.Join(errors.New("facts: placeholder"), err)
+		return Facts{}, fmt.Errorf("facts: placeholder: %w", err)
 	}
 	f.Placeholder = ph
 	return f, nil

@@ -52,7 +52,7 @@ func (f *resizerFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.Unsigned.MaxSlowPixels, "unsigned-max-slow-pixels", c.Unsigned.MaxSlowPixels, "largest PNG or lossless (WebP, AVIF) output without a signature, in pixels")
 	fs.Int64Var(&c.Unsigned.MaxDecodePixels, "unsigned-max-decode-pixels", c.Unsigned.MaxDecodePixels, "most pixels an unsigned request may have decoded (after JPEG shrink-on-load); larger files in the store need a signed URL")
 	fs.IntVar(&c.Unsigned.MaxQuality, "unsigned-max-quality", c.Unsigned.MaxQuality, "highest q without a signature")
-	fs.Int64Var(&c.Unsigned.MaxAnimationPixels, "unsigned-max-animation-pixels", c.Unsigned.MaxAnimationPixels, "most frames x output pixels of an animation without a signature")
+	fs.Int64Var(&c.Unsigned.MaxAnimationPixels, "unsigned-max-animation-pixels", c.Unsigned.MaxAnimationPixels, "most pixels an animation kept animated may hold in all its frames without a signature (each frame is decoded whole)")
 	fs.DurationVar(&c.Unsigned.PerOriginal.Burst, "unsigned-render-per-original", c.Unsigned.PerOriginal.Burst, "render time one original may spend at once on unsigned requests off the canonical srcset forms; past it, 429 (0: no bound)")
 	fs.Float64Var(&c.Unsigned.PerOriginal.Rate, "unsigned-render-per-original-rate", c.Unsigned.PerOriginal.Rate, "seconds of render time a second that refill --unsigned-render-per-original")
 	fs.DurationVar(&c.Unsigned.PerClient.Burst, "unsigned-render-per-client", c.Unsigned.PerClient.Burst, "render time one client address may spend at once on unsigned requests off the canonical srcset forms; past it, 429 (0: no bound)")
