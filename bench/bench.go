@@ -58,7 +58,7 @@ type Config struct {
 }
 
 // Scenarios are the names --scenario accepts, in run order.
-var Scenarios = []string{"cold", "cold-1080", "cold-browser", "cold-1080-browser", "warm-original", "hot", "zipf", "shield", "edges", "upload", "upload-12mp", "upload-12mp-c32"}
+var Scenarios = []string{"cold", "cold-1080", "cold-browser", "cold-1080-browser", "cold-12mp-1080", "warm-original", "hot", "zipf", "shield", "edges", "upload", "upload-12mp", "upload-12mp-c32"}
 
 // zipfPhotos is how many photos the zipf scenario draws from.
 const zipfPhotos = 300
@@ -88,8 +88,12 @@ type request struct {
 type target struct {
 	keys     []string
 	zipfKeys []string // many photos, for the zipf scenario
-	sources  [][]byte
-	tokens   []string
+	// keys12 are 12 MP originals, originals12 their bytes, for the
+	// scenarios that ask of them
+	keys12      []string
+	originals12 [][]byte
+	sources     [][]byte
+	tokens      []string
 }
 
 // scenario says how the in-process server is set up and what each request asks.
@@ -98,8 +102,10 @@ type scenario struct {
 	originalCache bool
 	variantCache  bool
 	next          func(rng *rand.Rand, t *target, worker, i int) request
-	floorWidth    int // >0: also measure the libvips floor at this width
-	concurrency   int // >0: overrides --concurrency (the scenario is about it)
+	floorWidth    int            // >0: also measure the libvips floor at this width, and where a render's time goes
+	floorFormat   imaging.Format // of the floor and the stages; default WebP
+	twelveMP      bool           // asks of 12 MP originals (target.keys12)
+	concurrency   int            // >0: overrides --concurrency (the scenario is about it)
 	sources       func() ([][]byte, error)
 	description   string
 }
@@ -173,9 +179,13 @@ func scenarios() map[string]scenario {
 			next: func(_ *rand.Rand, t *target, _, i int) request {
 				return get(fmt.Sprintf("/%s?w=320&auto=format", t.keys[i%len(t.keys)]), viewsAccept)
 			}},
-		"cold-1080-browser": {name: "cold-1080-browser", description: "as cold-1080, asked as a browser asks: auto=format, Accept " + viewsAccept,
+		"cold-1080-browser": {name: "cold-1080-browser", floorWidth: 1080, floorFormat: imaging.AVIF, description: "as cold-1080, asked as a browser asks: auto=format, Accept " + viewsAccept,
 			next: func(_ *rand.Rand, t *target, _, i int) request {
 				return get(fmt.Sprintf("/%s?w=1080&auto=format", t.keys[i%len(t.keys)]), viewsAccept)
+			}},
+		"cold-12mp-1080": {name: "cold-12mp-1080", floorWidth: 1080, twelveMP: true, description: "as cold-1080, from 12 MP originals (the corpus upscaled, stored whole as a phone's photo with --original-max-edge 4500)",
+			next: func(_ *rand.Rand, t *target, _, i int) request {
+				return get(fmt.Sprintf("/%s?w=1080&fm=webp", t.keys12[i%len(t.keys12)]), "")
 			}},
 		"warm-original": {name: "warm-original", originalCache: true, description: "originals in memory, every variant rendered (mobile size mix)",
 			next: func(rng *rand.Rand, t *target, _, i int) request {
@@ -248,6 +258,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 		if in, err = newIngester(st); err != nil {
 			return nil, err
 		}
+		var results []ingest.Result
 		for _, s := range srcs {
 			res, err := in.Ingest(ctx, "bench", s.data)
 			if err != nil {
@@ -257,20 +268,29 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 			if err != nil {
 				return nil, fmt.Errorf("ssim %s: %w", s.name, err)
 			}
+			results = append(results, res)
 			tgt.keys = append(tgt.keys, res.Key)
 			tgt.sources = append(tgt.sources, s.data)
 			originals = append(originals, res.Data)
-			rep.Corpus.Files = append(rep.Corpus.Files, CorpusFile{Name: s.name, SourceBytes: int64(len(s.data)), OriginalBytes: res.Bytes, Width: res.Width, Height: res.Height, SSIM: ssim})
+			rep.Corpus.Files = append(rep.Corpus.Files, CorpusFile{Name: s.name, SourceBytes: int64(len(s.data)), OriginalBytes: res.Bytes,
+				SmallCopyBytes: int64(len(res.Small)), Width: res.Width, Height: res.Height, SSIM: ssim})
 		}
 		log.Info("corpus ingested", "files", len(tgt.keys))
 		// Zipf popularity needs many photos: store the originals again under
-		// more keys (the bytes are the same; the caches cannot tell).
+		// more keys of ingest's form, with their small copies (the bytes are
+		// the same; the caches cannot tell).
 		for i := range zipfPhotos {
-			key := fmt.Sprintf("zipf/%04d", i)
-			if _, err := st.Put(ctx, key, originals[i%len(originals)], "image/webp", nil); err != nil {
+			res := results[i%len(results)]
+			res.Key = fmt.Sprintf("%032x", i)
+			if err := in.Save(ctx, &res); err != nil {
 				return nil, err
 			}
-			tgt.zipfKeys = append(tgt.zipfKeys, key)
+			tgt.zipfKeys = append(tgt.zipfKeys, res.Key)
+		}
+		if slices.ContainsFunc(cfg.Scenarios, func(name string) bool { return all[name].twelveMP }) {
+			if tgt.keys12, tgt.originals12, err = twelveMPOriginals(ctx, st, srcs); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if tgt.zipfKeys == nil {
@@ -328,9 +348,21 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		if sc.floorWidth > 0 && originals != nil {
-			res.FloorRPS = floor(ctx, originals, sc.floorWidth, cfg.Concurrency, cfg.Duration)
+			from := originals
+			if sc.twelveMP {
+				from = tgt.originals12
+			}
+			format := cmp.Or(sc.floorFormat, imaging.WebP)
+			res.FloorRPS = floor(ctx, from, sc.floorWidth, format, cfg.Concurrency, cfg.Duration)
 			if res.FloorRPS > 0 {
 				res.FloorRatio = res.RPS / res.FloorRPS
+			}
+			keys := tgt.keys
+			if sc.twelveMP {
+				keys = tgt.keys12
+			}
+			if res.Stages, err = stageMedians(ctx, st, keys, sc.floorWidth, format); err != nil {
+				return nil, fmt.Errorf("%s: stages: %w", name, err)
 			}
 		}
 		log.Info("scenario done", "scenario", name, "rps", res.RPS, "p50_ms", res.P50, "p99_ms", res.P99)
@@ -347,9 +379,12 @@ func firstN[T any](s []T, n int) []T {
 	return s
 }
 
+// benchKeySecret makes the bench's keys.
+var benchKeySecret = []byte("imgorigin-bench-key-secret")
+
 // newIngester converts into st as uploads do, with the bench's own key secret.
 func newIngester(st ingest.Store) (*ingest.Ingester, error) {
-	return ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("imgorigin-bench-key-secret")})
+	return ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: benchKeySecret})
 }
 
 // scenarioResizer is the resizer a scenario measures: any size unsigned,

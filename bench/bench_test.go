@@ -147,16 +147,24 @@ func TestMigrateScenario(t *testing.T) {
 	if slices.Min(m.RSSQuartilesMB) <= 0 {
 		t.Errorf("RSS at 25, 50, 75 and 100 %% of the run: %v", m.RSSQuartilesMB)
 	}
-	// Every legacy photo became one WebP original, capped at 2560 px.
+	// Every legacy photo became one WebP original, capped at 2560 px, and
+	// its small copy, at most 1280 px.
 	migrated, err := disk.New(filepath.Join(cfg.DataDir, "migrate", "migrated"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	page, err := migrated.List(context.Background(), "", "", 100)
-	if err != nil || len(page.Items) != 30 {
-		t.Fatalf("the destination holds %d objects (%v), want 30", len(page.Items), err)
+	if err != nil || len(page.Items) != 60 {
+		t.Fatalf("the destination holds %d objects (%v), want 30 originals and their small copies", len(page.Items), err)
 	}
 	for _, it := range page.Items {
+		edge := 2560
+		if k, small := strings.CutSuffix(it.Key, ".small"); small {
+			edge = imaging.DefaultOriginal().SmallEdge
+			if _, err := migrated.Head(context.Background(), k); err != nil {
+				t.Errorf("small copy %s without its original: %v", it.Key, err)
+			}
+		}
 		obj, err := migrated.Get(context.Background(), it.Key)
 		if err != nil {
 			t.Fatal(err)
@@ -166,8 +174,8 @@ func TestMigrateScenario(t *testing.T) {
 			t.Fatal(err)
 		}
 		h, err := imaging.Probe(b)
-		if err != nil || h.Format != imaging.WebP || max(h.Width, h.Height) > 2560 {
-			t.Fatalf("%s: %+v, %v; want a WebP of at most 2560 px", it.Key, h, err)
+		if err != nil || h.Format != imaging.WebP || max(h.Width, h.Height) > edge {
+			t.Fatalf("%s: %+v, %v; want a WebP of at most %d px", it.Key, h, err, edge)
 		}
 	}
 }

@@ -101,9 +101,11 @@ func (l *loader) one(rng *rand.Rand, worker int, due time.Time, rec *recorder) {
 }
 
 // floor is the libvips-alone throughput on the same originals and width:
-// thumbnail from the in-memory WebP original and encode WebP with the effort
-// the resizer uses; no HTTP, no store, no caches, no metadata handling.
-func floor(ctx context.Context, originals [][]byte, width, workers int, d time.Duration) float64 {
+// thumbnail from the in-memory original and encode in format with the
+// quality and effort the resizer uses; no HTTP, no store, no caches, no
+// metadata handling, and never a small copy.
+func floor(ctx context.Context, originals [][]byte, width int, format imaging.Format, workers int, d time.Duration) float64 {
+	enc := renderEncoding(format, width)
 	var done atomic.Int64
 	end := time.Now().Add(d)
 	start := time.Now()
@@ -117,7 +119,7 @@ func floor(ctx context.Context, originals [][]byte, width, workers int, d time.D
 				if err != nil {
 					continue
 				}
-				_, _, err = img.ExportWebp(&vips.WebpExportParams{Quality: 80, ReductionEffort: resizer.Effort(imaging.WebP, width, 0)})
+				_, err = imaging.Encode(img, enc)
 				img.Close()
 				if err == nil {
 					done.Add(1)
@@ -127,6 +129,12 @@ func floor(ctx context.Context, originals [][]byte, width, workers int, d time.D
 	}
 	wg.Wait()
 	return float64(done.Load()) / time.Since(start).Seconds()
+}
+
+// renderEncoding is how the resizer encodes a default-quality answer width
+// px wide in format.
+func renderEncoding(format imaging.Format, width int) imaging.Encoding {
+	return imaging.Encoding{Format: format, Quality: imaging.EncoderQuality(format, resizer.DefaultConfig().Quality, width), Effort: resizer.Effort(format, width, 0)}
 }
 
 // scrape reads the resizer's counters from its metrics endpoint; nil if none.

@@ -35,6 +35,8 @@ type Result struct {
 	FloorRPS          float64     `json:"floor_rps,omitempty"`
 	FloorRatio        float64     `json:"floor_ratio,omitempty"`
 	Aborted           *Aborted    `json:"aborted_uploads,omitempty"`
+	// Stages is where a render's time goes (see stageMedians).
+	Stages *Stages `json:"stages_ms,omitempty"`
 }
 
 // Aborted is resident memory around a burst of abandoned uploads.
@@ -46,12 +48,14 @@ type Aborted struct {
 
 // CorpusFile is one source photo and the original stored for it.
 type CorpusFile struct {
-	Name          string  `json:"name"`
-	SourceBytes   int64   `json:"source_bytes"`
-	OriginalBytes int64   `json:"original_bytes"`
-	Width         int     `json:"width"`
-	Height        int     `json:"height"`
-	SSIM          float64 `json:"ssim"`
+	Name          string `json:"name"`
+	SourceBytes   int64  `json:"source_bytes"`
+	OriginalBytes int64  `json:"original_bytes"`
+	// SmallCopyBytes is the original's small copy (0: none).
+	SmallCopyBytes int64   `json:"small_copy_bytes"`
+	Width          int     `json:"width"`
+	Height         int     `json:"height"`
+	SSIM           float64 `json:"ssim"`
 }
 
 // Report is a whole run.
@@ -126,6 +130,7 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	for _, x := range r.Results {
 		fmt.Fprintf(w, "- **%s**: %s\n", x.Scenario, x.Description)
 	}
+	r.writeStages(w)
 	if m := r.Migrate; m != nil {
 		fmt.Fprintf(w, "\n## Migration\n\n%d legacy photos (%.1f MP sources, 5 thumbnails each) migrated disk to disk in %.1f s: %.1f photos/s, %.1f per core; %.3f CPU s a photo, so $%.2f per million photos at $%.4f a spot vCPU-hour (c7g class; Graviton assumed as fast per core as this machine). RSS at 25/50/75/100 %% of the run: %.0f MB.\n",
 			m.Photos, m.SourceMegapixels, m.Seconds, m.PhotosPerSecond, m.PerCore, m.CPUSecondsPhoto, m.CostPerMillion, SpotVCPUHour, m.RSSQuartilesMB)
@@ -150,16 +155,35 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		}
 	}
 	if len(r.Corpus.Files) > 0 {
-		fmt.Fprintln(w, "\n## Originals against their sources\n\n| file | source bytes | WebP original bytes | change | size | SSIM |\n|---|---:|---:|---:|---|---:|")
-		var src, orig int64
+		fmt.Fprintln(w, "\n## Originals against their sources\n\n| file | source bytes | WebP original bytes | change | small copy bytes | of the original | size | SSIM |\n|---|---:|---:|---:|---:|---:|---|---:|")
+		var src, orig, small int64
 		var ssim float64
 		for _, f := range r.Corpus.Files {
-			src, orig, ssim = src+f.SourceBytes, orig+f.OriginalBytes, ssim+f.SSIM/float64(len(r.Corpus.Files))
-			fmt.Fprintf(w, "| %s | %d | %d | %+.1f %% | %dx%d | %.4f |\n", f.Name, f.SourceBytes, f.OriginalBytes, 100*(float64(f.OriginalBytes)/float64(f.SourceBytes)-1), f.Width, f.Height, f.SSIM)
+			src, orig, small, ssim = src+f.SourceBytes, orig+f.OriginalBytes, small+f.SmallCopyBytes, ssim+f.SSIM/float64(len(r.Corpus.Files))
+			fmt.Fprintf(w, "| %s | %d | %d | %+.1f %% | %d | %.0f %% | %dx%d | %.4f |\n", f.Name, f.SourceBytes, f.OriginalBytes, 100*(float64(f.OriginalBytes)/float64(f.SourceBytes)-1),
+				f.SmallCopyBytes, 100*float64(f.SmallCopyBytes)/float64(f.OriginalBytes), f.Width, f.Height, f.SSIM)
 		}
-		fmt.Fprintf(w, "| **all** | %d | %d | %+.1f %% | | %.4f mean |\n", src, orig, 100*(float64(orig)/float64(src)-1), ssim)
+		fmt.Fprintf(w, "| **all** | %d | %d | %+.1f %% | %d | %.0f %% | | %.4f mean |\n", src, orig, 100*(float64(orig)/float64(src)-1), small, 100*float64(small)/float64(orig), ssim)
 	}
-	fmt.Fprintln(w, "\nRSS and CPU are of the benchmark process, which runs the server in-process (load generator included). The floor is libvips alone in-process: thumbnail of the same in-memory WebP originals + WebP encode at the same effort, on the same number of workers.")
+	fmt.Fprintln(w, "\nRSS and CPU are of the benchmark process, which runs the server in-process (load generator included). The floor is libvips alone in-process: thumbnail of the same in-memory WebP originals (never their small copies) + an encode in the scenario's format at the resizer's quality and effort, on the same number of workers.")
+}
+
+// writeStages writes where a render's time goes, for the scenarios that
+// measured it.
+func (r *Report) writeStages(w io.Writer) {
+	header := false
+	for _, x := range r.Results {
+		st := x.Stages
+		if st == nil {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(w, "\n## Where a render's time goes\n\nMedian ms of each stage, run apart (each computed into memory before the next: libvips fuses them when serving), one render of each photo at the scenario's width and format, three times; from the object the resizer reads for it.\n\n| scenario | fetch | decode | resize | colour | encode | sum | from small copy | source MP | source bytes |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+			header = true
+		}
+		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %d of %d | %.2f | %.0f |\n", x.Scenario, st.Fetch, st.Decode, st.Resize, st.Colour, st.Encode,
+			st.Fetch+st.Decode+st.Resize+st.Colour+st.Encode, st.FromSmall, st.Renders, st.SourceMP, st.SourceBytes)
+	}
 }
 
 func errorsCell(x Result) string {

@@ -29,6 +29,9 @@ const (
 	metaFormat    = "format"
 	metaColor     = "color"
 	metaThumbHash = "thumbhash"
+	// MetaOf, on an original's small copy, is the ETag of the original it
+	// was made with: what the answers made from the copy are tagged with.
+	MetaOf = "original-etag"
 )
 
 // Meta is f as store metadata.

@@ -22,8 +22,8 @@ func benchOriginal(b *testing.B) ([]byte, imaging.Header) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, _ := imaging.Probe(out.Bytes)
-	return out.Bytes, h
+	h, _ := imaging.Probe(out.Original.Bytes)
+	return out.Original.Bytes, h
 }
 
 func BenchmarkProbe(b *testing.B) {
@@ -53,14 +53,23 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
+// The conversion of a 12 MP phone photo, with and without the small copy.
+//
+//	go test -bench ConvertOriginal -run ^$ ./imaging/
 func BenchmarkConvertOriginal(b *testing.B) {
-	photo := testimage.Photo(b, 2048, 1536)
+	photo := testimage.Photo(b, 4000, 3000)
 	src := testimage.JPEG(b, photo)
 	photo.Close()
-	for b.Loop() {
-		if _, err := imaging.ConvertOriginal(src, imaging.DefaultLimits(), imaging.DefaultOriginal()); err != nil {
-			b.Fatal(err)
-		}
+	for _, edge := range []int{0, imaging.DefaultOriginal().SmallEdge} {
+		cfg := imaging.DefaultOriginal()
+		cfg.SmallEdge = edge
+		b.Run(fmt.Sprintf("small=%d", edge), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := imaging.ConvertOriginal(src, imaging.DefaultLimits(), cfg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -6,7 +6,9 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"reflect"
+	"runtime"
 
 	"github.com/davidbyttow/govips/v2/vips"
 )
@@ -45,4 +47,20 @@ func vipsImage(img *vips.ImageRef) *C.VipsImage {
 		return nil
 	}
 	return (*C.VipsImage)(f.UnsafePointer())
+}
+
+// inMemory computes img's pixels into memory, in place (vips_image_wio_input),
+// so that several encodes read them without decoding the source again.
+func inMemory(img *vips.ImageRef) error {
+	p := vipsImage(img)
+	if p == nil {
+		return errors.New("govips keeps its image elsewhere")
+	}
+	defer runtime.KeepAlive(img)
+	if C.vips_image_wio_input(p) != 0 {
+		msg := C.GoString(C.vips_error_buffer())
+		C.vips_error_clear()
+		return errors.New(oneLine(errors.New(msg)))
+	}
+	return nil
 }

@@ -19,11 +19,33 @@ type Placeholder struct {
 // those few pixels. ThumbHash rather than BlurHash: it keeps the aspect ratio
 // and alpha, and needs no size parameters from the client.
 func MakePlaceholder(src []byte) (Placeholder, error) {
-	img, err := vips.NewThumbnailWithSizeFromBuffer(src, 100, 100, vips.InterestingNone, vips.SizeDown)
+	img, err := vips.NewThumbnailWithSizeFromBuffer(src, placeholderEdge, placeholderEdge, vips.InterestingNone, vips.SizeDown)
 	if err != nil {
 		return Placeholder{}, fmt.Errorf("%w: placeholder: %v", ErrCorrupt, oneLine(err))
 	}
 	defer img.Close()
+	return placeholderOf(img)
+}
+
+// placeholderEdge is the long edge of the pixels a placeholder is made of.
+const placeholderEdge = 100
+
+// placeholderOfPixels makes the placeholder of decoded pixels (an image in
+// memory), leaving them as they are.
+func placeholderOfPixels(pixels *vips.ImageRef) (Placeholder, error) {
+	img, err := pixels.Copy()
+	if err != nil {
+		return Placeholder{}, err
+	}
+	defer img.Close()
+	if err := img.ThumbnailWithSize(placeholderEdge, placeholderEdge, vips.InterestingNone, vips.SizeDown); err != nil {
+		return Placeholder{}, err
+	}
+	return placeholderOf(img)
+}
+
+// placeholderOf makes the placeholder of img, at most placeholderEdge px.
+func placeholderOf(img *vips.ImageRef) (Placeholder, error) {
 	if err := toSRGB(img); err != nil {
 		return Placeholder{}, err
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/imgorigin/imgorigin/facts"
 	"github.com/imgorigin/imgorigin/imaging"
@@ -51,6 +52,8 @@ type Result struct {
 	// when Save then finds it stored already): for placeholders, checksums
 	// and the store.
 	Data []byte `json:"-"`
+	// Small is its small copy's bytes (nil: none), stored under SmallKey.
+	Small []byte `json:"-"`
 	// Existed reports that the same upload was already stored: nothing was written.
 	Existed bool `json:"-"`
 }
@@ -104,19 +107,24 @@ func (in *Ingester) Ingest(ctx context.Context, subject string, src []byte) (Res
 // need first: hashing a 12 MP upload twice costs milliseconds); nothing is
 // stored yet.
 func (in *Ingester) Prepare(key string, src []byte) (Result, error) {
-	out, err := imaging.ConvertOriginal(src, in.cfg.Limits, in.cfg.Original)
+	c, err := imaging.ConvertOriginal(src, in.cfg.Limits, in.cfg.Original)
 	if err != nil {
 		return Result{}, err
 	}
-	// From the source, not the stored WebP: JPEG shrink-on-load makes the
-	// 100 px decode cheaper (12 ms against 18 ms a photo on the corpus).
-	ph, err := imaging.MakePlaceholder(src)
-	if err != nil {
-		return Result{}, err
+	out := c.Original
+	ph := c.Placeholder
+	if ph == nil {
+		// From the source, not the stored WebP: JPEG shrink-on-load makes the
+		// 100 px decode cheaper (12 ms against 18 ms a photo on the corpus).
+		p, err := imaging.MakePlaceholder(src)
+		if err != nil {
+			return Result{}, err
+		}
+		ph = &p
 	}
 	sum := sha256.Sum256(out.Bytes)
 	return Result{Key: key, Width: out.Width, Height: out.Height, Bytes: int64(len(out.Bytes)), Format: string(out.Format),
-		SHA256: hex.EncodeToString(sum[:]), Placeholder: ph, Data: out.Bytes}, nil
+		SHA256: hex.EncodeToString(sum[:]), Placeholder: *ph, Data: out.Bytes, Small: c.Small.Bytes}, nil
 }
 
 // Facts are what is kept with the stored original.
@@ -124,17 +132,61 @@ func (r Result) Facts() facts.Facts {
 	return facts.Facts{Width: r.Width, Height: r.Height, Format: imaging.Format(r.Format), Placeholder: r.Placeholder}
 }
 
+// ingestKey is the form of Key's keys: 32 hex digits, behind a home's
+// prefix (regions.KeyPrefix) or not.
+var ingestKey = regexp.MustCompile(`^([a-z][a-z0-9]{0,15}-)?[0-9a-f]{32}$`)
+
+// MayHaveSmallCopy reports whether key has the form of the keys Key makes:
+// only such originals have small copies, so a file another program named
+// costs no read of a copy it cannot have.
+func MayHaveSmallCopy(key string) bool { return ingestKey.MatchString(key) }
+
+// SmallKey names the small copy of the original under key: the key with a
+// suffix no key that ingest makes has, so it never names another photo.
+func SmallKey(key string) string { return key + ".small" }
+
+// Objects are every stored object of the originals under keys: each, and
+// its small copy. Deleting a photo deletes them all.
+func Objects(keys []string) []string {
+	out := make([]string, 0, 2*len(keys))
+	for _, k := range keys {
+		out = append(out, k, SmallKey(k))
+	}
+	return out
+}
+
 // Save stores a prepared original unless an object of its size is already
-// under its key (then res.Existed is set and nothing is written).
+// under its key (then res.Existed is set), then its small copy unless it is
+// stored already: a retry, or the migration run again, writes only what is
+// missing. The original goes first, so that a crash between the two leaves
+// an original without a small copy, which is served from the original.
 func (in *Ingester) Save(ctx context.Context, res *Result) error {
-	if info, err := in.store.Head(ctx, res.Key); err == nil && info.Size == res.Bytes {
+	info, err := in.store.Head(ctx, res.Key)
+	switch {
+	case err == nil && info.Size == res.Bytes:
 		res.Existed = true
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
+		return fmt.Errorf("ingest: %w", err)
+	default:
+		if info, err = in.store.Put(ctx, res.Key, res.Data, imaging.WebP.ContentType(), res.Facts().Meta()); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+	}
+	if res.Small == nil {
+		return nil
+	}
+	small := SmallKey(res.Key)
+	if s, err := in.store.Head(ctx, small); err == nil && s.Size == int64(len(res.Small)) && s.Meta[facts.MetaOf] == info.ETag {
 		return nil
 	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	if _, err := in.store.Put(ctx, res.Key, res.Data, imaging.WebP.ContentType(), res.Facts().Meta()); err != nil {
-		return fmt.Errorf("ingest: %w", err)
+	// Its meta holds the original's facts (its size decides what the copy
+	// can serve) and the original's ETag, which answers made from either share.
+	meta := res.Facts().Meta()
+	meta[facts.MetaOf] = info.ETag
+	if _, err := in.store.Put(ctx, small, res.Small, imaging.WebP.ContentType(), meta); err != nil {
+		return fmt.Errorf("ingest: small copy: %w", err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2/simplelru"
 
+	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/storage"
 )
 
@@ -101,9 +102,12 @@ func (h *Handler) Forget(keys ...string) {
 	gone := make(map[string]bool, len(keys))
 	for _, k := range keys {
 		gone[k] = true
-		h.originals.Remove(k)
-		h.recent.forget(k)
-		h.checks.forget(k)
+		h.lacksSmall.forget(k)
+		for _, o := range []string{k, ingest.SmallKey(k)} {
+			h.originals.Remove(o)
+			h.recent.forget(o)
+			h.checks.forget(o)
+		}
 	}
 	h.variants.RemoveIf(func(vkey string) bool {
 		k, _, _ := strings.Cut(vkey, "?")

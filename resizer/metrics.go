@@ -9,6 +9,8 @@ type metrics struct {
 	coalesced *prometheus.CounterVec   // what (fetch, render)
 	storeErrs prometheus.Counter
 	storeGets prometheus.Counter
+	// answers made from an original's small copy
+	smallCopies prometheus.Counter
 	// render time by kind of request (canonical, exotic, signed), and
 	// exotic requests refused by budget (original, client)
 	renderSeconds  *prometheus.CounterVec
@@ -25,7 +27,9 @@ func newMetrics(reg prometheus.Registerer, h *Handler) *metrics {
 		cacheOps:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "imgorigin_resizer_cache_requests_total", Help: "Cache look-ups by cache and result."}, []string{"cache", "result"}),
 		coalesced: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "imgorigin_resizer_coalesced_total", Help: "Requests that shared another request's fetch or render."}, []string{"what"}),
 		storeErrs: prometheus.NewCounter(prometheus.CounterOpts{Name: "imgorigin_resizer_store_errors_total", Help: "Store reads that failed (not counting not-found)."}),
-		storeGets: prometheus.NewCounter(prometheus.CounterOpts{Name: "imgorigin_resizer_store_gets_total", Help: "Originals read from the store."}),
+		storeGets: prometheus.NewCounter(prometheus.CounterOpts{Name: "imgorigin_resizer_store_gets_total", Help: "Originals (and their small copies) read from the store."}),
+		smallCopies: prometheus.NewCounter(prometheus.CounterOpts{Name: "imgorigin_resizer_small_copy_renders_total",
+			Help: "Variants made from an original's small copy instead of the original (each render or cache look-up that chose it)."}),
 		renderSeconds: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "imgorigin_resizer_render_seconds_total",
 			Help: "Render time by kind of request: canonical (unsigned srcset sizes), exotic (other unsigned, budgeted), signed."}, []string{"kind"}),
 		budgetRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "imgorigin_resizer_budget_refusals_total",
@@ -36,7 +40,7 @@ func newMetrics(reg prometheus.Registerer, h *Handler) *metrics {
 	if reg == nil {
 		return m
 	}
-	reg.MustRegister(m.requests, m.stages, m.cacheOps, m.coalesced, m.storeErrs, m.storeGets, m.renderSeconds, m.budgetRefusals, m.revalidations,
+	reg.MustRegister(m.requests, m.stages, m.cacheOps, m.coalesced, m.storeErrs, m.storeGets, m.smallCopies, m.renderSeconds, m.budgetRefusals, m.revalidations,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_cache_bytes", Help: "Bytes held by a cache.", ConstLabels: prometheus.Labels{"cache": "original"}}, func() float64 { return float64(h.originals.Bytes()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_cache_bytes", Help: "Bytes held by a cache.", ConstLabels: prometheus.Labels{"cache": "variant"}}, func() float64 { return float64(h.variants.Bytes()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_resizer_queue_depth", Help: "Requests waiting for a render slot."}, func() float64 { return float64(h.pool.Waiting()) }),

@@ -95,6 +95,12 @@ type Config struct {
 	StoreTimeout time.Duration
 	// Unsigned is the cost ceiling of requests without a signature.
 	Unsigned UnsignedLimits
+	// SmallCopyEdge is the long edge of the originals' small copies that
+	// ingest makes (imaging.OriginalConfig.SmallEdge): a lossy answer up to
+	// it is made from the copy when the copy has the pixels it needs, which
+	// decodes about a quarter of the original's (0: always the original).
+	// Default 1280.
+	SmallCopyEdge int
 }
 
 // UnsignedLimits bound what a stranger can make the resizer do without a
@@ -174,6 +180,7 @@ func DefaultConfig() Config {
 		AutoAVIF:           true,
 		StoreTimeout:       3 * time.Second,
 		Revalidate:         30 * time.Second,
+		SmallCopyEdge:      imaging.DefaultOriginal().SmallEdge,
 		Unsigned: UnsignedLimits{MaxSide: 2560, MaxSlowPixels: 640 * 640, MaxDecodePixels: 4096 * 3072, MaxAnimationPixels: 1_000_000, MaxBlurPixels: 1080 * 1080, MaxQuality: 90, QualityStep: 5,
 			PerOriginal: RenderBudget{Burst: 30 * time.Second, Rate: 0.05}, PerClient: RenderBudget{Burst: 10 * time.Second, Rate: 0.2}},
 	}
@@ -231,6 +238,7 @@ type Handler struct {
 	fetches      flight.Group[*original]
 	heads        flight.Group[struct{}] // revalidations of cached keys
 	checks       *checks
+	lacksSmall   *checks // photos found without a small copy, when
 	renders      flight.Group[*variant]
 	pool         *workpool.Pool
 	perOriginal  *costBudget
@@ -275,6 +283,7 @@ func New(store Originals, cfg Config, log *slog.Logger, reg prometheus.Registere
 		reads:       newReadBudget(cfg.StoreReads, cfg.StoreReadBytes),
 		recent:      newRecent(),
 		checks:      newChecks(),
+		lacksSmall:  newChecks(),
 	}
 	h.metrics = newMetrics(reg, h)
 	h.cacheControl = cfg.CacheControl
@@ -495,11 +504,11 @@ func (h *Handler) variant(ctx context.Context, rq request) (*variant, error) {
 			return nil, err
 		}
 	}
-	o, err := h.original(ctx, rq.key)
+	o, whole, err := h.source(ctx, rq)
 	if err != nil {
 		return nil, err
 	}
-	ropts, err := h.cfg.renderOptions(rq.opts, o.header, rq.signed)
+	ropts, err := h.cfg.renderOptions(rq.opts, whole, rq.signed)
 	if err != nil {
 		return nil, err
 	}
@@ -682,9 +691,15 @@ func Effort(f imaging.Format, w, h int) int {
 // original returns the original's bytes and header: from memory, else from the
 // store, with one store fetch however many ask at once, bounded by StoreTimeout.
 func (h *Handler) original(ctx context.Context, key string) (*original, error) {
+	return h.object(ctx, key, key)
+}
+
+// object reads the object under key as original does; a copy held in
+// memory is served while the original under of is still stored.
+func (h *Handler) object(ctx context.Context, key, of string) (*original, error) {
 	if o, ok := h.originals.Get(key); ok {
 		h.metrics.cacheOps.WithLabelValues("original", "hit").Inc()
-		if err := h.stillStored(ctx, key); err != nil {
+		if err := h.stillStored(ctx, of); err != nil {
 			return nil, err
 		}
 		return o, nil
@@ -699,7 +714,7 @@ func (h *Handler) original(ctx context.Context, key string) (*original, error) {
 		start := time.Now()
 		o, err := h.fetch(wctx, key)
 		if err == nil {
-			h.checks.mark(key, start)
+			h.checks.mark(of, start) // a small copy is deleted with its original
 		}
 		h.metrics.stages.WithLabelValues("fetch").Observe(time.Since(start).Seconds())
 		if err != nil {

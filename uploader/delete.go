@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/httperr"
 	"github.com/imgorigin/imgorigin/storage"
 )
@@ -92,7 +93,7 @@ func (h *Handler) delete(r *http.Request, keys []string) error {
 	ctx, cancel := context.WithTimeout(r.Context(), deleteTimeout)
 	defer cancel()
 	start := time.Now()
-	if err := h.deleter.DeleteMany(ctx, keys); err != nil {
+	if err := h.deleter.DeleteMany(ctx, ingest.Objects(keys)); err != nil {
 		h.deletes.WithLabelValues("error").Add(float64(len(keys)))
 		return httperr.Store(err)
 	}

@@ -47,6 +47,7 @@ func (f *resizerFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.Concurrency, "render-concurrency", c.Concurrency, "renders at once (default: cores)")
 	fs.IntVar(&c.QueueLength, "render-queue", c.QueueLength, "renders that may wait for a slot; past that, 503")
 	fs.DurationVar(&c.Revalidate, "revalidate", c.Revalidate, "how long a key's cached original and variants are served before the store is asked (HEAD) whether it still holds the original: a deleted photo stops being served within it (0: never ask)")
+	fs.IntVar(&c.SmallCopyEdge, "small-copy-edge", c.SmallCopyEdge, "make lossy answers up to this long edge from the original's small copy when it has the pixels they need, px (0: always from the original)")
 	fs.DurationVar(&c.StoreTimeout, "store-timeout", c.StoreTimeout, "longest a read of an original may take, retries included; past it, 503")
 	fs.IntVar(&c.Unsigned.MaxSide, "unsigned-max-side", c.Unsigned.MaxSide, "largest width or height without a signature (larger asks are scaled down)")
 	fs.IntVar(&c.Unsigned.MaxSlowPixels, "unsigned-max-slow-pixels", c.Unsigned.MaxSlowPixels, "largest PNG or lossless (WebP, AVIF) output without a signature, in pixels")

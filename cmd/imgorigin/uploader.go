@@ -51,6 +51,7 @@ func (f *uploaderFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.QueueLength, "upload-queue", c.QueueLength, "uploads that may wait for a conversion; past that, 503")
 	fs.IntVar(&f.Original.MaxEdge, "original-max-edge", f.Original.MaxEdge, "long edge cap of stored originals, px (never upscaled)")
 	fs.IntVar(&f.Original.Quality, "original-quality", f.Original.Quality, "WebP quality of stored originals")
+	fs.IntVar(&f.Original.SmallEdge, "original-small-copy-edge", f.Original.SmallEdge, "long edge of the small copy stored beside each original that has at least twice its pixels, px (0: none)")
 }
 
 // keysCmd is `imgorigin keys generate`: a new token signing key as PEM.

@@ -1,0 +1,94 @@
+package resizer
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/imgorigin/imgorigin/facts"
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/ingest"
+	"github.com/imgorigin/imgorigin/storage"
+)
+
+// lacksSmallFor is how long a photo found without a small copy is read
+// from its original without asking for one again: a copy appears only when
+// the migration or an upload is run again.
+const lacksSmallFor = 10 * time.Minute
+
+// source is what a variant is made from: the original's small copy when it
+// makes the same answer (SmallCopyServes), else the original. whole is the
+// original's header either way, what the options are checked against.
+func (h *Handler) source(ctx context.Context, rq request) (o *original, whole imaging.Header, err error) {
+	if s, whole, ok := h.small(ctx, rq); ok {
+		return s, whole, nil
+	}
+	if o, err = h.original(ctx, rq.key); err != nil {
+		return nil, imaging.Header{}, err
+	}
+	return o, o.header, nil
+}
+
+// small is the small copy of rq's original, with the original's header from
+// the facts kept with the copy, when the copy serves rq. Any failure to read
+// it falls back to the original, which answers for itself.
+func (h *Handler) small(ctx context.Context, rq request) (*original, imaging.Header, bool) {
+	if !h.mayServeSmall(rq.opts) || !ingest.MayHaveSmallCopy(rq.key) {
+		return nil, imaging.Header{}, false
+	}
+	if at, ok := h.lacksSmall.since(rq.key); ok && time.Since(at) < lacksSmallFor {
+		return nil, imaging.Header{}, false
+	}
+	s, err := h.object(ctx, ingest.SmallKey(rq.key), rq.key)
+	if errors.Is(err, storage.ErrNotFound) {
+		h.lacksSmall.mark(rq.key, time.Now())
+	}
+	if err != nil {
+		return nil, imaging.Header{}, false
+	}
+	f, ok := facts.FromMeta(s.info.Meta)
+	etag := s.info.Meta[facts.MetaOf]
+	if !ok || etag == "" || s.header.Pages > 1 || s.header.Orientation > 1 {
+		return nil, imaging.Header{}, false
+	}
+	whole := s.header
+	whole.Width, whole.Height, whole.Format = f.Width, f.Height, f.Format
+	ropts, err := h.cfg.renderOptions(rq.opts, whole, rq.signed)
+	if err != nil || !SmallCopyServes(ropts, whole, s.header) {
+		return nil, imaging.Header{}, false
+	}
+	copied := *s
+	copied.info.ETag = etag // an answer is the same variant of the same original either way
+	h.metrics.smallCopies.Inc()
+	return &copied, whole, true
+}
+
+// mayServeSmall is what can be told of a request before the copy is read:
+// a lossy answer of a given size no larger than the copies are made.
+func (h *Handler) mayServeSmall(o Options) bool {
+	switch o.Format {
+	case "", imaging.WebP, imaging.AVIF, imaging.JPEG:
+	default:
+		return false
+	}
+	long := max(o.Width, o.Height)
+	return h.cfg.SmallCopyEdge > 0 && long > 0 && long <= h.cfg.SmallCopyEdge && !o.Lossless
+}
+
+// SmallCopyServes reports whether a small copy of small's size makes the answer
+// opts asks of the original whole as well as the original does: a lossy
+// answer whose every pixel is a downscale of the copy's (the answer's
+// scale of the original is at most the copy's).
+func SmallCopyServes(o Options, whole, small imaging.Header) bool {
+	if f := outputFormat(o.Format, whole.Format); o.Lossless || (f != imaging.WebP && f != imaging.AVIF && f != imaging.JPEG) {
+		return false
+	}
+	sw, sh := whole.Upright()
+	w, h := outputBox(o, sw, sh)
+	fx, fy := float64(w)/float64(sw), float64(h)/float64(sh)
+	scale := min(fx, fy) // fit inside the box
+	if o.Fit.Crops() || o.Fit == imaging.FitScale {
+		scale = max(fx, fy) // cover it
+	}
+	return scale <= float64(small.Width)/float64(sw)
+}
