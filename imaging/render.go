@@ -219,6 +219,8 @@ func thumbnail(src []byte, h Header, t Transform, animated bool) (*vips.ImageRef
 		size = vips.SizeBoth
 	}
 	switch {
+	case t.Fit == FitScale && w > 0 && ht > 0 && !animated:
+		return stretch(src, h, w, ht, params)
 	case t.Fit == FitScale && w > 0 && ht > 0:
 		size = vips.SizeForce
 	case t.Fit.Crops() && w > 0 && ht > 0:
@@ -249,6 +251,25 @@ func thumbnail(src []byte, h Header, t Transform, animated bool) (*vips.ImageRef
 	img, err := vips.LoadThumbnailFromBuffer(src, w, ht, crop, size, params)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, h.Format, oneLine(err))
+	}
+	return img, nil
+}
+
+// stretch decodes src and scales each side by its own factor to exactly w x
+// ht. (libvips 8.14's thumbnail can come out a pixel short when WebP's
+// scaled decode rounds one way and its last resize the other.)
+func stretch(src []byte, h Header, w, ht int, params *vips.ImportParams) (*vips.ImageRef, error) {
+	img, err := vips.LoadImageFromBuffer(src, params)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, h.Format, oneLine(err))
+	}
+	if err := img.AutoRotate(); err != nil {
+		img.Close()
+		return nil, err
+	}
+	if err := img.ResizeWithVScale(float64(w)/float64(img.Width()), float64(ht)/float64(img.Height()), vips.KernelLanczos3); err != nil {
+		img.Close()
+		return nil, err
 	}
 	return img, nil
 }

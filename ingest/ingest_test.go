@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/imgorigin/imgorigin/facts"
@@ -61,5 +62,63 @@ func TestKeysAreIdempotentPerSubjectAndSecret(t *testing.T) {
 	}
 	if _, err := ingest.New(store, ingest.Config{KeySecret: []byte("short")}); err == nil {
 		t.Fatal("a short key secret was accepted")
+	}
+}
+
+// A photo with at least twice the small copy's pixels gets one, made once,
+// from the upload's pixels: its facts and its original's ETag go with it. A
+// copy lost (a crash between the two writes) is written again by a retry,
+// without the original; a small photo gets none.
+func TestSmallCopies(t *testing.T) {
+	ctx := context.Background()
+	st, _ := disk.New(t.TempDir())
+	store := &countingPuts{Store: st}
+	in, err := ingest.New(store, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := testimage.Photo(t, 3000, 2000)
+	src := testimage.JPEG(t, photo)
+	res, err := in.Ingest(ctx, "alice", src)
+	if err != nil || store.puts != 2 || res.Small == nil {
+		t.Fatalf("ingest: %v, %d puts, small copy %d bytes; want the original and its copy", err, store.puts, len(res.Small))
+	}
+	orig, _ := st.Head(ctx, res.Key)
+	small := ingest.SmallKey(res.Key)
+	obj, err := st.Get(ctx, small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := storage.ReadAll(obj, 1<<24)
+	h, err := imaging.Probe(b)
+	if err != nil || h.Format != imaging.WebP || h.Width != 1280 || h.Height != (res.Height+1)/2 {
+		t.Fatalf("small copy: %+v %v, want a WebP half the original's %dx%d", h, err, res.Width, res.Height)
+	}
+	if f, ok := facts.FromMeta(obj.Info.Meta); !ok || f != res.Facts() || obj.Info.Meta[facts.MetaOf] != orig.ETag {
+		t.Fatalf("small copy's meta %v: want the original's facts %+v and ETag %s", obj.Info.Meta, res.Facts(), orig.ETag)
+	}
+	if res.Width != 2560 || res.Placeholder.ThumbHash == "" {
+		t.Fatalf("original %dx%d, placeholder %+v", res.Width, res.Height, res.Placeholder)
+	}
+	if err := st.Delete(ctx, small); err != nil {
+		t.Fatal(err)
+	}
+	again, err := in.Ingest(ctx, "alice", src)
+	if err != nil || !again.Existed || store.puts != 3 {
+		t.Fatalf("retry after the copy was lost: %v, existed %v, %d puts; want the copy alone written", err, again.Existed, store.puts)
+	}
+	if _, err := st.Head(ctx, small); err != nil {
+		t.Fatalf("the retry wrote no small copy: %v", err)
+	}
+	if _, err := in.Ingest(ctx, "alice", src); err != nil || store.puts != 3 {
+		t.Fatalf("a retry with both stored wrote %d objects (%v)", store.puts-3, err)
+	}
+	tiny := testimage.Photo(t, 1600, 1200) // less than twice 1280 x 960
+	res, err = in.Ingest(ctx, "alice", testimage.JPEG(t, tiny))
+	if err != nil || res.Small != nil {
+		t.Fatalf("1600x1200: %v, small copy of %d bytes; want none", err, len(res.Small))
+	}
+	if _, err := st.Head(ctx, ingest.SmallKey(res.Key)); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a small copy stored for a photo that has none: %v", err)
 	}
 }

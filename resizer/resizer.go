@@ -253,6 +253,9 @@ type original struct {
 	data   []byte
 	info   storage.Info
 	header imaging.Header
+	// of, for an original's small copy, is the original's header: answers
+	// are sized and encoded as the original's would be.
+	of *imaging.Header
 }
 
 // variant is one rendition; its ETag is made per request (from origETag and
@@ -580,7 +583,7 @@ func (h *Handler) render(ctx context.Context, key, rkey string, o *original, opt
 		v, err := h.renderOriginal(wctx, o, opts)
 		h.metrics.stages.WithLabelValues("render").Observe(time.Since(rendering).Seconds())
 		if err != nil {
-			if errors.Is(err, imaging.ErrCorrupt) {
+			if errors.Is(err, imaging.ErrCorrupt) && o.of == nil {
 				h.recent.read(key, o.header, err, time.Now())
 			}
 			return nil, err
@@ -601,14 +604,24 @@ func (h *Handler) render(ctx context.Context, key, rkey string, o *original, opt
 const blurScale = 20000
 
 func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options) (*variant, error) {
-	enc := imaging.Encoding{Format: outputFormat(opts.Format, o.header.Format), Quality: opts.Quality, Progressive: opts.Progressive, Lossless: opts.Lossless}
+	whole := o.header
+	if o.of != nil {
+		whole = *o.of
+	}
+	enc := imaging.Encoding{Format: outputFormat(opts.Format, whole.Format), Quality: opts.Quality, Progressive: opts.Progressive, Lossless: opts.Lossless}
 	if enc.Quality == 0 {
 		enc.Quality = h.cfg.Quality
 	}
-	sw, sh := o.header.Upright()
+	sw, sh := whole.Upright()
 	enc.Quality = imaging.EncoderQuality(enc.Format, enc.Quality, outputLongEdge(opts, sw, sh))
 	tr := imaging.Transform{Width: opts.Width, Height: opts.Height, Fit: opts.Fit, Gravity: opts.Gravity, FocalX: opts.FocalX, FocalY: opts.FocalY,
 		Background: opts.Background, Upscale: opts.Upscale, Blur: float64(opts.Blur) / blurScale}
+	if o.of != nil && !opts.Fit.Crops() {
+		// The copy's sides are the original's halved and rounded: an answer
+		// that fits inside a box takes its size from the original's, or it
+		// could be a pixel off the one made from the original.
+		tr.Width, tr.Height, tr.Fit = fitInside(opts, sw, sh)
+	}
 	bw, bh := opts.Width, opts.Height
 	if bw == 0 && bh == 0 { // the original's own size: a large render
 		bw, bh = sw, sh

@@ -3,6 +3,7 @@ package resizer
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/imgorigin/imgorigin/facts"
@@ -59,6 +60,7 @@ func (h *Handler) small(ctx context.Context, rq request) (*original, imaging.Hea
 	}
 	copied := *s
 	copied.info.ETag = etag // an answer is the same variant of the same original either way
+	copied.of = &whole
 	h.metrics.smallCopies.Inc()
 	return &copied, whole, true
 }
@@ -72,7 +74,7 @@ func (h *Handler) mayServeSmall(o Options) bool {
 		return false
 	}
 	long := max(o.Width, o.Height)
-	return h.cfg.SmallCopyEdge > 0 && long > 0 && long <= h.cfg.SmallCopyEdge && !o.Lossless
+	return h.cfg.SmallCopyEdge > 0 && long > 0 && long <= h.cfg.SmallCopyEdge && !o.Lossless && !o.Fit.Pads()
 }
 
 // SmallCopyServes reports whether a small copy of small's size makes the answer
@@ -91,4 +93,22 @@ func SmallCopyServes(o Options, whole, small imaging.Header) bool {
 		scale = max(fx, fy) // cover it
 	}
 	return scale <= float64(small.Width)/float64(sw)
+}
+
+// fitInside is the exact size of an answer that fits inside opts' box (no
+// enlarging: the copy serves only smaller answers), from the original's
+// sw x sh, as a box to stretch to.
+func fitInside(o Options, sw, sh int) (w, h int, fit imaging.Fit) {
+	if o.Fit == imaging.FitScale {
+		return o.Width, o.Height, o.Fit
+	}
+	fx, fy := float64(o.Width)/float64(sw), float64(o.Height)/float64(sh)
+	scale := min(fx, fy, 1)
+	switch {
+	case o.Height == 0:
+		scale = min(fx, 1)
+	case o.Width == 0:
+		scale = min(fy, 1)
+	}
+	return max(1, int(math.Round(float64(sw)*scale))), max(1, int(math.Round(float64(sh)*scale))), imaging.FitScale
 }

@@ -2,17 +2,21 @@ package uploader
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/storage"
 )
 
-// A backend deletes a photo for good with its service key: the original is
-// gone from the store and from this process's resizer caches, its
+// A backend deletes a photo for good with its service key: the original and
+// its small copy are gone from the store and from this process's resizer caches, its
 // neighbours stay, and asking again is no error. Anyone else is refused,
 // and a malformed key deletes nothing.
 func TestDeleteOriginals(t *testing.T) {
@@ -21,13 +25,27 @@ func TestDeleteOriginals(t *testing.T) {
 	tok := f.uploadToken("u", `,"max_uploads":10`)
 	var keys []string
 	for i := range 3 {
-		code, res := f.upload(tok, testimage.JPEG(t, testimage.Photo(t, 400+i, 300)))
+		w := 400 + i
+		if i == 0 {
+			w = 2600 // large enough for a small copy
+		}
+		code, res := f.upload(tok, testimage.JPEG(t, testimage.Photo(t, w, 300+w/2)))
 		if code != 201 {
 			t.Fatalf("upload: %d %v", code, res)
 		}
 		keys = append(keys, res["key"].(string))
 	}
 	victim, neighbour := keys[0], keys[1]
+	stored := func(key string) bool {
+		_, err := st.Head(context.Background(), key)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	if !stored(victim) || !stored(ingest.SmallKey(victim)) {
+		t.Fatal("the large photo was stored without its small copy")
+	}
 	get := func(key string) int {
 		resp, err := http.Get(f.srv.URL + "/" + key + "?w=64")
 		if err != nil {
@@ -63,6 +81,9 @@ func TestDeleteOriginals(t *testing.T) {
 	}
 	if get(victim) != 404 {
 		t.Errorf("the deleted photo still renders (this process's resizer must forget it at once)")
+	}
+	if stored(victim) || stored(ingest.SmallKey(victim)) {
+		t.Errorf("the deleted photo left an object behind: original %v, small copy %v", stored(victim), stored(ingest.SmallKey(victim)))
 	}
 	if get(neighbour) != 200 {
 		t.Errorf("its neighbour no longer renders")
