@@ -105,6 +105,7 @@ type scenario struct {
 	floorWidth    int            // >0: also measure the libvips floor at this width, and where a render's time goes
 	floorFormat   imaging.Format // of the floor and the stages; default WebP
 	twelveMP      bool           // asks of 12 MP originals (target.keys12)
+	noSmallCopies bool           // the resizer reads originals only
 	concurrency   int            // >0: overrides --concurrency (the scenario is about it)
 	sources       func() ([][]byte, error)
 	description   string
@@ -398,6 +399,9 @@ func scenarioResizer(sc scenario) resizer.Config {
 	}
 	if !sc.variantCache {
 		rcfg.VariantCacheBytes = 0
+	}
+	if sc.noSmallCopies {
+		rcfg.SmallCopyEdge = 0
 	}
 	return rcfg
 }

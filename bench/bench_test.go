@@ -239,8 +239,21 @@ func TestViewsScenario(t *testing.T) {
 			t.Errorf("row %+v", r)
 		}
 	}
-	if views != 3+3 || srcset != 3 {
-		t.Fatalf("%d views (%d of the srcset), want 6 (3)", views, srcset)
+	if views != 2*(3+3) || srcset != 2*3 {
+		t.Fatalf("%d views (%d of the srcset), want 12 (6): each asked with and without AVIF", views, srcset)
+	}
+	// Each srcset class pairs what browsers get with WebP.
+	classes := 0
+	for _, c := range v.Classes {
+		if c.Set == "srcset" {
+			classes++
+		}
+		if c.WebPBytes <= 0 || c.WebPDistance <= 0 || c.Bytes <= 0 {
+			t.Errorf("class %+v", c)
+		}
+	}
+	if classes != 3 {
+		t.Errorf("%d srcset classes compared, want 3: %+v", classes, v.Classes)
 	}
 }
 

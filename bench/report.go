@@ -136,12 +136,16 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 			m.Photos, m.SourceMegapixels, m.Seconds, m.PhotosPerSecond, m.PerCore, m.CPUSecondsPhoto, m.CostPerMillion, SpotVCPUHour, m.RSSQuartilesMB)
 	}
 	if v := r.Views; v != nil {
-		fmt.Fprintf(w, "\n## What a view costs\n\nA default resizer (no variant cache) asked with `auto=format` and `Accept: %s`: each original at 320, 640 and 1080 px (srcset), and %d views of the shield mix. Distance: butteraugli against the same URL rendered lossless (PNG); below 1 is invisible.\n\n", v.Accept, v.ShieldViews)
+		fmt.Fprintf(w, "\n## What a view costs\n\nA default resizer (no variant cache) asked with `auto=format` and `Accept: %s` (and again without image/avif: rows no-avif:): each original at 320, 640 and 1080 px (srcset), and %d views of the shield mix. Distance: butteraugli against the same URL rendered lossless (PNG); below 1 is invisible.\n\n", v.Accept, v.ShieldViews)
 		fmt.Fprintln(w, "| set | format | long edge | views | bytes / view | butteraugli | p50 ms | p99 ms |\n|---|---|---|---:|---:|---:|---:|---:|")
 		for _, x := range v.Rows {
 			fmt.Fprintf(w, "| %s | %s | %s | %d | %.0f | %.2f | %.1f | %.1f |\n", x.Set, x.Format, x.Size, x.Views, x.BytesPerView, x.Distance, x.P50ms, x.P99ms)
 		}
 		fmt.Fprintf(w, "\nsrcset: %d bytes in all, butteraugli %.2f mean; shield mix: %.0f bytes a view, butteraugli %.2f mean.\n", v.SrcsetBytes, v.SrcsetDistance, v.ShieldPerView, v.ShieldDistance)
+		fmt.Fprintln(w, "\nWhat browsers get against what they get without AVIF (WebP; as with --auto-avif=false), per size class. The aim: AVIF within +0.05 of WebP's distance, at most 0.75x its bytes.\n\n| set | long edge | browsers get | bytes | butteraugli | WebP bytes | WebP butteraugli | bytes ratio | distance difference |\n|---|---|---|---:|---:|---:|---:|---:|---:|")
+		for _, c := range v.Classes {
+			fmt.Fprintf(w, "| %s | %s | %s | %.0f | %.2f | %.0f | %.2f | %.2f | %+.2f |\n", c.Set, c.Size, c.Format, c.Bytes, c.Distance, c.WebPBytes, c.WebPDistance, c.Bytes/c.WebPBytes, c.Distance-c.WebPDistance)
+		}
 	}
 	if len(r.Quality) > 0 {
 		fmt.Fprintln(w, "\n## Encoder quality against butteraugli\n\nEach original at each width, in each format at each encoder quality (at the effort the resizer uses), against the same rendition lossless. One q looks alike in every format where the distances match: imaging.EncoderQuality's map.\n\n| format | encoder q | width | bytes | butteraugli | render ms |\n|---|---:|---:|---:|---:|---:|")

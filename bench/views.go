@@ -46,6 +46,8 @@ type ViewsReport struct {
 	SrcsetDistance float64    `json:"srcset_butteraugli_mean"`
 	ShieldPerView  float64    `json:"shield_bytes_per_view"`
 	ShieldDistance float64    `json:"shield_butteraugli_mean"`
+	// Classes compare AVIF with WebP per set and size class.
+	Classes []ViewsClass `json:"classes"`
 }
 
 // viewsAccept is what a current browser sends for images.
@@ -104,26 +106,33 @@ func runViews(ctx context.Context, stores role.Stores, keys, zipfKeys []string, 
 	groups := map[[3]string][]sample{}
 	client := &http.Client{Timeout: time.Minute}
 	for i, v := range views {
-		start := time.Now()
-		body, ct, err := fetch(client, base+v.path, viewsAccept)
-		ms := float64(time.Since(start).Microseconds()) / 1000
-		if err != nil {
-			return nil, fmt.Errorf("views: %s: %w", v.path, err)
-		}
 		ref, _, err := fetch(client, base+losslessPath(v.path), "")
 		if err != nil {
 			return nil, fmt.Errorf("views: lossless %s: %w", v.path, err)
 		}
-		d, long, err := distance(dir, i, ref, body)
-		if err != nil {
-			return nil, fmt.Errorf("views: %s: %w", v.path, err)
+		// As a browser asks, then as one that takes no AVIF asks (what
+		// --auto-avif=false answers everyone).
+		for j, accept := range []string{viewsAccept, viewsAcceptNoAVIF} {
+			start := time.Now()
+			body, ct, err := fetch(client, base+v.path, accept)
+			ms := float64(time.Since(start).Microseconds()) / 1000
+			if err != nil {
+				return nil, fmt.Errorf("views: %s: %w", v.path, err)
+			}
+			d, long, err := distance(dir, 2*i+j, ref, body)
+			if err != nil {
+				return nil, fmt.Errorf("views: %s: %w", v.path, err)
+			}
+			k := [3]string{v.set, strings.TrimPrefix(ct, "image/"), sizeClass(long)}
+			if j == 1 {
+				k[1] = "no-avif:" + k[1]
+			}
+			groups[k] = append(groups[k], sample{len(body), d, ms})
 		}
-		k := [3]string{v.set, strings.TrimPrefix(ct, "image/"), sizeClass(long)}
-		groups[k] = append(groups[k], sample{len(body), d, ms})
 	}
 
 	rep := &ViewsReport{Accept: viewsAccept, ShieldViews: shield}
-	var bytes, dist, n [2]float64 // srcset, shield
+	var bytes, dist, n [2]float64 // srcset, shield, as browsers ask
 	for _, k := range slices.SortedFunc(maps.Keys(groups), func(a, b [3]string) int { return slices.Compare(a[:], b[:]) }) {
 		ss := groups[k]
 		row := ViewsRow{Set: k[0], Format: k[1], Size: k[2], Views: len(ss)}
@@ -131,19 +140,54 @@ func runViews(ctx context.Context, stores role.Stores, keys, zipfKeys []string, 
 		if k[0] == "shield" {
 			set = 1
 		}
+		browser := !strings.HasPrefix(k[1], "no-avif:")
 		var ms []float64
 		for _, s := range ss {
 			row.BytesPerView += float64(s.bytes) / float64(len(ss))
 			row.Distance += s.distance / float64(len(ss))
 			ms = append(ms, s.ms)
-			bytes[set], dist[set], n[set] = bytes[set]+float64(s.bytes), dist[set]+s.distance, n[set]+1
+			if browser {
+				bytes[set], dist[set], n[set] = bytes[set]+float64(s.bytes), dist[set]+s.distance, n[set]+1
+			}
 		}
 		row.P50ms, row.P99ms = percentile(ms, 50), percentile(ms, 99)
 		rep.Rows = append(rep.Rows, row)
 	}
 	rep.SrcsetBytes, rep.SrcsetDistance = int64(bytes[0]), dist[0]/max(n[0], 1)
 	rep.ShieldPerView, rep.ShieldDistance = bytes[1]/max(n[1], 1), dist[1]/max(n[1], 1)
+	rep.Classes = compareClasses(rep.Rows)
 	return rep, nil
+}
+
+// viewsAcceptNoAVIF is what a browser without AVIF sends.
+const viewsAcceptNoAVIF = "image/webp,*/*"
+
+// ViewsClass compares, in one set and size class, what browsers get
+// (auto=format with AVIF) with what they get without AVIF (WebP).
+type ViewsClass struct {
+	Set          string  `json:"set"`
+	Size         string  `json:"size"`
+	Format       string  `json:"format"` // what browsers get
+	Bytes        float64 `json:"bytes_per_view"`
+	Distance     float64 `json:"butteraugli_mean"`
+	WebPBytes    float64 `json:"webp_bytes_per_view"`
+	WebPDistance float64 `json:"webp_butteraugli_mean"`
+}
+
+// compareClasses pairs each class's browser row with its no-AVIF row.
+func compareClasses(rows []ViewsRow) []ViewsClass {
+	var out []ViewsClass
+	for _, r := range rows {
+		if strings.HasPrefix(r.Format, "no-avif:") {
+			continue
+		}
+		for _, w := range rows {
+			if w.Set == r.Set && w.Size == r.Size && w.Format == "no-avif:webp" {
+				out = append(out, ViewsClass{Set: r.Set, Size: r.Size, Format: r.Format, Bytes: r.BytesPerView, Distance: r.Distance, WebPBytes: w.BytesPerView, WebPDistance: w.Distance})
+			}
+		}
+	}
+	return out
 }
 
 // losslessPath is path asked as a lossless PNG of the same geometry, signed

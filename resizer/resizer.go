@@ -725,7 +725,11 @@ func (h *Handler) object(ctx context.Context, key, of string) (*original, error)
 		wctx, cancel := context.WithTimeout(wctx, h.cfg.StoreTimeout)
 		defer cancel()
 		start := time.Now()
-		o, err := h.fetch(wctx, key)
+		get := h.store.Get
+		if n, ok := h.store.(nearby); ok && key != of {
+			get = n.GetNearby // a far copy costs more than the original near
+		}
+		o, err := h.fetch(wctx, key, get)
 		if err == nil {
 			h.checks.mark(of, start) // a small copy is deleted with its original
 		}
@@ -745,7 +749,7 @@ func (h *Handler) object(ctx context.Context, key, of string) (*original, error)
 // fetch reads an original within the read budget. Its first bytes are
 // sniffed before the rest is read: a file that is no image allowed is
 // refused having cost a few hundred bytes, and its refusal is remembered.
-func (h *Handler) fetch(ctx context.Context, key string) (*original, error) {
+func (h *Handler) fetch(ctx context.Context, key string, get func(context.Context, string) (*storage.Object, error)) (*original, error) {
 	if err, ok := h.recent.refused(key, time.Now()); ok {
 		return nil, err
 	}
@@ -755,7 +759,7 @@ func (h *Handler) fetch(ctx context.Context, key string) (*original, error) {
 	}
 	defer rd.end()
 	h.metrics.storeGets.Inc()
-	obj, err := h.store.Get(ctx, key)
+	obj, err := get(ctx, key)
 	if err != nil {
 		return nil, h.storeError(err)
 	}

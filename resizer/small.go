@@ -12,6 +12,12 @@ import (
 	"github.com/imgorigin/imgorigin/storage"
 )
 
+// nearby is a store of several regions (regions.Router): a small copy is
+// read only from the nearest store that may hold it.
+type nearby interface {
+	GetNearby(ctx context.Context, key string) (*storage.Object, error)
+}
+
 // lacksSmallFor is how long a photo found without a small copy is read
 // from its original without asking for one again: a copy appears only when
 // the migration or an upload is run again.

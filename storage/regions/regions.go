@@ -168,6 +168,20 @@ func (r *Router) Head(ctx context.Context, key string) (storage.Info, error) {
 	return route(r, ctx, key, storage.Store.Head)
 }
 
+// GetNearby reads key from the replica alone when it is homed elsewhere
+// (else from its home): for what is worth reading only when it is near, an
+// original's small copy, which the original stands in for.
+func (r *Router) GetNearby(ctx context.Context, key string) (*storage.Object, error) {
+	home, err := r.home(key)
+	if err != nil {
+		return nil, err
+	}
+	if rep := r.cfg.Replica; rep != "" && rep != home {
+		return readFrom(r, ctx, rep, key, storage.Store.Get)
+	}
+	return readFrom(r, ctx, home, key, storage.Store.Get)
+}
+
 // route reads key from the replica when it is homed elsewhere, and from its
 // home when the replica does not have it (yet) or fails.
 func route[T any](r *Router, ctx context.Context, key string, read func(storage.Store, context.Context, string) (T, error)) (T, error) {
