@@ -255,19 +255,25 @@ func thumbnail(src []byte, h Header, t Transform, animated bool) (*vips.ImageRef
 	return img, nil
 }
 
-// stretch decodes src and scales each side by its own factor to exactly w x
-// ht. (libvips 8.14's thumbnail can come out a pixel short when WebP's
-// scaled decode rounds one way and its last resize the other.)
+// stretch scales src to exactly w x ht. libvips 8.14's thumbnail can come
+// out a pixel off (WebP's scaled decode rounds one way, its last resize the
+// other): that pixel is cut, or its neighbour copied, rather than the whole
+// image resampled again.
 func stretch(src []byte, h Header, w, ht int, params *vips.ImportParams) (*vips.ImageRef, error) {
-	img, err := vips.LoadImageFromBuffer(src, params)
+	img, err := vips.LoadThumbnailFromBuffer(src, w, ht, vips.InterestingNone, vips.SizeForce, params)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, h.Format, oneLine(err))
 	}
-	if err := img.AutoRotate(); err != nil {
-		img.Close()
-		return nil, err
+	if img.Width() == w && img.Height() == ht {
+		return img, nil
 	}
-	if err := img.ResizeWithVScale(float64(w)/float64(img.Width()), float64(ht)/float64(img.Height()), vips.KernelLanczos3); err != nil {
+	if img.Width() > w || img.Height() > ht {
+		err = img.ExtractArea(0, 0, min(w, img.Width()), min(ht, img.Height()))
+	}
+	if err == nil && (img.Width() < w || img.Height() < ht) {
+		err = img.Embed(0, 0, w, ht, vips.ExtendCopy)
+	}
+	if err != nil {
 		img.Close()
 		return nil, err
 	}
