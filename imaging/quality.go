@@ -13,14 +13,16 @@ var qualityPoints = map[Format][][2]int{
 // so that one q means about the same perceived quality in every format
 // (WebP and PNG: q itself), for an output whose long edge is longEdge.
 //
-// AVIF's bytes per unit of distance differ most by size: a 320 px answer
-// is an eighth of a 1080 px one, and at 1080 px the encoder's last steps of
-// quality cost the most bytes for the least gain. So AVIF spends 8 more on
-// thumbnails (up to 400 px), 1 more up to 800 px and 4 less above: on the
-// six photos' srcset (320/640/1080) that is 451 KB at a mean distance of
-// 2.82, against 472 KB at 2.88 for one quality at every size. (libaom
-// quantises in steps of about 1.6 of this quality, so smaller offsets can
-// change nothing.) The ends, 1 and 100, stay where they are.
+// AVIF's offset per size class (up to 400 px, up to 800 px, above) was
+// chosen so that, on six corpus photos' srcset at 320, 640 and 1080 px,
+// AVIF is no further from the lossless answer than WebP in any class (at
+// most +0.05 butteraugli) for at most 0.75x WebP's bytes in all: +2, +1
+// and +3 give -0.03, +0.01 and -0.14 for 0.97x, 0.91x and 0.65x, 0.74x in
+// all (bench/results/views.md, which lists the offsets tried). Above 800
+// px AVIF's bytes buy the most: a lower offset there (-4 once) lost 0.17
+// to WebP. libaom quantises in steps of about 1.6 of this quality, so
+// smaller changes can change nothing. The ends, 1 and 100, stay where they
+// are.
 func EncoderQuality(f Format, q, longEdge int) int {
 	q = min(max(q, 1), 100)
 	pts, ok := qualityPoints[f]
@@ -37,11 +39,11 @@ func EncoderQuality(f Format, q, longEdge int) int {
 	if f == AVIF && q > 1 && q < 100 {
 		switch {
 		case longEdge <= 400:
-			eq += 8
+			eq += 2
 		case longEdge <= 800:
 			eq++
 		default:
-			eq -= 4
+			eq += 3
 		}
 	}
 	return min(max(eq, 1), 100)
