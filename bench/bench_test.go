@@ -50,6 +50,15 @@ func TestRunReportsEveryScenario(t *testing.T) {
 	if c := byName["cold"]; c.FloorRPS <= 0 || c.FloorRatio <= 0 || c.StoreGetsPerImage != 1 || c.VariantHitRatio != 0 {
 		t.Errorf("cold must read the store once per image and hit no cache: %+v", c)
 	}
+	// Where a render's time goes, from the small copies (the generated
+	// originals, 2048 px, have them), and the 12 MP originals' too.
+	for _, name := range []string{"cold", "cold-1080", "cold-1080-browser", "cold-12mp-1080"} {
+		r := byName[name]
+		st := r.Stages
+		if r.FloorRPS <= 0 || st == nil || st.Renders == 0 || st.FromSmall != st.Renders || st.Decode <= 0 || st.Encode <= 0 || st.SourceMP > 1.5 {
+			t.Errorf("%s: floor %.1f/s, stages %+v; want a floor and every render from a small copy", name, r.FloorRPS, st)
+		}
+	}
 	if h := byName["hot"]; h.VariantHitRatio < 0.99 || h.StoreGetsPerImage != 0 {
 		t.Errorf("hot must be served from the variant cache: %+v", h)
 	}
@@ -67,7 +76,7 @@ func TestRunReportsEveryScenario(t *testing.T) {
 	if a := byName["upload-12mp"].Aborted; a == nil || a.Count != 200 || a.BaselineMB <= 0 || a.AfterMB <= 0 {
 		t.Errorf("aborted uploads not measured: %+v", a)
 	}
-	if len(rep.Corpus.Files) == 0 || rep.Corpus.Files[0].SSIM < 0.9 || rep.Corpus.Files[0].OriginalBytes <= 0 {
+	if len(rep.Corpus.Files) == 0 || rep.Corpus.Files[0].SSIM < 0.9 || rep.Corpus.Files[0].OriginalBytes <= 0 || rep.Corpus.Files[0].SmallCopyBytes <= 0 {
 		t.Errorf("corpus cost lines: %+v", rep.Corpus.Files)
 	}
 	js := filepath.Join(dir, "r.json")

@@ -544,24 +544,47 @@ func ConvertOriginal(src []byte, lim Limits, cfg OriginalConfig) (Converted, err
 			return Converted{}, fmt.Errorf("%w: %s: %v", ErrCorrupt, h.Format, err)
 		}
 	}
-	var c Converted
-	if c.Original, err = encode(img, e); err != nil || !small {
-		return c, err
+	if !small {
+		out, err := encode(img, e)
+		return Converted{Original: out}, err
 	}
+	// The copy is made beside the original's encode, on another core when
+	// one is idle: both only read the pixels in memory.
+	copied, err := img.Copy()
+	if err != nil {
+		return Converted{}, err
+	}
+	var c Converted
+	done := make(chan error, 1)
+	go func() {
+		defer copied.Close()
+		done <- smallCopy(copied, long, cfg, &c)
+	}()
+	c.Original, err = encode(img, e)
+	if err := <-done; err != nil {
+		return Converted{}, err
+	}
+	return c, err
+}
+
+// smallCopy resizes the original's pixels in memory (long px on their long
+// edge) to the small copy and encodes it, with the placeholder made of it,
+// into c.
+func smallCopy(img *vips.ImageRef, long int, cfg OriginalConfig, c *Converted) error {
 	// Catmull-Rom: a quarter faster than Lanczos 3 at half size (29 against
 	// 38 ms from 2560x1920 here), for answers from the copy as close to the
 	// upload (butteraugli at 1080 px on five corpus photos: 3.30 against 3.28).
 	if err := img.Resize(float64(cfg.SmallEdge)/float64(long), vips.KernelCubic); err != nil {
-		return Converted{}, err
+		return err
 	}
 	if err := inMemory(img); err != nil {
-		return Converted{}, err
+		return err
 	}
 	ph, err := placeholderOfPixels(img)
 	if err != nil {
-		return Converted{}, err
+		return err
 	}
 	c.Placeholder = &ph
 	c.Small, err = encode(img, Encoding{Format: WebP, Quality: cfg.SmallQuality, Effort: cfg.Effort})
-	return c, err
+	return err
 }

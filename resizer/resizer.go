@@ -238,7 +238,7 @@ type Handler struct {
 	fetches      flight.Group[*original]
 	heads        flight.Group[struct{}] // revalidations of cached keys
 	checks       *checks
-	lacksSmall   *checks // photos found without a small copy, when
+	lacksSmall   *checks // photos found without a small copy, and when
 	renders      flight.Group[*variant]
 	pool         *workpool.Pool
 	perOriginal  *costBudget
