@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -284,7 +285,7 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
+		serveRecovering(log, next, rec, r)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("uri", Truncate(r.RequestURI, maxLoggedURI)),
@@ -308,18 +309,50 @@ func Truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// serveRecovering serves r with next, and turns a panic into a logged 500
+// through the one error writer: one bad request costs its own answer, not
+// its connection and a bare stack on stderr. http.ErrAbortHandler goes on
+// up: it is how a handler cuts a connection on purpose.
+func serveRecovering(log *slog.Logger, next http.Handler, w *statusRecorder, r *http.Request) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		log.LogAttrs(r.Context(), slog.LevelError, "panic serving a request",
+			slog.String("method", r.Method),
+			slog.String("uri", Truncate(r.RequestURI, maxLoggedURI)),
+			slog.String("panic", Truncate(fmt.Sprint(p), maxLoggedURI)),
+			slog.String("stack", string(debug.Stack())),
+		)
+		if w.wrote {
+			panic(http.ErrAbortHandler) // half an answer is sent: cut it
+		}
+		writeError(w, httperr.New(http.StatusInternalServerError, "internal error"))
+	}()
+	next.ServeHTTP(w, r)
+}
+
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	wrote  bool // the status line is sent
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
+	if code >= 200 {
+		r.wrote = true
+	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
 	return n, err

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,3 +177,60 @@ func TestAdminListenerAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A handler's panic is one logged 500, through the error writer; the
+// server goes on serving. A panic after the answer has started cuts that
+// connection alone.
+func TestPanicsAreRecovered(t *testing.T) {
+	var logged strings.Builder
+	var mu sync.Mutex
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/boom":
+			var m map[string]int
+			m["x"]++ // a nil map: a real bug's panic
+		case "/late":
+			io.WriteString(w, "half")
+			panic("after the answer started")
+		}
+		io.WriteString(w, "fine")
+	})
+	log := slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logged.Write(p)
+	}), nil))
+	s := New(Config{Addr: "127.0.0.1:0"}, h, log)
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	base := "http://" + s.Addr()
+	resp, err := http.Get(base + "/boom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || resp.Header.Get("Cache-Control") != "no-store" || !strings.Contains(string(body), "internal error") || strings.Contains(string(body), "nil map") {
+		t.Errorf("a panic: %d %q %q; want a 500 that is never cached and tells nothing of the bug", resp.StatusCode, resp.Header.Get("Cache-Control"), body)
+	}
+	if _, err := http.Get(base + "/late"); err == nil {
+		t.Error("a panic after the answer started: the connection was not cut")
+	}
+	if got := get(t, base+"/ok"); got != "fine" {
+		t.Errorf("after the panics: %q", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logged.String(), `"msg":"panic serving a request"`) || !strings.Contains(logged.String(), "nil map") || !strings.Contains(logged.String(), `"status":500`) {
+		t.Errorf("the panic is not logged with its cause and the access line with its 500:\n%s", logged.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
