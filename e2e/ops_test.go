@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/davidbyttow/govips/v2/vips"
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/internal/testwait"
@@ -158,5 +162,31 @@ func TestRequestIDs(t *testing.T) {
 		if lines[want] != 1 {
 			t.Errorf("log lines %q: %d, want 1 (all: %v)", want, lines[want], lines)
 		}
+	}
+}
+
+// A process leaves nothing in the temporary directory: libvips' Go binding
+// writes the ICC profiles it converts with there (a CMYK photo needs one).
+func TestNothingLeftInTheTemporaryDirectory(t *testing.T) {
+	tmp, data := t.TempDir(), t.TempDir()
+	photo := testimage.Photo(t, 300, 200)
+	if err := photo.ToColorSpace(vips.InterpretationCMYK); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(data, "cmyk.jpg")
+	if err := os.WriteFile(file, testimage.JPEG(t, photo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary(t), "import", "--data", filepath.Join(data, "data"), file)
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), `"key"`) {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		t.Errorf("left behind in TMPDIR: %s", e.Name())
 	}
 }

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/davidbyttow/govips/v2/vips"
@@ -34,6 +36,19 @@ var (
 func Start(cfg Config, log *slog.Logger) error {
 	startOnce.Do(func() { startErr = start(cfg, log) })
 	return startErr
+}
+
+// Stop removes what libvips' Go binding left on disk: the folder it writes
+// its ICC profiles to (os.TempDir()/govips-*) when an image is first
+// colour-managed. It leaves libvips running, so renders still in flight
+// finish; call it as the process ends.
+func Stop() {
+	for _, p := range []string{vips.SRGBIEC6196621ICCProfilePath, vips.SRGBV2MicroICCProfilePath, vips.SGrayV2MicroICCProfilePath, vips.GenericGrayGamma22ICCProfilePath} {
+		dir := filepath.Dir(p)
+		if filepath.IsAbs(p) && strings.HasPrefix(filepath.Base(dir), "govips-") {
+			os.RemoveAll(dir)
+		}
+	}
 }
 
 func start(cfg Config, log *slog.Logger) error {

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+
+	"github.com/imgorigin/imgorigin/imaging"
 )
 
 const usage = `imgorigin: an on-demand image resizing origin for CDNs
@@ -32,8 +34,26 @@ func main() {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
-	var err error
-	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	err := run(os.Args[1], os.Args[2:])
+	imaging.Stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if errors.Is(err, errUsage) {
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "imgorigin: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage is an unknown command, told on stderr already.
+var errUsage = errors.New("usage")
+
+// run runs one command.
+func run(cmd string, args []string) (err error) {
+	switch cmd {
 	case "serve", "resizer", "uploader":
 		err = serve(cmd, args)
 	case "import":
@@ -50,16 +70,9 @@ func main() {
 		err = versionCmd(os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
-		return
 	default:
 		fmt.Fprintf(os.Stderr, "imgorigin: unknown command %q\n\n%s", cmd, usage)
-		os.Exit(2)
+		return errUsage
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "imgorigin: %v\n", err)
-		os.Exit(1)
-	}
+	return err
 }

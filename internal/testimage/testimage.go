@@ -347,5 +347,7 @@ func Main(m *testing.M) {
 		slog.Error("libvips", "err", err)
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	imaging.Stop()
+	os.Exit(code)
 }
