@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/imgorigin/imgorigin/facts"
@@ -11,6 +12,7 @@ import (
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/disk"
+	"github.com/imgorigin/imgorigin/storage/regions"
 )
 
 func TestMain(m *testing.M) { testimage.Main(m) }
@@ -120,5 +122,30 @@ func TestSmallCopies(t *testing.T) {
 	}
 	if _, err := st.Head(ctx, ingest.SmallKey(res.Key)); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("a small copy stored for a photo that has none: %v", err)
+	}
+}
+
+// A fleet's keys start with their home and hash it in: the same upload to
+// another home gets another 128 bits, so editing a key's prefix names no
+// stored photo.
+func TestTheHomeIsHashedIntoTheKey(t *testing.T) {
+	st, _ := disk.New(t.TempDir())
+	src := testimage.JPEG(t, testimage.Photo(t, 64, 48))
+	key := func(home string) string {
+		in, err := ingest.New(st, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("0123456789abcdef"), Home: home})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in.Key("alice", src)
+	}
+	tokyo, paris, none := key("tokyo"), key("paris"), key("")
+	if home, ok := regions.HomeOf(tokyo); !ok || home != "tokyo" || !ingest.MayHaveSmallCopy(tokyo) {
+		t.Fatalf("tokyo's key %s: home %q %v", tokyo, home, ok)
+	}
+	if strings.TrimPrefix(tokyo, "tokyo-") == strings.TrimPrefix(paris, "paris-") || strings.TrimPrefix(tokyo, "tokyo-") == none {
+		t.Fatalf("the home is not hashed in: %s, %s, %s", tokyo, paris, none)
+	}
+	if key("tokyo") != tokyo {
+		t.Fatal("the same upload to the same home gets another key")
 	}
 }

@@ -88,16 +88,21 @@ func (w *Worker) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for ctx.Err() == nil {
-		free := w.cfg.Concurrency - len(sem)
-		if free == 0 {
-			time.Sleep(20 * time.Millisecond)
-			continue
+		// Wait for a free slot, then ask for as many jobs as slots are free
+		// (only this loop takes slots, so the others stay free).
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil
 		}
+		free := 1 + w.cfg.Concurrency - len(sem)
 		ds, err := w.queue.Receive(ctx, free, w.cfg.Visibility)
 		if err != nil {
+			<-sem
 			return err
 		}
 		if len(ds) == 0 {
+			<-sem
 			if w.cfg.Drain && len(sem) == 0 {
 				left, _, err := w.queue.Counts(ctx)
 				if err != nil {
@@ -113,8 +118,10 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		for _, d := range ds {
-			sem <- struct{}{}
+		for i, d := range ds {
+			if i > 0 {
+				sem <- struct{}{}
+			}
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -507,9 +508,18 @@ func (d *deferrals) Defer(ctx context.Context, subject, key string, raw []byte, 
 // raw and answered 202 with its final key, and the deferrer is asked once,
 // for that key and its subject.
 func TestBusyUploadsAreDeferred(t *testing.T) {
-	st := diskStore(t)
+	// serve's layout: the originals and the pending uploads side by side in
+	// one data directory, the resizer reading the originals.
+	data := t.TempDir()
+	st, err := disk.New(filepath.Join(data, "originals"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	f := newFixture(t, st, func(c *Config) { c.Concurrency, c.QueueLength = 1, 0 })
-	pending := diskStore(t)
+	pending, err := disk.New(filepath.Join(data, "pending"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	deferrer := &deferrals{pending: pending}
 	f.h.SetDeferrer(deferrer)
 	if err := f.h.pool.Acquire(context.Background()); err != nil {
@@ -542,9 +552,10 @@ func TestBusyUploadsAreDeferred(t *testing.T) {
 		t.Fatalf("deferred %+v, want %+v", deferrer.asked, want)
 	}
 	// The raw upload, GPS and all, is out of the resizer's reach however
-	// its path is spelled.
-	for _, p := range []string{"/pending/" + key, "/pending%2F" + key, "//pending/" + key, "/./pending/" + key, "/x/../pending/" + key,
-		"/pending//" + key, "/%70ending/" + key, "/" + key, "/" + key + "?q=100", "/" + key + "?w=320"} {
+	// its path is spelled, from the directory beside it.
+	for _, p := range []string{"/../pending/" + key, "/%2e%2e/pending/" + key, "/..%2Fpending%2F" + key, "/.%2e/pending/" + key, "/x/../../pending/" + key,
+		"/pending/" + key, "/pending%2F" + key, "//pending/" + key, "/./pending/" + key, "/pending//" + key, "/%70ending/" + key,
+		"/" + key, "/" + key + "?q=100", "/" + key + "?w=320"} {
 		resp, err := http.Get(f.srv.URL + p)
 		if err != nil {
 			t.Fatal(err)
