@@ -91,7 +91,7 @@ func (b *costBudget) charge(key string, d time.Duration, now time.Time) {
 }
 
 // tooMuchRendering is the 429 of an exotic request past a budget: when to
-// come back, and never cached (Cache-Control is set by writeError), since it
+// come back, and never cached (Cache-Control is set by server.WriteError), since it
 // says what others did, not what the URL is.
 func tooMuchRendering(whose string, wait time.Duration) error {
 	e := httperr.New(http.StatusTooManyRequests, "%s has had its share of unsigned render time for parameters off the usual sizes; retry later, use a ladder size without q, blur, bg or ar, or a signed URL", whose)

@@ -84,5 +84,5 @@ func (h *Handler) computeFacts(ctx context.Context, rq request) (facts.Facts, er
 	thumb := imaging.Transform{Width: 100, Height: 100, Fit: imaging.FitClip}
 	cheap := rq.signed || imaging.DecodedPixels(o.header, thumb, imaging.WebP)*imaging.DecodeWeight(o.header) <= h.cfg.Unsigned.MaxDecodePixels
 	f, err := facts.Of(o.data, o.header, cheap && h.cfg.Limits.CheckRender(o.header, thumb, imaging.WebP) == nil)
-	return f, corrupt(err)
+	return f, err
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/imgorigin/imgorigin/internal/flight"
 	"github.com/imgorigin/imgorigin/internal/httperr"
 	"github.com/imgorigin/imgorigin/internal/workpool"
+	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/sign"
 	"github.com/imgorigin/imgorigin/storage"
 )
@@ -303,7 +304,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	if err := h.serve(rec, r); err != nil {
-		h.writeError(rec, r, err)
+		server.WriteError(rec, r, err, server.ErrorFormat{CacheClientErrors: h.cfg.ErrorCacheControl, Log: h.log, Component: "resizer"})
 	}
 	h.metrics.requests.WithLabelValues(strconv.Itoa(rec.status)).Observe(time.Since(start).Seconds())
 }
@@ -320,10 +321,6 @@ func (w *statusWriter) WriteHeader(code int) {
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		return errMethod
-	}
 	key := strings.TrimPrefix(r.URL.Path, "/")
 	if key == "" {
 		return fmt.Errorf("%w: no key in the path", storage.ErrNotFound)
@@ -583,8 +580,11 @@ func (h *Handler) render(ctx context.Context, key, rkey string, o *original, opt
 		v, err := h.renderOriginal(wctx, o, opts)
 		h.metrics.stages.WithLabelValues("render").Observe(time.Since(rendering).Seconds())
 		if err != nil {
-			if errors.Is(err, imaging.ErrCorrupt) && o.of == nil {
-				h.recent.read(key, o.header, err, time.Now())
+			if errors.Is(err, imaging.ErrCorrupt) {
+				h.log.Warn("a stored image does not decode", "key", key, "small_copy", o.of != nil, "err", err)
+				if o.of == nil {
+					h.recent.read(key, o.header, err, time.Now())
+				}
 			}
 			return nil, err
 		}
@@ -629,7 +629,7 @@ func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options)
 	enc.Effort = Effort(enc.Format, bw, bh)
 	out, err := imaging.Render(ctx, o.data, o.header, tr, enc, h.cfg.Limits)
 	if err != nil {
-		return nil, corrupt(err)
+		return nil, err
 	}
 	data := out.Bytes
 	// Never serve more bytes than the original at the same size and format,
@@ -816,8 +816,11 @@ func (h *Handler) read(obj *storage.Object, rd *read) (*original, error) {
 		return nil, httperr.Store(err)
 	}
 	hdr, err := imaging.Probe(data)
+	if errors.Is(err, imaging.ErrCorrupt) {
+		h.log.Warn("a stored image does not decode", "key", obj.Key, "err", err)
+	}
 	if err != nil {
-		return nil, corrupt(err)
+		return nil, err
 	}
 	return &original{data: data, info: obj.Info, header: hdr}, nil
 }

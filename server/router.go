@@ -1,7 +1,6 @@
 package server
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -24,18 +23,6 @@ func newRouter() *chi.Mux {
 		writeError(w, httperr.New(http.StatusMethodNotAllowed, "%s is not allowed here; allowed: %s", truncate(req.Method), strings.Join(allowed, ", ")))
 	})
 	return r
-}
-
-// writeError answers what the listener itself refuses (no route, a method,
-// CORS, readiness) as text, never cached: these answers change with the
-// server's state and configuration, not with the URL.
-func writeError(w http.ResponseWriter, e *httperr.Error) {
-	hd := w.Header()
-	hd.Set("Content-Type", "text/plain; charset=utf-8")
-	hd.Set("Cache-Control", "no-store")
-	e.SetHeaders(hd)
-	w.WriteHeader(e.Status)
-	fmt.Fprintf(w, "%d %s: %s\n", e.Status, http.StatusText(e.Status), e.Msg)
 }
 
 // methodsOf lists what the route owning path serves, asking the router

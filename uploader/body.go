@@ -17,7 +17,11 @@ import (
 )
 
 // errBodyMemory means the upload bodies in memory hold the whole budget: 503.
-var errBodyMemory = httperr.Unavailable("the uploader is receiving too many uploads; retry shortly", nil)
+var errBodyMemory = func() *httperr.Error {
+	e := httperr.Unavailable("the uploader is receiving too many uploads; retry shortly", nil)
+	e.Close = true // the body is not read
+	return e
+}()
 
 // firstChunk is the most an upload holds before its bytes arrive: a client
 // declaring 50 MB and sending one byte costs 64 KiB, not 50 MB.

@@ -1,12 +1,10 @@
 package uploader
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 
 	"github.com/imgorigin/imgorigin/internal/httperr"
-	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/token"
 )
 
@@ -31,23 +29,4 @@ func badRequest(msg string) error      { return httperr.New(http.StatusBadReques
 func unsupported(msg string) error     { return httperr.New(http.StatusUnsupportedMediaType, "%s", msg) }
 func tooLarge(limit int64) error {
 	return httperr.New(http.StatusRequestEntityTooLarge, "the upload is over the %d byte limit", limit)
-}
-
-// writeError answers err as httperr maps it, as JSON {"error": "..."}.
-func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) int {
-	e := httperr.From(err)
-	e.LogTo(h.log, r, "uploader", server.Truncate(r.RequestURI, 256))
-	hd := w.Header()
-	hd.Set("Content-Type", "application/json")
-	hd.Set("Cache-Control", "no-store")
-	e.SetHeaders(hd)
-	if e.Status == http.StatusUnauthorized {
-		hd.Set("WWW-Authenticate", `Bearer realm="imgorigin"`)
-	}
-	if e.Status == http.StatusRequestEntityTooLarge || e.Status == http.StatusRequestTimeout || err == errBodyMemory {
-		hd.Set("Connection", "close") // the rest of the body is not read
-	}
-	w.WriteHeader(e.Status)
-	json.NewEncoder(w).Encode(map[string]string{"error": e.Msg})
-	return e.Status
 }

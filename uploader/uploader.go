@@ -29,6 +29,7 @@ import (
 	"github.com/imgorigin/imgorigin/internal/flight"
 	"github.com/imgorigin/imgorigin/internal/httperr"
 	"github.com/imgorigin/imgorigin/internal/workpool"
+	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/regions"
 	"github.com/imgorigin/imgorigin/token"
@@ -174,13 +175,13 @@ func (h *Handler) Register(mux interface {
 	}
 }
 
-// endpoint adapts a handler that returns an error; writeError maps it.
+// endpoint adapts a handler that returns an error, answered as JSON.
 func (h *Handler) endpoint(name string, f func(http.ResponseWriter, *http.Request) (int, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		status, err := f(w, r)
 		if err != nil {
-			status = h.writeError(w, r, err)
+			status = server.WriteError(w, r, err, server.ErrorFormat{JSON: true, Log: h.log, Component: "uploader"})
 		}
 		h.uploads.WithLabelValues(name, fmt.Sprint(status)).Observe(time.Since(start).Seconds())
 	})

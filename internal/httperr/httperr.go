@@ -31,6 +31,9 @@ type Error struct {
 	Level slog.Level
 	// Err is the cause, for the log and errors.Is; never shown.
 	Err error
+	// Close asks for the connection to be closed after the answer: the
+	// request's body was not read.
+	Close bool
 }
 
 func (e *Error) Error() string {
