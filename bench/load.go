@@ -134,7 +134,7 @@ func floor(ctx context.Context, originals [][]byte, width int, format imaging.Fo
 // renderEncoding is how the resizer encodes a default-quality answer width
 // px wide in format.
 func renderEncoding(format imaging.Format, width int) imaging.Encoding {
-	return imaging.Encoding{Format: format, Quality: imaging.EncoderQuality(format, resizer.DefaultConfig().Quality, width), Effort: resizer.Effort(format, width, 0)}
+	return imaging.Encoding{Format: format, Quality: imaging.EncoderQuality(format, resizer.DefaultConfig().Quality, width), Effort: imaging.Effort(format, width, 0)}
 }
 
 // scrape reads the resizer's counters from its metrics endpoint; nil if none.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/imgorigin/imgorigin/imaging"
-	"github.com/imgorigin/imgorigin/resizer"
 )
 
 // QualityRow is one encoder setting at one size, over every photo: what
@@ -72,7 +71,7 @@ func runQuality(ctx context.Context, originals [][]byte) ([]QualityRow, error) {
 				}
 				f := imaging.Format(row.Format)
 				start := time.Now()
-				out, err := imaging.Render(ctx, src, h, t, imaging.Encoding{Format: f, Quality: row.Quality, Effort: resizer.Effort(f, w, 0)}, imaging.DefaultLimits())
+				out, err := imaging.Render(ctx, src, h, t, imaging.Encoding{Format: f, Quality: row.Quality, Effort: imaging.Effort(f, w, 0)}, imaging.DefaultLimits())
 				if err != nil {
 					return nil, err
 				}

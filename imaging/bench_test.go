@@ -10,7 +10,6 @@ import (
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/testimage"
-	"github.com/imgorigin/imgorigin/resizer"
 )
 
 // Go benchmarks of the pipeline pieces on a 2560x1600 WebP original (what
@@ -42,7 +41,7 @@ func BenchmarkRender(b *testing.B) {
 		f imaging.Format
 		w int
 	}{{imaging.WebP, 320}, {imaging.WebP, 1080}, {imaging.JPEG, 320}, {imaging.AVIF, 320}, {imaging.AVIF, 1080}} {
-		enc := imaging.Encoding{Format: c.f, Quality: imaging.EncoderQuality(c.f, 80, c.w), Effort: resizer.Effort(c.f, c.w, 0)}
+		enc := imaging.Encoding{Format: c.f, Quality: imaging.EncoderQuality(c.f, 80, c.w), Effort: imaging.Effort(c.f, c.w, 0)}
 		b.Run(fmt.Sprintf("%s-%d", c.f, c.w), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := imaging.Render(context.Background(), src, h, imaging.Transform{Width: c.w}, enc, imaging.DefaultLimits()); err != nil {

@@ -48,3 +48,39 @@ func EncoderQuality(f Format, q, longEdge int) int {
 	}
 	return min(max(eq, 1), 100)
 }
+
+// Effort trades encode time for bytes per format and output box (w x h; a
+// side 0 is taken as the other), tuned by
+// `imgorigin bench` on 2 cores (see bench/results).
+func Effort(f Format, w, h int) int {
+	if w == 0 { // a missing side is bounded by the other at most
+		w = h
+	}
+	if h == 0 {
+		h = w
+	}
+	px := w * h
+	switch f {
+	case WebP:
+		// Measured with `imgorigin bench --scenario cold` on the shared corpus
+		// (2 cores): at 320 px effort 2 against 4 is 25.3 against 30.2 ms p50
+		// for 3.4 % more bytes; at 1080 px effort 0 against 2 saves ~10 ms for
+		// 1.5 % more bytes. Effort 3-4 is not worth its time at any size here.
+		if px <= 640*640 {
+			return 2
+		}
+		return 0
+	case AVIF:
+		// Effort 0 (libaom's fastest). Measured here at 1080 px, q62, three
+		// photos (vips heifsave): effort 0 took 83-109 ms for 17-83 KB, effort 2 149-313 ms
+		// for 6-12 % fewer bytes, effort 4 0.4-1.7 s for 13-17 % fewer. At
+		// effort 0 a render costs what WebP's does at 320 px and about 1.3x
+		// its CPU at 1080 px (bench cold-1080-browser against cold-1080).
+		// At 320 and 640 px, effort 1-3 saved 10-25 % of the bytes for 2-4x
+		// the render time (bench --scenario views, bench/results/views.md).
+		return 0
+	case PNG:
+		return 4
+	}
+	return 0
+}

@@ -626,7 +626,7 @@ func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options)
 	if bw == 0 && bh == 0 { // the original's own size: a large render
 		bw, bh = sw, sh
 	}
-	enc.Effort = Effort(enc.Format, bw, bh)
+	enc.Effort = imaging.Effort(enc.Format, bw, bh)
 	out, err := imaging.Render(ctx, o.data, o.header, tr, enc, h.cfg.Limits)
 	if err != nil {
 		return nil, err
@@ -665,40 +665,6 @@ func outputFormat(asked, source imaging.Format) imaging.Format {
 		return source
 	}
 	return imaging.WebP
-}
-
-// Effort trades encode time for bytes per format and output box (w x h; a
-// side 0 is taken as the other), tuned by
-// `imgorigin bench` on 2 cores (see bench/results).
-func Effort(f imaging.Format, w, h int) int {
-	if w == 0 { // a missing side is bounded by the other at most
-		w = h
-	}
-	if h == 0 {
-		h = w
-	}
-	px := w * h
-	switch f {
-	case imaging.WebP:
-		// Measured with `imgorigin bench --scenario cold` on the shared corpus
-		// (2 cores): at 320 px effort 2 against 4 is 25.3 against 30.2 ms p50
-		// for 3.4 % more bytes; at 1080 px effort 0 against 2 saves ~10 ms for
-		// 1.5 % more bytes. Effort 3-4 is not worth its time at any size here.
-		if px <= 640*640 {
-			return 2
-		}
-		return 0
-	case imaging.AVIF:
-		// Effort 0 (libaom's fastest). Measured here at 1080 px, q62, three
-		// photos (vips heifsave): effort 0 took 83-109 ms for 17-83 KB, effort 2 149-313 ms
-		// for 6-12 % fewer bytes, effort 4 0.4-1.7 s for 13-17 % fewer. At
-		// effort 0 a render costs what WebP's does at 320 px and about 1.3x
-		// its CPU at 1080 px (bench cold-1080-browser against cold-1080).
-		return 0
-	case imaging.PNG:
-		return 4
-	}
-	return 0
 }
 
 // original returns the original's bytes and header: from memory, else from the

@@ -252,7 +252,7 @@ func TestFullSizeOwnOriginalIsServedAsItIs(t *testing.T) {
 	if n := f.renders(); n != 0 {
 		t.Errorf("%d renders, want none", n)
 	}
-	if e := Effort(imaging.WebP, 2560, 1700); e != 0 {
+	if e := imaging.Effort(imaging.WebP, 2560, 1700); e != 0 {
 		t.Errorf("a full-size WebP render at effort %d, want 0 (the large renders' effort)", e)
 	}
 	img := decode(t, orig)
