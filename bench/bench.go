@@ -223,16 +223,32 @@ func scenarios() map[string]scenario {
 	}
 }
 
-// Run executes the scenarios and returns one result each.
+// DefaultConfig is the Config `imgorigin bench` starts from: its flags take
+// their defaults from it.
+func DefaultConfig() Config {
+	return Config{Duration: 20 * time.Second, Warmup: 3 * time.Second, Concurrency: 2, MigratePhotos: 1000, ViewsShield: 60,
+		RemoteRTT: 80 * time.Millisecond, RegionsRemoteKeys: 300}
+}
+
+// Run executes the scenarios and returns one result each. What cfg leaves
+// zero takes DefaultConfig's value, but for Duration and Warmup: a test's
+// zero is its own.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
+	def := DefaultConfig()
 	if cfg.Concurrency < 1 {
-		cfg.Concurrency = 2
+		cfg.Concurrency = def.Concurrency
 	}
 	if cfg.RemoteRTT <= 0 {
-		cfg.RemoteRTT = 80 * time.Millisecond
+		cfg.RemoteRTT = def.RemoteRTT
 	}
 	if cfg.RegionsRemoteKeys <= 0 {
-		cfg.RegionsRemoteKeys = 300
+		cfg.RegionsRemoteKeys = def.RegionsRemoteKeys
+	}
+	if cfg.MigratePhotos <= 0 {
+		cfg.MigratePhotos = def.MigratePhotos
+	}
+	if cfg.ViewsShield <= 0 {
+		cfg.ViewsShield = def.ViewsShield
 	}
 	if len(cfg.Scenarios) == 0 {
 		cfg.Scenarios = Scenarios
@@ -305,11 +321,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 			return nil, fmt.Errorf("%s: runs in-process only", name)
 		}
 		if name == "migrate" {
-			n := cfg.MigratePhotos
-			if n <= 0 {
-				n = 1000
-			}
-			m, err := runMigrate(ctx, filepath.Join(cfg.DataDir, "migrate"), tgt.sources, n, slog.New(slog.DiscardHandler))
+			m, err := runMigrate(ctx, filepath.Join(cfg.DataDir, "migrate"), tgt.sources, cfg.MigratePhotos, slog.New(slog.DiscardHandler))
 			if err != nil {
 				return nil, fmt.Errorf("migrate: %w", err)
 			}
@@ -317,7 +329,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 			continue
 		}
 		if name == "views" {
-			v, err := runViews(ctx, role.Stores{Store: cfg.DataDir}, firstN(tgt.keys, cfg.ViewsPhotos), tgt.zipfKeys, cmp.Or(cfg.ViewsShield, 60), log)
+			v, err := runViews(ctx, role.Stores{Store: cfg.DataDir}, firstN(tgt.keys, cfg.ViewsPhotos), tgt.zipfKeys, cfg.ViewsShield, log)
 			if err != nil {
 				return nil, err
 			}

@@ -67,16 +67,24 @@ type Worker struct {
 	log     *slog.Logger
 }
 
-// NewWorker returns a worker; in converts and stores into the target.
+// DefaultWorkerConfig is a WorkerConfig with its defaults filled in: flags
+// take their defaults from it.
+func DefaultWorkerConfig() WorkerConfig {
+	return WorkerConfig{Concurrency: 2, Visibility: 2 * time.Minute, DeleteRate: 2000}
+}
+
+// NewWorker returns a worker; in converts and stores into the target. What
+// cfg leaves zero takes DefaultWorkerConfig's value.
 func NewWorker(src Source, dst Target, in *ingest.Ingester, state *State, queue jobqueue.Queue, cfg WorkerConfig, log *slog.Logger) *Worker {
+	def := DefaultWorkerConfig()
 	if cfg.Concurrency < 1 {
-		cfg.Concurrency = 2
+		cfg.Concurrency = def.Concurrency
 	}
 	if cfg.Visibility <= 0 {
-		cfg.Visibility = 2 * time.Minute
+		cfg.Visibility = def.Visibility
 	}
 	if cfg.DeleteRate <= 0 {
-		cfg.DeleteRate = 2000
+		cfg.DeleteRate = def.DeleteRate
 	}
 	return &Worker{src: src, dst: dst, in: in, state: state, queue: queue, cfg: cfg,
 		deletes: rate.NewLimiter(rate.Limit(cfg.DeleteRate), 1000), log: log}

@@ -61,6 +61,16 @@ type Config struct {
 	DrainTimeout time.Duration
 }
 
+// DefaultConfig is a Config with its defaults filled in (MaxConns, which
+// follows the open-file limit where the server starts, left 0): flags take
+// their defaults from it.
+func DefaultConfig() Config {
+	c := Config{Addr: "127.0.0.1:8080", AdminAddr: "127.0.0.1:9090"}
+	c.defaults()
+	c.MaxConns = 0
+	return c
+}
+
 func (c *Config) defaults() {
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 75 * time.Second

@@ -29,23 +29,23 @@ func (l *listFlag) Set(v string) error {
 
 func runBench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	var cfg bench.Config
+	cfg := bench.DefaultConfig()
 	var scenarios, keys listFlag
 	fs.Var(&scenarios, "scenario", "scenario to run, repeatable: "+strings.Join(bench.Scenarios, ", ")+" (default: all of these), or the opt-in migrate (legacy photos through the migration worker), regions (local, replica and remote reads; needs --regions-s3-endpoint) views (bytes a view and butteraugli distance per format and size; needs the butteraugli command) and quality (each format's bytes and butteraugli distance per encoder quality and size, the quality map's source; needs butteraugli)")
-	fs.DurationVar(&cfg.Duration, "duration", 20*time.Second, "measured time per scenario")
-	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "unmeasured time before each scenario")
-	fs.IntVar(&cfg.Concurrency, "concurrency", 2, "closed loop: requests in flight (and render slots in-process)")
+	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured time per scenario")
+	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "unmeasured time before each scenario")
+	fs.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "closed loop: requests in flight (and render slots in-process)")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: requests per second on a fixed schedule (0: closed loop)")
 	fs.StringVar(&cfg.Corpus, "corpus", "", "directory of photos (.jpg .png .webp); default: generated photo-like images")
 	fs.StringVar(&cfg.URL, "url", "", "a running server to load; default: start one in-process on the embedded store")
 	fs.StringVar(&cfg.AdminURL, "admin-url", "", "with --url: its admin listener, for cache and store figures")
 	fs.Var(&keys, "keys", "with --url: keys of originals on it, comma-separated")
-	fs.IntVar(&cfg.MigratePhotos, "migrate-photos", 1000, "legacy photos the migrate scenario moves")
+	fs.IntVar(&cfg.MigratePhotos, "migrate-photos", cfg.MigratePhotos, "legacy photos the migrate scenario moves")
 	fs.IntVar(&cfg.ViewsPhotos, "views-photos", 0, "originals the views scenario asks a srcset of (0: every one)")
-	fs.IntVar(&cfg.ViewsShield, "views-shield", 60, "views of the shield mix the views scenario adds")
+	fs.IntVar(&cfg.ViewsShield, "views-shield", cfg.ViewsShield, "views of the shield mix the views scenario adds")
 	fs.StringVar(&cfg.S3Endpoint, "regions-s3-endpoint", "", "for the regions scenario: an S3-compatible server it makes two buckets on (credentials from the AWS environment)")
-	fs.DurationVar(&cfg.RemoteRTT, "remote-rtt", 80*time.Millisecond, "for the regions scenario: the round trip to the far region's bucket")
-	fs.IntVar(&cfg.RegionsRemoteKeys, "regions-remote-keys", 300, "for the regions scenario: originals stored only in the far bucket")
+	fs.DurationVar(&cfg.RemoteRTT, "remote-rtt", cfg.RemoteRTT, "for the regions scenario: the round trip to the far region's bucket")
+	fs.IntVar(&cfg.RegionsRemoteKeys, "regions-remote-keys", cfg.RegionsRemoteKeys, "for the regions scenario: originals stored only in the far bucket")
 	attack := fs.String("attack", "", "instead of scenarios, attack the server at --url: "+strings.Join(bench.Attacks, ", "))
 	var acfg bench.AttackConfig
 	fs.StringVar(&acfg.ServiceKey, "service-key", "", "with --attack: the server's service key (mints upload tokens)")

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/imgorigin/imgorigin/server"
 )
 
 // envName is the environment twin of a flag: --admin-addr -> IMGORIGIN_ADMIN_ADDR.
@@ -131,4 +133,10 @@ func editDistance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+// adminAddrFlag registers --admin-addr, which serve, migrate work and health
+// share.
+func adminAddrFlag(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "admin-addr", server.DefaultConfig().AdminAddr, "admin listener: /metrics, /healthz, /readyz; never expose it through the CDN")
 }

@@ -45,16 +45,17 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	stateDir := fs.String("state", "", "directory of the embedded queue and progress store (default DATA/migrate)")
 	queueURL := fs.String("queue", "", "sqs://NAME[?endpoint=URL&region=R] for runs on many machines (default: the embedded queue)")
 	dbURL := fs.String("db", "", "postgres://... progress store for runs on many machines (default: embedded SQLite)")
-	var wc migrate.WorkerConfig
-	fs.IntVar(&wc.Concurrency, "workers", 2, "jobs (groups) this process runs at once")
-	fs.DurationVar(&wc.Visibility, "visibility", 2*time.Minute, "how long a taken job stays hidden; extended while it runs")
-	fs.BoolVar(&wc.DeleteOriginals, "delete-originals", false, "also delete legacy originals once replaced and verified")
-	fs.Float64Var(&wc.DeleteRate, "delete-rate", 2000, "legacy objects deleted per second, at most (per process)")
+	wc := migrate.DefaultWorkerConfig()
+	fs.IntVar(&wc.Concurrency, "workers", wc.Concurrency, "jobs (groups) this process runs at once")
+	fs.DurationVar(&wc.Visibility, "visibility", wc.Visibility, "how long a taken job stays hidden; extended while it runs")
+	fs.BoolVar(&wc.DeleteOriginals, "delete-originals", wc.DeleteOriginals, "also delete legacy originals once replaced and verified")
+	fs.Float64Var(&wc.DeleteRate, "delete-rate", wc.DeleteRate, "legacy objects deleted per second, at most (per process)")
 	fs.BoolVar(&wc.Drain, "drain", false, "exit 0 once no jobs are left (scripts, Kubernetes Jobs)")
 	storeRate := fs.Float64("store-rate", 0, "requests per second to each store, at most (0: unbounded)")
 	maxAttempts := fs.Int("max-attempts", 5, "deliveries of a job before it is dead-lettered")
 	format := fs.String("format", "csv", "export: csv or jsonl")
-	adminAddr := fs.String("admin-addr", "127.0.0.1:9090", "admin listener: /metrics, /healthz, /readyz; never expose it through the CDN")
+	var adminAddr string
+	adminAddrFlag(fs, &adminAddr)
 	progressEvery := fs.Duration("progress-interval", 30*time.Second, "work: how often to log progress (done of total, rate, ETA, queue)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -127,7 +128,7 @@ func migrateCmd(args []string, stdout io.Writer) error {
 			return err
 		}
 		// The admin listener of every role, alone: metrics and probes.
-		admin := server.New(server.Config{AdminAddr: *adminAddr}, nil, log)
+		admin := server.New(server.Config{AdminAddr: adminAddr}, nil, log)
 		registerBuildInfo(admin.Registry)
 		wc.Metrics = migrate.NewMetrics(admin.Registry)
 		defer serveAdmin(ctx, admin, log)()

@@ -50,7 +50,8 @@ func registerBuildInfo(reg prometheus.Registerer) {
 // --live, alive).
 func healthCmd(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("health", flag.ContinueOnError)
-	addr := fs.String("admin-addr", "127.0.0.1:9090", "admin listener: /metrics, /healthz, /readyz; never expose it through the CDN")
+	var addr string
+	adminAddrFlag(fs, &addr)
 	live := fs.Bool("live", false, "probe /healthz (alive) instead of /readyz (ready for traffic)")
 	timeout := fs.Duration("health-timeout", 2*time.Second, "longest the probe may take")
 	if err := parseFlags(fs, args); err != nil {
@@ -62,7 +63,7 @@ func healthCmd(args []string, out io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+*addr+path, nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+path, nil)
 	if err != nil {
 		return err
 	}

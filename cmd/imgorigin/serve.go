@@ -116,9 +116,9 @@ func serve(name string, args []string) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
-	var sc server.Config
-	fs.StringVar(&sc.Addr, "addr", "127.0.0.1:8080", "public listener (the CDN's origin)")
-	fs.StringVar(&sc.AdminAddr, "admin-addr", "127.0.0.1:9090", "admin listener: /metrics, /healthz, /readyz; never expose it through the CDN")
+	sc := server.DefaultConfig()
+	fs.StringVar(&sc.Addr, "addr", sc.Addr, "public listener (the CDN's origin)")
+	adminAddrFlag(fs, &sc.AdminAddr)
 	// Fleet roles sit behind load balancers that poll readiness every few
 	// seconds; the embedded default usually has none and should stop at once.
 	drainDelay := 5 * time.Second
@@ -126,11 +126,11 @@ func serve(name string, args []string) error {
 		drainDelay = 0
 	}
 	fs.DurationVar(&sc.DrainDelay, "drain-delay", drainDelay, "after SIGTERM, how long /readyz fails before listeners close (let load balancers notice)")
-	fs.DurationVar(&sc.ReadTimeout, "read-timeout", 10*time.Second, "longest a request may take to arrive, headers and body (uploads move it on while bytes flow)")
-	fs.IntVar(&sc.MaxConns, "max-conns", 0, "most open public connections; more wait in the accept queue (default: 3/4 of the open-file limit)")
-	fs.DurationVar(&sc.DrainTimeout, "drain-timeout", 0, "after SIGTERM, how long in-flight requests may take (default 25s)")
-	fs.DurationVar(&sc.ReadyInterval, "ready-interval", 5*time.Second, "how often readiness checks that the store answers (each check within 2s)")
-	fs.IntVar(&sc.ReadyFailures, "ready-failures", 3, "failed store checks in a row that make /readyz answer 503 (the first success makes it ready again)")
+	fs.DurationVar(&sc.ReadTimeout, "read-timeout", sc.ReadTimeout, "longest a request may take to arrive, headers and body (uploads move it on while bytes flow)")
+	fs.IntVar(&sc.MaxConns, "max-conns", sc.MaxConns, "most open public connections; more wait in the accept queue (0: 3/4 of the open-file limit)")
+	fs.DurationVar(&sc.DrainTimeout, "drain-timeout", sc.DrainTimeout, "after SIGTERM, how long in-flight requests may take")
+	fs.DurationVar(&sc.ReadyInterval, "ready-interval", sc.ReadyInterval, fmt.Sprintf("how often readiness checks that the store answers (each check within %s)", sc.ReadyTimeout))
+	fs.IntVar(&sc.ReadyFailures, "ready-failures", sc.ReadyFailures, "failed store checks in a row that make /readyz answer 503 (the first success makes it ready again)")
 	var corsOrigins string
 	fs.StringVar(&corsOrigins, "cors-origins", "", "comma-separated origins (https://app.example.com) whose pages may call this server from a browser, or '*' for any")
 	var rf resizerFlags
