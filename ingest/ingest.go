@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 
 	"github.com/imgorigin/imgorigin/facts"
 	"github.com/imgorigin/imgorigin/imaging"
@@ -132,14 +131,13 @@ func (r Result) Facts() facts.Facts {
 	return facts.Facts{Width: r.Width, Height: r.Height, Format: imaging.Format(r.Format), Placeholder: r.Placeholder}
 }
 
-// ingestKey is the form of Key's keys: 32 hex digits, behind a home's
-// prefix (regions.KeyPrefix) or not.
-var ingestKey = regexp.MustCompile(`^([a-z][a-z0-9]{0,15}-)?[0-9a-f]{32}$`)
+// MayHaveSmallCopy reports whether key has the form of the keys Key makes
+// (regions.IsKey): only such originals have small copies, so a file another
+// program named costs no read of a copy it cannot have.
+func MayHaveSmallCopy(key string) bool { return regions.IsKey(key) }
 
-// MayHaveSmallCopy reports whether key has the form of the keys Key makes:
-// only such originals have small copies, so a file another program named
-// costs no read of a copy it cannot have.
-func MayHaveSmallCopy(key string) bool { return ingestKey.MatchString(key) }
+// Home is the store this ingester writes to (Config.Home), which its keys name.
+func (in *Ingester) Home() string { return in.cfg.Home }
 
 // SmallKey names the small copy of the original under key: the key with a
 // suffix no key that ingest makes has, so it never names another photo.

@@ -31,7 +31,6 @@ import (
 	"github.com/imgorigin/imgorigin/internal/workpool"
 	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/storage"
-	"github.com/imgorigin/imgorigin/storage/regions"
 	"github.com/imgorigin/imgorigin/token"
 )
 
@@ -371,13 +370,13 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 		}
 	}
 	stored = true
-	result, err := h.keys.MintResult(claims.Subject, token.Result{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, SHA256: res.SHA256, Home: homeOf(res.Key),
+	result, err := h.keys.MintResult(claims.Subject, token.Result{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, SHA256: res.SHA256, Home: h.ingest.Home(),
 		Color: res.Placeholder.Color, ThumbHash: res.Placeholder.ThumbHash},
 		h.cfg.ResultTTL, time.Now())
 	if err != nil {
 		return 0, err
 	}
-	return writeJSON(w, http.StatusCreated, UploadResult{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, Format: res.Format, Home: homeOf(res.Key), Placeholder: res.Placeholder, ResultToken: result})
+	return writeJSON(w, http.StatusCreated, UploadResult{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, Format: res.Format, Home: h.ingest.Home(), Placeholder: res.Placeholder, ResultToken: result})
 }
 
 // convert runs the conversion in the bounded pool, once for all concurrent
@@ -425,7 +424,7 @@ func (h *Handler) deferUpload(w http.ResponseWriter, r *http.Request, subject, k
 	}); err != nil {
 		return 0, err
 	}
-	result, err := h.keys.MintResult(subject, token.Result{Key: key, Home: homeOf(key), Pending: true}, h.cfg.ResultTTL, time.Now())
+	result, err := h.keys.MintResult(subject, token.Result{Key: key, Home: h.ingest.Home(), Pending: true}, h.cfg.ResultTTL, time.Now())
 	if err != nil {
 		return 0, err
 	}
@@ -461,11 +460,4 @@ func mediaType(r *http.Request) (string, map[string]string) {
 		return "", nil
 	}
 	return mt, params
-}
-
-// homeOf names the regional store a key was written to (the ingester put it
-// in the key's prefix); empty for a single store's keys.
-func homeOf(key string) string {
-	home, _ := regions.HomeOf(key)
-	return home
 }

@@ -28,8 +28,9 @@ import (
 // A store name: short, lowercase, no "-" (it ends the prefix).
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,15}$`)
 
-// homeKeyRE is a key with a home prefix: NAME-32HEX.
-var homeKeyRE = regexp.MustCompile(`^([a-z][a-z0-9]{0,15})-[0-9a-f]{32}$`)
+// keyRE is the form of the keys ingest makes: 32 hex digits, behind a
+// home's prefix (NAME-) in a fleet.
+var keyRE = regexp.MustCompile(`^(?:([a-z][a-z0-9]{0,15})-)?[0-9a-f]{32}$`)
 
 // Named is one store of a fleet, as written in --stores.
 type Named struct {
@@ -83,12 +84,16 @@ func KeyPrefix(home string) string { return home + "-" }
 // HomeOf returns the home named by key's prefix, or ok=false for a key
 // without one.
 func HomeOf(key string) (home string, ok bool) {
-	m := homeKeyRE.FindStringSubmatch(key)
-	if m == nil {
+	m := keyRE.FindStringSubmatch(key)
+	if m == nil || m[1] == "" {
 		return "", false
 	}
 	return m[1], true
 }
+
+// IsKey reports whether key has the form of the keys imgorigin makes for
+// uploads, with a home's prefix or without.
+func IsKey(key string) bool { return keyRE.MatchString(key) }
 
 // Config of a Router.
 type Config struct {
