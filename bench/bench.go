@@ -445,20 +445,11 @@ func inProcess(ctx context.Context, rcfg resizer.Config, workers int, stores rol
 	if err != nil {
 		return "", "", nil, nil, err
 	}
-	key, err := token.LoadKeyFile(filepath.Join(data, "keys", "signing-key.pem")) // made by Dev
-	if err != nil {
-		return "", "", nil, nil, err
-	}
-	ks, err := token.NewKeySet(key)
-	if err != nil {
-		return "", "", nil, nil, err
-	}
-	ks.Issuer = uploads.TokenIssuer
 	if err := r.Server.Listen(); err != nil {
 		return "", "", nil, nil, err
 	}
 	for w := range workers {
-		tok, _, err := ks.MintUpload(fmt.Sprintf("bench-worker-%d", w), token.UploadLimits{MaxUploads: 1 << 30}, time.Hour, time.Now())
+		tok, _, err := r.Keys.MintUpload(fmt.Sprintf("bench-worker-%d", w), token.UploadLimits{MaxUploads: 1 << 30}, time.Hour, time.Now())
 		if err != nil {
 			return "", "", nil, nil, err
 		}

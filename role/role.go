@@ -14,6 +14,7 @@ import (
 	"github.com/imgorigin/imgorigin/resizer"
 	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/storage"
+	"github.com/imgorigin/imgorigin/token"
 )
 
 // Config of one process's roles: the resizer, the uploader, or both (the
@@ -34,6 +35,9 @@ type Config struct {
 type Role struct {
 	Server  *server.Server
 	Resizer *resizer.Handler
+	// Keys are the uploader's token keys, when it has one: what mints the
+	// tokens its clients (the benchmark's, a test's) upload with.
+	Keys    *token.KeySet
 	workers []interface{ Run(context.Context) error }
 }
 
@@ -101,6 +105,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Role, error) {
 			}
 		})
 		up.Register(srv)
+		r.Keys = up.Keys()
 		if worker != nil {
 			r.workers = append(r.workers, worker)
 		}

@@ -136,6 +136,9 @@ type Handler struct {
 }
 
 // New returns a Handler. serviceKeys authenticate backends; archive may be nil.
+// Keys are the token keys the uploader signs and verifies with.
+func (h *Handler) Keys() *token.KeySet { return h.keys }
+
 func New(in *ingest.Ingester, keys *token.KeySet, serviceKeys [][]byte, archive Archive, cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
