@@ -1,7 +1,9 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -127,3 +129,16 @@ func containsFold(list, name string) bool {
 }
 
 func truncate(s string) string { return Truncate(s, 100) }
+
+// ParseOrigins checks a list of CORS origins (scheme://host[:port], or "*"
+// for any), as --cors-origins gives them.
+func ParseOrigins(list []string) ([]string, error) {
+	var out []string
+	for _, o := range list {
+		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Path != "" || u.RawQuery != "") {
+			return nil, fmt.Errorf("%q is not an origin (https://app.example.com) or '*'", o)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}

@@ -118,3 +118,14 @@ func TestCORSOnAnswers(t *testing.T) {
 		}
 	}
 }
+
+func TestParseOrigins(t *testing.T) {
+	if got, err := ParseOrigins([]string{"https://app.example.com", "http://localhost:3000", "*"}); err != nil || len(got) != 3 {
+		t.Fatalf("good origins: %v %v", got, err)
+	}
+	for _, bad := range []string{"app.example.com", "https://app.example.com/", "https://app.example.com/path", "ftp://x", "https://x?q=1", "https://"} {
+		if _, err := ParseOrigins([]string{bad}); err == nil {
+			t.Errorf("%q taken as an origin", bad)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"net/url"
 	"os/signal"
 	"slices"
 	"strconv"
@@ -144,11 +143,9 @@ func serve(name string, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	for _, o := range splitList(corsOrigins) {
-		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Path != "" || u.RawQuery != "") {
-			return fmt.Errorf("--cors-origins: %q is not an origin (https://app.example.com) or '*'", o)
-		}
-		sc.CORSOrigins = append(sc.CORSOrigins, o)
+	var err error
+	if sc.CORSOrigins, err = server.ParseOrigins(splitList(corsOrigins)); err != nil {
+		return fmt.Errorf("--cors-origins: %w", err)
 	}
 	log, err := sf.logger()
 	if err != nil {
