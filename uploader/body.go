@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -173,30 +172,4 @@ func readErr(err error, limit int64, eofMsg string) error {
 		return badRequest(eofMsg)
 	}
 	return badRequest("the body could not be read: send the image whole, as image/* or multipart/form-data")
-}
-
-// subjectLimiter bounds the uploads in progress per subject: one token, or
-// one user with many, cannot take every conversion and memory slot.
-type subjectLimiter struct {
-	mu       sync.Mutex
-	inFlight map[string]int
-	max      int
-}
-
-func (l *subjectLimiter) acquire(subject string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.inFlight[subject] >= l.max {
-		return false
-	}
-	l.inFlight[subject]++
-	return true
-}
-
-func (l *subjectLimiter) release(subject string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.inFlight[subject]--; l.inFlight[subject] <= 0 {
-		delete(l.inFlight, subject)
-	}
 }

@@ -91,7 +91,7 @@ func migrateCmd(args []string, stdout io.Writer) error {
 			return nil, fmt.Errorf("--source is required")
 		}
 		src, err := storeurl.Open(ctx, *source, sf.S3)
-		return migrate.Throttle(src, *storeRate), err
+		return storage.Throttle(src, *storeRate), err
 	}
 	switch sub {
 	case "plan":
@@ -122,7 +122,7 @@ func migrateCmd(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		dst = migrate.Throttle(dst, *storeRate)
+		dst = storage.Throttle(dst, *storeRate)
 		in, err := sf.Ingester(dst, imaging.DefaultOriginal(), log)
 		if err != nil {
 			return err
