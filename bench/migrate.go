@@ -10,6 +10,7 @@ import (
 
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/migrate"
+	"github.com/imgorigin/imgorigin/role"
 	"github.com/imgorigin/imgorigin/storage/disk"
 )
 
@@ -37,10 +38,6 @@ func runMigrate(ctx context.Context, dir string, sources [][]byte, n int, log *s
 	if err != nil {
 		return nil, err
 	}
-	dst, err := disk.New(filepath.Join(dir, "migrated"))
-	if err != nil {
-		return nil, err
-	}
 	res := &MigrateResult{Photos: n}
 	for i, s := range sources {
 		h, err := imaging.Probe(s)
@@ -61,30 +58,31 @@ func runMigrate(ctx context.Context, dir string, sources [][]byte, n int, log *s
 			}
 		}
 	}
-	state, err := migrate.OpenSQLite(filepath.Join(dir, "state.db"))
+	// Put together as `imgorigin migrate` is (role), on the embedded queue
+	// and SQLite, a worker per core.
+	m, err := role.OpenMigration(ctx, role.MigrationConfig{Stores: role.Stores{Store: filepath.Join(dir, "migrated"), Data: filepath.Join(dir, "data")},
+		Source: "file://" + filepath.Join(dir, "legacy"), Originals: "legacy/{group}/{photo}.jpg", Thumbnails: "legacy/{group}/{photo}_{size}.jpg",
+		StateDir: dir, MaxAttempts: 5, Worker: migrate.WorkerConfig{Concurrency: runtime.NumCPU(), Drain: true}})
 	if err != nil {
 		return nil, err
 	}
-	defer state.Close()
-	layout, _ := migrate.ParseLayout("legacy/{group}/{photo}.jpg", "legacy/{group}/{photo}_{size}.jpg")
-	queue := state.Queue(5)
-	if _, err := migrate.Plan(ctx, src, layout, state, queue); err != nil {
-		return nil, err
-	}
-	in, err := newIngester(dst)
+	defer m.Close()
+	plan, err := m.Source(ctx)
 	if err != nil {
 		return nil, err
 	}
-	w := migrate.NewWorker(src, dst, in, state, queue, migrate.WorkerConfig{Concurrency: runtime.NumCPU(), Drain: true}, log)
+	if _, err := migrate.Plan(ctx, plan, m.Layout, m.State, m.Queue); err != nil {
+		return nil, err
+	}
 	samples := sampleRSS(250 * time.Millisecond)
 	before, start := readUsage(), time.Now()
-	err = w.Run(ctx)
+	err = m.Work(ctx, nil, log)
 	elapsed, after := time.Since(start), readUsage()
 	series := samples()
 	if err != nil {
 		return nil, err
 	}
-	st, err := state.Stats(ctx)
+	st, err := m.State.Stats(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -1,23 +1,18 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
-	"github.com/imgorigin/imgorigin/imaging"
-	"github.com/imgorigin/imgorigin/jobqueue"
 	"github.com/imgorigin/imgorigin/migrate"
+	"github.com/imgorigin/imgorigin/role"
 	"github.com/imgorigin/imgorigin/server"
-	"github.com/imgorigin/imgorigin/storage"
-	"github.com/imgorigin/imgorigin/storage/storeurl"
 )
 
 const migrateUsage = `Usage: imgorigin migrate plan|work|status|report|export [flags]
@@ -66,40 +61,20 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	state, err := migrate.Open(*dbURL, cmp.Or(*stateDir, filepath.Join(sf.Data, "migrate")))
+	m, err := role.OpenMigration(ctx, role.MigrationConfig{Stores: sf.Stores, Source: *source, Originals: *originals, Thumbnails: *thumbnails,
+		StateDir: *stateDir, DB: *dbURL, QueueURL: *queueURL, MaxAttempts: *maxAttempts, StoreRate: *storeRate, Worker: wc, ProgressEvery: *progressEvery})
 	if err != nil {
 		return err
 	}
-	defer state.Close()
-	queue := state.Queue(*maxAttempts)
-	if *queueURL != "" {
-		qc, err := jobqueue.ParseSQSURL(*queueURL)
-		if err != nil {
-			return err
-		}
-		qc.MaxAttempts = *maxAttempts
-		if queue, err = jobqueue.OpenSQS(ctx, qc); err != nil {
-			return err
-		}
-	}
-	layout, err := migrate.ParseLayout(*originals, *thumbnails)
-	if err != nil {
-		return err
-	}
-	openSource := func() (storage.Store, error) {
-		if *source == "" {
-			return nil, fmt.Errorf("--source is required")
-		}
-		src, err := storeurl.Open(ctx, *source, sf.S3)
-		return storage.Throttle(src, *storeRate), err
-	}
+	defer m.Close()
+	state, queue := m.State, m.Queue
 	switch sub {
 	case "plan":
-		src, err := openSource()
+		src, err := m.Source(ctx)
 		if err != nil {
 			return err
 		}
-		res, err := migrate.Plan(ctx, src, layout, state, queue)
+		res, err := migrate.Plan(ctx, src, m.Layout, state, queue)
 		if err != nil {
 			return err
 		}
@@ -107,35 +82,18 @@ func migrateCmd(args []string, stdout io.Writer) error {
 			res.Groups, res.AlreadyDone, res.Photos, res.Thumbnails, res.Enqueued, res.Unmatched)
 		if res.Groups == 0 {
 			fmt.Fprintf(stdout, "nothing to migrate: %d keys under %q in %s, none fitting --originals %q; the templates name keys relative to the source's root\n",
-				res.Unmatched, layout.Prefix(), *source, *originals)
+				res.Unmatched, m.Layout.Prefix(), *source, *originals)
 		}
 		return nil
 	case "work":
 		if err := startVips(log); err != nil {
 			return err
 		}
-		src, err := openSource()
-		if err != nil {
-			return err
-		}
-		dst, err := sf.HomeStore(ctx)
-		if err != nil {
-			return err
-		}
-		dst = storage.Throttle(dst, *storeRate)
-		in, err := sf.Ingester(dst, imaging.DefaultOriginal(), log)
-		if err != nil {
-			return err
-		}
 		// The admin listener of every role, alone: metrics and probes.
 		admin := server.New(server.Config{AdminAddr: adminAddr}, nil, log)
 		registerBuildInfo(admin.Registry)
-		wc.Metrics = migrate.NewMetrics(admin.Registry)
 		defer serveAdmin(ctx, admin, log)()
-		pctx, stopProgress := context.WithCancel(ctx)
-		defer stopProgress()
-		go migrate.ReportProgress(pctx, state, queue, wc.Metrics, *progressEvery, log)
-		return migrate.NewWorker(src, dst, in, state, queue, wc, log).Run(ctx)
+		return m.Work(ctx, admin.Registry, log)
 	case "status", "report":
 		st, err := state.Stats(ctx)
 		if err != nil {
