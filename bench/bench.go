@@ -230,10 +230,91 @@ func DefaultConfig() Config {
 		RemoteRTT: 80 * time.Millisecond, RegionsRemoteKeys: 300}
 }
 
-// Run executes the scenarios and returns one result each. What cfg leaves
-// zero takes DefaultConfig's value, but for Duration and Warmup: a test's
-// zero is its own.
+// Run executes the scenarios and returns one result each (see withDefaults
+// for what cfg may leave zero).
 func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
+	cfg = cfg.withDefaults()
+	all := scenarios()
+	for _, s := range cfg.Scenarios {
+		if _, ok := all[s]; !ok && s != "migrate" && s != "regions" && s != "views" && s != "quality" {
+			return nil, fmt.Errorf("unknown scenario %q (known: %s, migrate, regions, views, quality)", s, strings.Join(Scenarios, ", "))
+		}
+	}
+	rep := &Report{Started: time.Now().UTC(), Config: cfg}
+	var originals [][]byte
+	tgt := &target{keys: cfg.Keys}
+	var st *disk.Store
+	var in *ingest.Ingester
+	if cfg.URL == "" {
+		var err error
+		twelve := slices.ContainsFunc(cfg.Scenarios, func(name string) bool { return all[name].twelveMP })
+		if st, in, originals, err = ingestCorpus(ctx, cfg, tgt, rep, twelve, log); err != nil {
+			return nil, err
+		}
+	}
+	if tgt.zipfKeys == nil {
+		tgt.zipfKeys = tgt.keys
+	}
+	if len(tgt.keys) == 0 {
+		return nil, errors.New("bench: --url needs --keys (originals on that server)")
+	}
+	for _, name := range cfg.Scenarios {
+		if cfg.URL != "" && slices.Contains([]string{"migrate", "views", "quality", "regions"}, name) {
+			return nil, fmt.Errorf("%s: runs in-process only", name)
+		}
+		switch name {
+		case "migrate":
+			m, err := runMigrate(ctx, filepath.Join(cfg.DataDir, "migrate"), tgt.sources, cfg.MigratePhotos, slog.New(slog.DiscardHandler))
+			if err != nil {
+				return nil, fmt.Errorf("migrate: %w", err)
+			}
+			rep.Migrate = m
+			continue
+		case "views":
+			v, err := runViews(ctx, role.Stores{Store: cfg.DataDir}, firstN(tgt.keys, cfg.ViewsPhotos), tgt.zipfKeys, cfg.ViewsShield, log)
+			if err != nil {
+				return nil, err
+			}
+			rep.Views = v
+			continue
+		case "quality":
+			q, err := runQuality(ctx, firstN(originals, cfg.ViewsPhotos))
+			if err != nil {
+				return nil, err
+			}
+			rep.Quality = q
+			continue
+		case "regions":
+			rows, err := runRegions(ctx, cfg, originals, in, log)
+			if err != nil {
+				return nil, err
+			}
+			rep.Results = append(rep.Results, rows...)
+			continue
+		}
+		sc := all[name]
+		if strings.HasPrefix(name, "upload") && cfg.URL != "" {
+			return nil, fmt.Errorf("%s: upload scenarios run in-process only (they mint their own tokens)", name)
+		}
+		res, err := runScenario(ctx, cfg, sc, role.Stores{Store: cfg.DataDir}, tgt, log)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if sc.floorWidth > 0 && originals != nil {
+			if err := againstTheFloor(ctx, cfg, sc, st, tgt, originals, &res); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		log.Info("scenario done", "scenario", name, "rps", res.RPS, "p50_ms", res.P50, "p99_ms", res.P99)
+		rep.Results = append(rep.Results, res)
+	}
+	return rep, nil
+}
+
+// withDefaults is cfg with what it leaves zero taken from DefaultConfig, but
+// for Duration and Warmup (a test's zero is its own), and every scenario
+// when it names none.
+func (cfg Config) withDefaults() Config {
 	def := DefaultConfig()
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = def.Concurrency
@@ -253,135 +334,82 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 	if len(cfg.Scenarios) == 0 {
 		cfg.Scenarios = Scenarios
 	}
-	all := scenarios()
-	for _, s := range cfg.Scenarios {
-		if _, ok := all[s]; !ok && s != "migrate" && s != "regions" && s != "views" && s != "quality" {
-			return nil, fmt.Errorf("unknown scenario %q (known: %s, migrate, regions, views, quality)", s, strings.Join(Scenarios, ", "))
-		}
+	return cfg
+}
+
+// ingestCorpus stores the corpus in a disk store at cfg.DataDir as uploads
+// do, into tgt (keys, sources, and the same originals again under zipfPhotos
+// keys for Zipf popularity) and rep (what each original costs); with twelve,
+// it also stores 12 MP originals. It returns the store, its ingester and the
+// originals' bytes.
+func ingestCorpus(ctx context.Context, cfg Config, tgt *target, rep *Report, twelve bool, log *slog.Logger) (*disk.Store, *ingest.Ingester, [][]byte, error) {
+	srcs, err := loadCorpus(cfg.Corpus, cmp.Or(cfg.Generated, 8))
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	rep := &Report{Started: time.Now().UTC(), Config: cfg}
+	st, err := disk.New(cfg.DataDir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	in, err := newIngester(st)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var results []ingest.Result
 	var originals [][]byte
-	tgt := &target{keys: cfg.Keys}
-	var st *disk.Store
-	var in *ingest.Ingester
-	if cfg.URL == "" {
-		srcs, err := loadCorpus(cfg.Corpus, cmp.Or(cfg.Generated, 8))
+	for _, s := range srcs {
+		res, err := in.Ingest(ctx, "bench", s.data)
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, fmt.Errorf("ingest %s: %w", s.name, err)
 		}
-		if st, err = disk.New(cfg.DataDir); err != nil {
-			return nil, err
-		}
-		if in, err = newIngester(st); err != nil {
-			return nil, err
-		}
-		var results []ingest.Result
-		for _, s := range srcs {
-			res, err := in.Ingest(ctx, "bench", s.data)
-			if err != nil {
-				return nil, fmt.Errorf("ingest %s: %w", s.name, err)
-			}
-			ssim, err := imaging.SSIM(s.data, res.Data)
-			if err != nil {
-				return nil, fmt.Errorf("ssim %s: %w", s.name, err)
-			}
-			results = append(results, res)
-			tgt.keys = append(tgt.keys, res.Key)
-			tgt.sources = append(tgt.sources, s.data)
-			originals = append(originals, res.Data)
-			rep.Corpus.Files = append(rep.Corpus.Files, CorpusFile{Name: s.name, SourceBytes: int64(len(s.data)), OriginalBytes: res.Bytes,
-				SmallCopyBytes: int64(len(res.Small)), Width: res.Width, Height: res.Height, SSIM: ssim})
-		}
-		log.Info("corpus ingested", "files", len(tgt.keys))
-		// Zipf popularity needs many photos: store the originals again under
-		// more keys of ingest's form, with their small copies (the bytes are
-		// the same; the caches cannot tell).
-		for i := range zipfPhotos {
-			res := results[i%len(results)]
-			res.Key = fmt.Sprintf("%032x", i)
-			if err := in.Save(ctx, &res); err != nil {
-				return nil, err
-			}
-			tgt.zipfKeys = append(tgt.zipfKeys, res.Key)
-		}
-		if slices.ContainsFunc(cfg.Scenarios, func(name string) bool { return all[name].twelveMP }) {
-			if tgt.keys12, tgt.originals12, err = twelveMPOriginals(ctx, st, srcs); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if tgt.zipfKeys == nil {
-		tgt.zipfKeys = tgt.keys
-	}
-	if len(tgt.keys) == 0 {
-		return nil, errors.New("bench: --url needs --keys (originals on that server)")
-	}
-	for _, name := range cfg.Scenarios {
-		if cfg.URL != "" && slices.Contains([]string{"migrate", "views", "quality", "regions"}, name) {
-			return nil, fmt.Errorf("%s: runs in-process only", name)
-		}
-		if name == "migrate" {
-			m, err := runMigrate(ctx, filepath.Join(cfg.DataDir, "migrate"), tgt.sources, cfg.MigratePhotos, slog.New(slog.DiscardHandler))
-			if err != nil {
-				return nil, fmt.Errorf("migrate: %w", err)
-			}
-			rep.Migrate = m
-			continue
-		}
-		if name == "views" {
-			v, err := runViews(ctx, role.Stores{Store: cfg.DataDir}, firstN(tgt.keys, cfg.ViewsPhotos), tgt.zipfKeys, cfg.ViewsShield, log)
-			if err != nil {
-				return nil, err
-			}
-			rep.Views = v
-			continue
-		}
-		if name == "quality" {
-			q, err := runQuality(ctx, firstN(originals, cfg.ViewsPhotos))
-			if err != nil {
-				return nil, err
-			}
-			rep.Quality = q
-			continue
-		}
-		if name == "regions" {
-			rows, err := runRegions(ctx, cfg, originals, in, log)
-			if err != nil {
-				return nil, err
-			}
-			rep.Results = append(rep.Results, rows...)
-			continue
-		}
-		sc := all[name]
-		if strings.HasPrefix(name, "upload") && cfg.URL != "" {
-			return nil, fmt.Errorf("%s: upload scenarios run in-process only (they mint their own tokens)", name)
-		}
-		res, err := runScenario(ctx, cfg, sc, role.Stores{Store: cfg.DataDir}, tgt, log)
+		ssim, err := imaging.SSIM(s.data, res.Data)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, nil, nil, fmt.Errorf("ssim %s: %w", s.name, err)
 		}
-		if sc.floorWidth > 0 && originals != nil {
-			from := originals
-			if sc.twelveMP {
-				from = tgt.originals12
-			}
-			format := cmp.Or(sc.floorFormat, imaging.WebP)
-			res.FloorRPS = floor(ctx, from, sc.floorWidth, format, cfg.Concurrency, cfg.Duration)
-			if res.FloorRPS > 0 {
-				res.FloorRatio = res.RPS / res.FloorRPS
-			}
-			keys := tgt.keys
-			if sc.twelveMP {
-				keys = tgt.keys12
-			}
-			if res.Stages, err = stageMedians(ctx, st, keys, sc.floorWidth, format); err != nil {
-				return nil, fmt.Errorf("%s: stages: %w", name, err)
-			}
-		}
-		log.Info("scenario done", "scenario", name, "rps", res.RPS, "p50_ms", res.P50, "p99_ms", res.P99)
-		rep.Results = append(rep.Results, res)
+		results = append(results, res)
+		tgt.keys = append(tgt.keys, res.Key)
+		tgt.sources = append(tgt.sources, s.data)
+		originals = append(originals, res.Data)
+		rep.Corpus.Files = append(rep.Corpus.Files, CorpusFile{Name: s.name, SourceBytes: int64(len(s.data)), OriginalBytes: res.Bytes,
+			SmallCopyBytes: int64(len(res.Small)), Width: res.Width, Height: res.Height, SSIM: ssim})
 	}
-	return rep, nil
+	log.Info("corpus ingested", "files", len(tgt.keys))
+	// Zipf popularity needs many photos: store the originals again under
+	// more keys of ingest's form, with their small copies (the bytes are the
+	// same; the caches cannot tell).
+	for i := range zipfPhotos {
+		res := results[i%len(results)]
+		res.Key = fmt.Sprintf("%032x", i)
+		if err := in.Save(ctx, &res); err != nil {
+			return nil, nil, nil, err
+		}
+		tgt.zipfKeys = append(tgt.zipfKeys, res.Key)
+	}
+	if twelve {
+		if tgt.keys12, tgt.originals12, err = twelveMPOriginals(ctx, st, srcs); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return st, in, originals, nil
+}
+
+// againstTheFloor measures sc's floor on the same originals and where a
+// render's time goes, into res.
+func againstTheFloor(ctx context.Context, cfg Config, sc scenario, st *disk.Store, tgt *target, originals [][]byte, res *Result) error {
+	keys := tgt.keys
+	if sc.twelveMP {
+		keys, originals = tgt.keys12, tgt.originals12
+	}
+	format := cmp.Or(sc.floorFormat, imaging.WebP)
+	res.FloorRPS = floor(ctx, originals, sc.floorWidth, format, cfg.Concurrency, cfg.Duration)
+	if res.FloorRPS > 0 {
+		res.FloorRatio = res.RPS / res.FloorRPS
+	}
+	var err error
+	if res.Stages, err = stageMedians(ctx, st, keys, sc.floorWidth, format); err != nil {
+		return fmt.Errorf("stages: %w", err)
+	}
+	return nil
 }
 
 // firstN is s's first n elements, or all of s when n is 0 or more than it has.
