@@ -35,4 +35,10 @@ if ! podman image exists docker.io/library/golang:1.26-bookworm; then
   rm -rf "$ctx"
 fi
 echo "building $image from docker/Dockerfile"
+# The build stage is tagged too, so that its layers (apt, go mod download)
+# stay the next build's cache; what an earlier build left untagged (its
+# build stage, the image this tag named before) is removed, and only that:
+# images of both stages carry the org.imgorigin.stage label.
+podman build --network host --pull=never --format docker -q -f docker/Dockerfile --target build -t localhost/imgorigin-build:cache . >/dev/null
 podman build --network host --pull=never --format docker -q -f docker/Dockerfile -t "$image" . >/dev/null
+podman image prune -f --filter label=org.imgorigin.stage >/dev/null
