@@ -2,7 +2,8 @@ package migrate
 
 import (
 	"context"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/imgorigin/imgorigin/jobqueue"
 	"github.com/imgorigin/imgorigin/storage"
@@ -22,76 +23,20 @@ type PlanResult struct {
 // Plan lists the legacy bucket, groups its photos and enqueues one job per
 // group not yet done. Running it again enqueues only what is left.
 func Plan(ctx context.Context, src Lister, layout *Layout, state *State, queue jobqueue.Queue) (PlanResult, error) {
-	type photo struct {
-		original storage.Info
-		thumbs   []storage.Info
+	groups, unmatched, err := inventory(ctx, src, layout)
+	res := PlanResult{Unmatched: unmatched}
+	if err != nil {
+		return res, err
 	}
-	groups := map[string]map[string]*photo{}
-	var thumbs []storage.Info
-	var res PlanResult
-	after := ""
-	for {
-		page, err := src.List(ctx, layout.Prefix(), after, 1000)
-		if err != nil {
-			return res, err
-		}
-		for _, it := range page.Items {
-			group, id, size, ok := layout.Match(it.Key)
-			switch {
-			case !ok:
-				res.Unmatched++
-			case size != "":
-				thumbs = append(thumbs, it) // resolved once all originals are known
-			default:
-				if groups[group] == nil {
-					groups[group] = map[string]*photo{}
-				}
-				groups[group][id] = &photo{original: it}
-			}
-		}
-		if page.Next == "" {
-			break
-		}
-		after = page.Next
-	}
-	// A key like g/a_b.jpg fits both templates; it is a thumbnail only if the
-	// original it names exists, else it is an original itself.
-thumbs:
-	for _, it := range thumbs {
-		for _, s := range layout.thumbnailSplits(it.Key) {
-			if p := groups[s[0]][s[1]]; p != nil {
-				p.thumbs = append(p.thumbs, it)
-				continue thumbs
-			}
-		}
-		if og, oid, _, ok := layout.matchOriginal(it.Key); ok {
-			if groups[og] == nil {
-				groups[og] = map[string]*photo{}
-			}
-			groups[og][oid] = &photo{original: it}
-			continue
-		}
-		res.Unmatched++
-	}
-	names := make([]string, 0, len(groups))
-	for g := range groups {
-		names = append(names, g)
-	}
-	sort.Strings(names)
 	var batch []jobqueue.Job
-	for _, g := range names {
+	for _, g := range slices.Sorted(maps.Keys(groups)) {
 		res.Groups++
 		done, err := state.GroupDone(ctx, g)
 		if err != nil {
 			return res, err
 		}
 		job := jobqueue.Job{Group: g}
-		ids := make([]string, 0, len(groups[g]))
-		for id := range groups[g] {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
+		for _, id := range slices.Sorted(maps.Keys(groups[g])) {
 			p := groups[g][id]
 			jp := jobqueue.JobPhoto{Original: p.original.Key, OriginalBytes: p.original.Size}
 			for _, t := range p.thumbs {
@@ -123,4 +68,61 @@ thumbs:
 	}
 	res.Enqueued += len(batch)
 	return res, nil
+}
+
+// legacyPhoto is one legacy original and its thumbnails, as listed.
+type legacyPhoto struct {
+	original storage.Info
+	thumbs   []storage.Info
+}
+
+// inventory lists src under layout's prefix into groups of photos (group ->
+// photo id -> photo), and counts the keys that fit neither template.
+func inventory(ctx context.Context, src Lister, layout *Layout) (groups map[string]map[string]*legacyPhoto, unmatched int, err error) {
+	groups = map[string]map[string]*legacyPhoto{}
+	add := func(group, id string, it storage.Info) {
+		if groups[group] == nil {
+			groups[group] = map[string]*legacyPhoto{}
+		}
+		groups[group][id] = &legacyPhoto{original: it}
+	}
+	var thumbs []storage.Info
+	for after := ""; ; {
+		page, err := src.List(ctx, layout.Prefix(), after, 1000)
+		if err != nil {
+			return nil, unmatched, err
+		}
+		for _, it := range page.Items {
+			group, id, size, ok := layout.Match(it.Key)
+			switch {
+			case !ok:
+				unmatched++
+			case size != "":
+				thumbs = append(thumbs, it) // resolved once all originals are known
+			default:
+				add(group, id, it)
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+	}
+	// A key like g/a_b.jpg fits both templates; it is a thumbnail only if the
+	// original it names exists, else it is an original itself.
+thumbs:
+	for _, it := range thumbs {
+		for _, s := range layout.thumbnailSplits(it.Key) {
+			if p := groups[s[0]][s[1]]; p != nil {
+				p.thumbs = append(p.thumbs, it)
+				continue thumbs
+			}
+		}
+		if og, oid, _, ok := layout.matchOriginal(it.Key); ok {
+			add(og, oid, it)
+			continue
+		}
+		unmatched++
+	}
+	return groups, unmatched, nil
 }
