@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"mime"
@@ -26,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/imgorigin/imgorigin/storage"
@@ -46,6 +48,10 @@ type Store struct {
 	reserved string
 	dirs     *dirCache
 	gate     *gate
+	// puts serialises the two renames of Puts to one key (striped by its
+	// hash): two at once could leave one's sidecar beside the other's file,
+	// which then reads as another program's, its metadata lost.
+	puts [64]sync.Mutex
 }
 
 // New opens a store rooted at dir, creating dir if it does not exist and
@@ -306,6 +312,11 @@ func (s *Store) put(key string, data []byte, contentType string, meta storage.Me
 		return storage.Info{}, err
 	}
 	defer os.Remove(metaTmp)
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	mu := &s.puts[h.Sum32()%uint32(len(s.puts))]
+	mu.Lock()
+	defer mu.Unlock()
 	if err := s.renameInto(metaTmp, s.metaPath(key)); err != nil {
 		return storage.Info{}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -209,5 +210,34 @@ func TestListingALargeTreeReadsOnlyItsWay(t *testing.T) {
 	// on the first page; walking the tree would read all 42.
 	if worstReads > 5 {
 		t.Fatalf("a page read %d directories: the listing walks more than its way", worstReads)
+	}
+}
+
+// Puts of one key at once (a job delivered twice) leave the object with
+// one of their sidecars, never one's sidecar beside the other's file,
+// which would read as another program's file, its metadata lost.
+func TestConcurrentPutsOfOneKeyKeepTheirMetadata(t *testing.T) {
+	st, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for round := range 100 {
+		key := fmt.Sprintf("k%d", round)
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := st.Put(ctx, key, []byte(fmt.Sprintf("bytes of writer %d", w)), "image/webp", storage.Meta{"writer": fmt.Sprint(w)}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		info, err := st.Head(ctx, key)
+		if err != nil || !info.Own || info.Meta["writer"] == "" || info.Size != int64(len("bytes of writer 0")) {
+			t.Fatalf("round %d: %+v %v; want one writer's object with its metadata", round, info, err)
+		}
 	}
 }
