@@ -9,7 +9,6 @@ import (
 
 	"github.com/davidbyttow/govips/v2/vips"
 
-	"github.com/imgorigin/imgorigin/facts"
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/resizer"
@@ -81,12 +80,9 @@ func renderSource(ctx context.Context, st *disk.Store, key string, width int, fo
 	if ingest.MayHaveSmallCopy(key) {
 		if data, info, err := readWhole(ctx, st, ingest.SmallKey(key)); err == nil {
 			h, err := imaging.Probe(data)
-			if f, ok := facts.FromMeta(info.Meta); err == nil && ok {
-				whole := h
-				whole.Width, whole.Height, whole.Format = f.Width, f.Height, f.Format
-				if resizer.SmallCopyServes(resizer.Options{Width: width, Format: format}, whole, h) {
-					return data, h, true, nil
-				}
+			if whole, _, ok := resizer.SmallCopyOf(h, info.Meta); err == nil && ok &&
+				resizer.SmallCopyServes(resizer.Options{Width: width, Format: format}, whole, h) {
+				return data, h, true, nil
 			}
 		}
 	}

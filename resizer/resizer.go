@@ -504,11 +504,7 @@ func (h *Handler) variant(ctx context.Context, rq request) (*variant, error) {
 			return nil, err
 		}
 	}
-	o, whole, err := h.source(ctx, rq)
-	if err != nil {
-		return nil, err
-	}
-	ropts, err := h.cfg.renderOptions(rq.opts, whole, rq.signed)
+	o, ropts, err := h.source(ctx, rq)
 	if err != nil {
 		return nil, err
 	}

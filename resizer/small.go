@@ -23,52 +23,65 @@ type nearby interface {
 // the migration or an upload is run again.
 const lacksSmallFor = 10 * time.Minute
 
-// source is what a variant is made from: the original's small copy when it
-// makes the same answer (SmallCopyServes), else the original. whole is the
-// original's header either way, what the options are checked against.
-func (h *Handler) source(ctx context.Context, rq request) (o *original, whole imaging.Header, err error) {
-	if s, whole, ok := h.small(ctx, rq); ok {
-		return s, whole, nil
+// source is what a variant is made from, with the options checked against
+// the original's header: the original's small copy when it makes the same
+// answer (SmallCopyServes), else the original.
+func (h *Handler) source(ctx context.Context, rq request) (*original, Options, error) {
+	if s, ropts, ok := h.small(ctx, rq); ok {
+		return s, ropts, nil
 	}
-	if o, err = h.original(ctx, rq.key); err != nil {
-		return nil, imaging.Header{}, err
+	o, err := h.original(ctx, rq.key)
+	if err != nil {
+		return nil, Options{}, err
 	}
-	return o, o.header, nil
+	ropts, err := h.cfg.renderOptions(rq.opts, o.header, rq.signed)
+	return o, ropts, err
 }
 
-// small is the small copy of rq's original, with the original's header from
-// the facts kept with the copy, when the copy serves rq. Any failure to read
-// it falls back to the original, which answers for itself.
-func (h *Handler) small(ctx context.Context, rq request) (*original, imaging.Header, bool) {
+// small is the small copy of rq's original, and rq's options checked
+// against the original's header, when the copy serves rq. Any failure to
+// read it falls back to the original, which answers for itself.
+func (h *Handler) small(ctx context.Context, rq request) (*original, Options, bool) {
 	if !h.mayServeSmall(rq.opts) || !ingest.MayHaveSmallCopy(rq.key) {
-		return nil, imaging.Header{}, false
+		return nil, Options{}, false
 	}
 	if at, ok := h.lacksSmall.since(rq.key); ok && time.Since(at) < lacksSmallFor {
-		return nil, imaging.Header{}, false
+		return nil, Options{}, false
 	}
 	s, err := h.object(ctx, ingest.SmallKey(rq.key), rq.key)
 	if errors.Is(err, storage.ErrNotFound) {
 		h.lacksSmall.mark(rq.key, time.Now())
 	}
 	if err != nil {
-		return nil, imaging.Header{}, false
+		return nil, Options{}, false
 	}
-	f, ok := facts.FromMeta(s.info.Meta)
-	etag := s.info.Meta[facts.MetaOf]
-	if !ok || etag == "" || s.header.Pages > 1 || s.header.Orientation > 1 {
-		return nil, imaging.Header{}, false
+	whole, etag, ok := SmallCopyOf(s.header, s.info.Meta)
+	if !ok {
+		return nil, Options{}, false
 	}
-	whole := s.header
-	whole.Width, whole.Height, whole.Format = f.Width, f.Height, f.Format
 	ropts, err := h.cfg.renderOptions(rq.opts, whole, rq.signed)
 	if err != nil || !SmallCopyServes(ropts, whole, s.header) {
-		return nil, imaging.Header{}, false
+		return nil, Options{}, false
 	}
 	copied := *s
 	copied.info.ETag = etag // an answer is the same variant of the same original either way
 	copied.of = &whole
 	h.metrics.smallCopies.Inc()
-	return &copied, whole, true
+	return &copied, ropts, true
+}
+
+// SmallCopyOf reads what a small copy (header small, store metadata meta)
+// keeps of its original: the original's header and ETag. ok is false for
+// an object that is no small copy ingest made.
+func SmallCopyOf(small imaging.Header, meta storage.Meta) (whole imaging.Header, etag string, ok bool) {
+	f, ok := facts.FromMeta(meta)
+	etag = meta[facts.MetaOf]
+	if !ok || etag == "" || small.Pages > 1 || small.Orientation > 1 {
+		return imaging.Header{}, "", false
+	}
+	whole = small
+	whole.Width, whole.Height, whole.Format = f.Width, f.Height, f.Format
+	return whole, etag, true
 }
 
 // mayServeSmall is what can be told of a request before the copy is read:
