@@ -19,7 +19,7 @@ import (
 // SQSQueue is the queue for runs on many machines. Jobs delivered more than
 // MaxAttempts times go to the queue NAME-dead; while more than InFlightCap
 // messages are in flight (SQS refuses past 120,000), workers take no more.
-type SQSQueue struct {
+type SQSQueue[J Job] struct {
 	client      *sqs.Client
 	url, dead   string
 	maxAttempts int
@@ -45,7 +45,7 @@ func ParseSQSURL(raw string) (SQSConfig, error) {
 }
 
 // OpenSQS connects, creating the queue and its dead-letter queue if needed.
-func OpenSQS(ctx context.Context, cfg SQSConfig) (*SQSQueue, error) {
+func OpenSQS[J Job](ctx context.Context, cfg SQSConfig) (*SQSQueue[J], error) {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
@@ -64,7 +64,7 @@ func OpenSQS(ctx context.Context, cfg SQSConfig) (*SQSQueue, error) {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 	})
-	q := &SQSQueue{client: client, maxAttempts: cfg.MaxAttempts, inFlightCap: cfg.InFlightCap}
+	q := &SQSQueue[J]{client: client, maxAttempts: cfg.MaxAttempts, inFlightCap: cfg.InFlightCap}
 	for name, dst := range map[string]*string{cfg.Name: &q.url, cfg.Name + "-dead": &q.dead} {
 		out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
 		if err != nil {
@@ -76,7 +76,7 @@ func OpenSQS(ctx context.Context, cfg SQSConfig) (*SQSQueue, error) {
 }
 
 // Send enqueues jobs ten at a time (SQS's batch limit).
-func (q *SQSQueue) Send(ctx context.Context, jobs []Job) error {
+func (q *SQSQueue[J]) Send(ctx context.Context, jobs []J) error {
 	for start := 0; start < len(jobs); start += 10 {
 		var entries []types.SendMessageBatchRequestEntry
 		for i, j := range jobs[start:min(start+10, len(jobs))] {
@@ -96,7 +96,7 @@ func (q *SQSQueue) Send(ctx context.Context, jobs []Job) error {
 
 // Receive takes up to max jobs (ten at most a call), moving any delivered
 // too often to the dead-letter queue instead.
-func (q *SQSQueue) Receive(ctx context.Context, max int, visibility time.Duration) ([]Delivery, error) {
+func (q *SQSQueue[J]) Receive(ctx context.Context, max int, visibility time.Duration) ([]Delivery[J], error) {
 	if _, inFlight, err := q.counts(ctx); err != nil {
 		return nil, err
 	} else if inFlight >= q.inFlightCap {
@@ -112,15 +112,15 @@ func (q *SQSQueue) Receive(ctx context.Context, max int, visibility time.Duratio
 	if err != nil {
 		return nil, fmt.Errorf("sqs: receive: %w", err)
 	}
-	var ds []Delivery
+	var ds []Delivery[J]
 	for _, m := range out.Messages {
-		d := Delivery{ID: aws.ToString(m.MessageId), Receipt: aws.ToString(m.ReceiptHandle)}
+		d := Delivery[J]{Ticket: Ticket{ID: aws.ToString(m.MessageId), Receipt: aws.ToString(m.ReceiptHandle)}}
 		d.Attempts, _ = strconv.Atoi(m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
 		if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &d.Job); err != nil || d.Attempts > q.maxAttempts {
 			if _, err := q.client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &q.dead, MessageBody: m.Body}); err != nil {
 				return nil, fmt.Errorf("sqs: dead-letter: %w", err)
 			}
-			if err := q.Ack(ctx, d); err != nil {
+			if err := q.Ack(ctx, d.Ticket); err != nil {
 				return nil, err
 			}
 			continue
@@ -131,19 +131,19 @@ func (q *SQSQueue) Receive(ctx context.Context, max int, visibility time.Duratio
 }
 
 // Extend keeps a job hidden while its worker is on it.
-func (q *SQSQueue) Extend(ctx context.Context, d Delivery, visibility time.Duration) error {
-	_, err := q.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &q.url, ReceiptHandle: &d.Receipt, VisibilityTimeout: seconds(visibility)})
+func (q *SQSQueue[J]) Extend(ctx context.Context, t Ticket, visibility time.Duration) error {
+	_, err := q.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &q.url, ReceiptHandle: &t.Receipt, VisibilityTimeout: seconds(visibility)})
 	return err
 }
 
 // Ack deletes a finished job.
-func (q *SQSQueue) Ack(ctx context.Context, d Delivery) error {
-	_, err := q.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &q.url, ReceiptHandle: &d.Receipt})
+func (q *SQSQueue[J]) Ack(ctx context.Context, t Ticket) error {
+	_, err := q.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &q.url, ReceiptHandle: &t.Receipt})
 	return err
 }
 
 // Counts uses SQS's approximate counts of both queues.
-func (q *SQSQueue) Counts(ctx context.Context) (pending, dead int, err error) {
+func (q *SQSQueue[J]) Counts(ctx context.Context) (pending, dead int, err error) {
 	visible, inFlight, err := q.counts(ctx)
 	if err != nil {
 		return 0, 0, err
@@ -152,11 +152,11 @@ func (q *SQSQueue) Counts(ctx context.Context) (pending, dead int, err error) {
 	return visible + inFlight, deadVisible + deadInFlight, err
 }
 
-func (q *SQSQueue) counts(ctx context.Context) (visible, inFlight int, err error) {
+func (q *SQSQueue[J]) counts(ctx context.Context) (visible, inFlight int, err error) {
 	return q.countsOf(ctx, q.url)
 }
 
-func (q *SQSQueue) countsOf(ctx context.Context, queueURL string) (visible, inFlight int, err error) {
+func (q *SQSQueue[J]) countsOf(ctx context.Context, queueURL string) (visible, inFlight int, err error) {
 	out, err := q.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &queueURL, AttributeNames: []types.QueueAttributeName{
 		types.QueueAttributeNameApproximateNumberOfMessages, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible, types.QueueAttributeNameApproximateNumberOfMessagesDelayed}})
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/imgorigin/imgorigin/jobqueue"
 	"github.com/imgorigin/imgorigin/storage"
 )
 
@@ -22,23 +21,23 @@ type PlanResult struct {
 
 // Plan lists the legacy bucket, groups its photos and enqueues one job per
 // group not yet done. Running it again enqueues only what is left.
-func Plan(ctx context.Context, src Lister, layout *Layout, state *State, queue jobqueue.Queue) (PlanResult, error) {
+func Plan(ctx context.Context, src Lister, layout *Layout, state *State, queue Queue) (PlanResult, error) {
 	groups, unmatched, err := inventory(ctx, src, layout)
 	res := PlanResult{Unmatched: unmatched}
 	if err != nil {
 		return res, err
 	}
-	var batch []jobqueue.Job
+	var batch []Job
 	for _, g := range slices.Sorted(maps.Keys(groups)) {
 		res.Groups++
 		done, err := state.GroupDone(ctx, g)
 		if err != nil {
 			return res, err
 		}
-		job := jobqueue.Job{Group: g}
+		job := Job{Group: g}
 		for _, id := range slices.Sorted(maps.Keys(groups[g])) {
 			p := groups[g][id]
-			jp := jobqueue.JobPhoto{Original: p.original.Key, OriginalBytes: p.original.Size}
+			jp := JobPhoto{Original: p.original.Key, OriginalBytes: p.original.Size}
 			for _, t := range p.thumbs {
 				jp.Thumbnails = append(jp.Thumbnails, t.Key)
 				jp.ThumbBytes += t.Size

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/imgorigin/imgorigin/jobqueue"
 )
 
 // Metrics are a worker's counters and the migration's totals, for
@@ -65,7 +63,7 @@ func (m *Metrics) groupFailed() {
 // ReportProgress logs the migration's progress every interval until ctx
 // ends (done of total, rate, ETA, queue) and keeps m's totals current: a
 // run of hours says how it is going without anyone asking.
-func ReportProgress(ctx context.Context, state *State, queue jobqueue.Queue, m *Metrics, interval time.Duration, log *slog.Logger) {
+func ReportProgress(ctx context.Context, state *State, queue Queue, m *Metrics, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	lastDone, lastAt := -1, time.Now()

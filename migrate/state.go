@@ -9,14 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL, for runs on many machines
-	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
-	_ "modernc.org/sqlite" // the embedded database
+	"github.com/imgorigin/imgorigin/internal/sqldb"
 )
 
 // Photo states in the progress store.
@@ -43,12 +38,11 @@ type PhotoRecord struct {
 // State is the progress store and, on one machine, the queue: one SQL schema
 // on SQLite (embedded) or PostgreSQL.
 type State struct {
-	db       *sql.DB
-	postgres bool
+	db sqldb.DB
 }
 
 // schema holds the progress store's versioned SQL migrations, applied by
-// goose (each file once, in order; the version table is goose_db_version).
+// goose.
 //
 //go:embed schema/*.sql
 var schema embed.FS
@@ -67,82 +61,32 @@ func Open(dbURL, dir string) (*State, error) {
 
 // OpenSQLite opens (creating) the embedded state in the file at path.
 func OpenSQLite(path string) (*State, error) {
-	// WAL and a busy timeout let several local workers share the file.
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)")
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(1) // SQLite writes one at a time; one connection avoids SQLITE_BUSY storms
-	return open(db, false)
+	return open(sqldb.SQLite(path, schemaVersions()))
 }
 
 // OpenPostgres opens the progress store (and queue tables) in PostgreSQL, for
 // runs on many machines: postgres://user@host:port/db?sslmode=...
 func OpenPostgres(dsn string) (*State, error) {
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Ping(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	return open(db, true)
+	return open(sqldb.Postgres(dsn, schemaVersions()))
 }
 
-func open(db *sql.DB, postgres bool) (*State, error) {
-	if err := upgrade(db, postgres); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("migrate state schema: %w", err)
+func open(db sqldb.DB, err error) (*State, error) {
+	if err != nil {
+		return nil, fmt.Errorf("migrate state: %w", err)
 	}
-	return &State{db: db, postgres: postgres}, nil
+	return &State{db: db}, nil
 }
 
-// upgrade applies the schema versions db lacks. On PostgreSQL an advisory
-// lock keeps workers starting together from applying one version twice.
-func upgrade(db *sql.DB, postgres bool) error {
-	fsys, err := fs.Sub(schema, "schema")
-	if err != nil {
-		return err
-	}
-	dialect := goose.DialectSQLite3
-	var opts []goose.ProviderOption
-	if postgres {
-		dialect = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
-		if err != nil {
-			return err
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
-	}
-	p, err := goose.NewProvider(dialect, db, fsys, opts...)
-	if err != nil {
-		return err
-	}
-	_, err = p.Up(context.Background())
-	return err
+func schemaVersions() fs.FS {
+	fsys, _ := fs.Sub(schema, "schema") // a constant path in the embedded FS
+	return fsys
 }
 
 // Close closes the database.
 func (s *State) Close() error { return s.db.Close() }
 
-// q rewrites ? placeholders as $1, $2... for PostgreSQL.
-func (s *State) q(query string) string {
-	if !s.postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// q numbers the placeholders of query for PostgreSQL.
+func (s *State) q(query string) string { return s.db.Q(query) }
 
 // GroupDone reports whether a group finished.
 func (s *State) GroupDone(ctx context.Context, group string) (bool, error) {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -61,7 +60,7 @@ type Worker struct {
 	dst     Target
 	in      *ingest.Ingester
 	state   *State
-	queue   jobqueue.Queue
+	queue   Queue
 	cfg     WorkerConfig
 	deletes *rate.Limiter
 	log     *slog.Logger
@@ -75,7 +74,7 @@ func DefaultWorkerConfig() WorkerConfig {
 
 // NewWorker returns a worker; in converts and stores into the target. What
 // cfg leaves zero takes DefaultWorkerConfig's value.
-func NewWorker(src Source, dst Target, in *ingest.Ingester, state *State, queue jobqueue.Queue, cfg WorkerConfig, log *slog.Logger) *Worker {
+func NewWorker(src Source, dst Target, in *ingest.Ingester, state *State, queue Queue, cfg WorkerConfig, log *slog.Logger) *Worker {
 	def := DefaultWorkerConfig()
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = def.Concurrency
@@ -92,80 +91,15 @@ func NewWorker(src Source, dst Target, in *ingest.Ingester, state *State, queue 
 
 // Run takes jobs until ctx ends, or with Drain until none is left.
 func (w *Worker) Run(ctx context.Context) error {
-	sem := make(chan struct{}, w.cfg.Concurrency)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for ctx.Err() == nil {
-		// Wait for a free slot, then ask for as many jobs as slots are free
-		// (only this loop takes slots, so the others stay free).
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			return nil
-		}
-		free := 1 + w.cfg.Concurrency - len(sem)
-		ds, err := w.queue.Receive(ctx, free, w.cfg.Visibility)
-		if err != nil {
-			<-sem
+	return jobqueue.Run(ctx, w.queue, jobqueue.Workers{Concurrency: w.cfg.Concurrency, Visibility: w.cfg.Visibility, Drain: w.cfg.Drain, Log: w.log},
+		func(ctx context.Context, d jobqueue.Delivery[Job]) error {
+			err := w.MigrateGroup(ctx, d.Job)
+			if err != nil {
+				w.cfg.Metrics.groupFailed()
+				w.log.Warn("migrate: group failed; it will be retried", "group", d.Job.Group, "attempt", d.Attempts, "err", err)
+			}
 			return err
-		}
-		if len(ds) == 0 {
-			<-sem
-			if w.cfg.Drain && len(sem) == 0 {
-				left, _, err := w.queue.Counts(ctx)
-				if err != nil {
-					return err
-				}
-				if left == 0 {
-					return nil
-				}
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(200 * time.Millisecond):
-			}
-			continue
-		}
-		for i, d := range ds {
-			if i > 0 {
-				sem <- struct{}{}
-			}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				w.process(ctx, d)
-			}()
-		}
-	}
-	return nil
-}
-
-// process runs one job, keeping it hidden while it runs. A failed job is not
-// acked: the queue delivers it again after its visibility timeout (the
-// backoff), and dead-letters it after too many attempts.
-func (w *Worker) process(ctx context.Context, d jobqueue.Delivery) {
-	jctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		t := time.NewTicker(w.cfg.Visibility / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-jctx.Done():
-				return
-			case <-t.C:
-				_ = w.queue.Extend(jctx, d, w.cfg.Visibility)
-			}
-		}
-	}()
-	if err := w.MigrateGroup(jctx, d.Job); err != nil {
-		w.cfg.Metrics.groupFailed()
-		w.log.Warn("migrate: group failed; it will be retried", "group", d.Job.Group, "attempt", d.Attempts, "err", err)
-		return
-	}
-	if err := w.queue.Ack(ctx, d); err != nil {
-		w.log.Warn("migrate: ack failed; the group will run again (harmlessly)", "group", d.Job.Group, "err", err)
-	}
+		})
 }
 
 func (w *Worker) hook(step, key string) error {
@@ -179,11 +113,11 @@ func (w *Worker) hook(step, key string) error {
 // thumbnails of the verified ones, then records them done. Every step is
 // idempotent: run it twice, or stop it anywhere and run it again, and the end
 // state is the same. Nothing is deleted before its replacement is verified.
-func (w *Worker) MigrateGroup(ctx context.Context, job jobqueue.Job) error {
+func (w *Worker) MigrateGroup(ctx context.Context, job Job) error {
 	var ready []PhotoRecord
 	var doomed []string
 	for _, p := range job.Photos {
-		rec, err := w.migratePhoto(ctx, job.Group, job.Owner(), p)
+		rec, err := w.migratePhoto(ctx, job.Group, p)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.Original, err)
 		}
@@ -192,7 +126,7 @@ func (w *Worker) MigrateGroup(ctx context.Context, job jobqueue.Job) error {
 		}
 		ready = append(ready, rec)
 		doomed = append(doomed, p.Thumbnails...)
-		if w.cfg.DeleteOriginals || p.DeleteOriginal {
+		if w.cfg.DeleteOriginals {
 			doomed = append(doomed, p.Original)
 		}
 	}
@@ -228,7 +162,7 @@ func (w *Worker) MigrateGroup(ctx context.Context, job jobqueue.Job) error {
 
 // migratePhoto brings one photo to "converted" (or finds it done): the
 // record and the target object must agree, else it is converted again.
-func (w *Worker) migratePhoto(ctx context.Context, group, subject string, p jobqueue.JobPhoto) (PhotoRecord, error) {
+func (w *Worker) migratePhoto(ctx context.Context, group string, p JobPhoto) (PhotoRecord, error) {
 	rec, found, err := w.state.Photo(ctx, p.Original)
 	if err != nil {
 		return rec, err
@@ -252,7 +186,7 @@ func (w *Worker) migratePhoto(ctx context.Context, group, subject string, p jobq
 	if err != nil {
 		return rec, fmt.Errorf("read legacy original: %w", err)
 	}
-	res, err := w.in.Prepare(w.in.Key(subject, data), data)
+	res, err := w.in.Prepare(w.in.Key(group, data), data)
 	if err != nil {
 		return rec, fmt.Errorf("convert: %w", err)
 	}
@@ -278,7 +212,7 @@ func (w *Worker) migratePhoto(ctx context.Context, group, subject string, p jobq
 	}
 	rec = PhotoRecord{OldKey: p.Original, Group: group, NewKey: res.Key, Width: res.Width, Height: res.Height,
 		OldBytes: p.OriginalBytes, NewBytes: res.Bytes, Thumbnails: len(p.Thumbnails), ThumbBytes: p.ThumbBytes,
-		OriginalDel: p.DeleteOriginal, State: StateConverted}
+		State: StateConverted}
 	return rec, w.state.PutPhoto(ctx, rec)
 }
 

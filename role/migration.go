@@ -40,7 +40,7 @@ type MigrationConfig struct {
 // Migration is a migration's progress store, queue and layout, open.
 type Migration struct {
 	State  *migrate.State
-	Queue  jobqueue.Queue
+	Queue  migrate.Queue
 	Layout *migrate.Layout
 	cfg    MigrationConfig
 }
@@ -60,7 +60,7 @@ func OpenMigration(ctx context.Context, cfg MigrationConfig) (*Migration, error)
 		qc, err := jobqueue.ParseSQSURL(cfg.QueueURL)
 		if err == nil {
 			qc.MaxAttempts = cfg.MaxAttempts
-			m.Queue, err = jobqueue.OpenSQS(ctx, qc)
+			m.Queue, err = jobqueue.OpenSQS[migrate.Job](ctx, qc)
 		}
 		if err != nil {
 			state.Close()

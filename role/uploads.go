@@ -11,10 +11,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/imgorigin/imgorigin/deferred"
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/secrets"
-	"github.com/imgorigin/imgorigin/jobqueue"
-	"github.com/imgorigin/imgorigin/migrate"
 	"github.com/imgorigin/imgorigin/storage"
 	"github.com/imgorigin/imgorigin/storage/storeurl"
 	"github.com/imgorigin/imgorigin/token"
@@ -125,7 +124,7 @@ func (u *Uploads) keys(data, addr string, dev bool, log *slog.Logger) (*token.Ke
 
 // newUploader builds the uploader on st. With DeferWhenBusy it also
 // returns the deferred-conversion worker, to run for the server's lifetime.
-func (u *Uploads) newUploader(ctx context.Context, stores *Stores, st storage.Store, addr string, dev bool, log *slog.Logger, reg prometheus.Registerer) (*uploader.Handler, *migrate.Worker, error) {
+func (u *Uploads) newUploader(ctx context.Context, stores *Stores, st storage.Store, addr string, dev bool, log *slog.Logger, reg prometheus.Registerer) (*uploader.Handler, *deferred.Worker, error) {
 	ks, service, err := u.keys(stores.Data, addr, dev, log)
 	if err != nil {
 		return nil, nil, err
@@ -144,17 +143,16 @@ func (u *Uploads) newUploader(ctx context.Context, stores *Stores, st storage.St
 	if err != nil || !u.DeferWhenBusy {
 		return h, nil, err
 	}
-	state, err := migrate.Open("", filepath.Join(stores.Data, "deferred"))
-	if err != nil {
-		return nil, nil, err
-	}
 	pending, err := storeurl.Open(ctx, u.PendingURL(stores.Data), stores.S3)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--pending-store: %w", err)
 	}
-	queue := state.Queue(5)
-	h.SetDeferrer(jobqueue.Deferred{Pending: pending, Queue: queue})
-	return h, migrate.NewWorker(pending, st, in, state, queue, migrate.WorkerConfig{Concurrency: 1}, log), nil
+	w, err := deferred.Open(filepath.Join(stores.Data, "deferred"), pending, in, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	h.SetDeferrer(w.Deferrer())
+	return h, w, nil
 }
 
 // cleanDebris removes, in a disk store the uploader writes to, what Puts cut

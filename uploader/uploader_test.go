@@ -482,10 +482,10 @@ func TestOverloadAnswers503(t *testing.T) {
 }
 
 // deferrals is a Deferrer that keeps raw uploads in pending and records
-// whom they are deferred for. Production's is jobqueue.Deferred, which
-// queues them for the migration worker; migrate's
-// TestDeferredUploadBecomesTheDirectOriginal runs that half, on the queue
-// engines, into what a direct upload stores.
+// whom they are deferred for. Production's is deferred.Deferrer, which
+// queues them for the deferred worker; deferred's
+// TestDeferredUploadBecomesTheDirectOriginal runs that half, into what a
+// direct upload stores.
 type deferrals struct {
 	pending storage.Store
 	mu      sync.Mutex

@@ -37,7 +37,7 @@ func (f *uploaderFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.serviceKeys, "service-keys", "", "comma-separated API keys backends use for /v1/upload-tokens (required by `uploader`; `serve` creates DATA/keys/service-key)")
 	fs.StringVar(&f.CloudFrontDistribution, "cloudfront-distribution", "", "a CloudFront distribution id to invalidate /KEY* in for every deleted photo, in batches (credentials from the standard AWS chain)")
 	fs.StringVar(&f.ArchiveStore, "archive-store", "", "also keep every untouched upload in this store URL (off by default)")
-	fs.BoolVar(&f.DeferWhenBusy, "defer-when-busy", false, "when the conversion queue is full, store uploads raw and convert them later with the migration worker (202) instead of answering 503")
+	fs.BoolVar(&f.DeferWhenBusy, "defer-when-busy", false, "when the conversion queue is full, store uploads raw and convert them later, in the background (202) instead of answering 503")
 	fs.StringVar(&f.PendingStore, "pending-store", "", "with --defer-when-busy: where raw uploads wait for conversion; never give it to a resizer (default DATA/pending)")
 	fs.Int64Var(&c.BodyMemory, "upload-body-memory", c.BodyMemory, "memory all upload bodies together may hold; past it, 503 at once")
 	fs.IntVar(&c.PerSubject, "uploads-per-subject", c.PerSubject, "uploads in progress at once for one subject; past it, 429")
