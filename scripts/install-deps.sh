@@ -7,9 +7,10 @@ what=${1:-run}
 VERSITYGW_VERSION=v1.8.0
 FAUXQS_VERSION=1.9.2
 # Client libraries the tests run against real servers (npm): the JWT
-# libraries backends verify result tokens with, imgix's URL builder, and
-# ThumbHash's reference implementation, which clients decode placeholders with.
-NODE_CLIENTS="jsonwebtoken@9.0.3 jwks-rsa@4.1.0 jose@6.2.18 @imgix/js-core@3.8.0 thumbhash@0.1.1"
+# libraries backends verify result tokens with, imgix's URL builder and its
+# parameter spec, and ThumbHash's reference implementation, which clients
+# decode placeholders with.
+NODE_CLIENTS="jsonwebtoken@9.0.3 jwks-rsa@4.1.0 jose@6.2.18 @imgix/js-core@3.8.0 thumbhash@0.1.1 imgix-url-params@11.36.0"
 # Where test tools that are not Debian packages or Go modules live.
 TOOLS=${IMGORIGIN_TOOLS:-$HOME/.cache/imgorigin}
 
@@ -52,7 +53,7 @@ if [ "$what" = test ]; then
     mkdir -p "$TOOLS/fauxqs"
     npm install --silent --no-audit --no-fund --prefix "$TOOLS/fauxqs" "fauxqs@$FAUXQS_VERSION" >/dev/null
   fi
-  installed=$(cd "$TOOLS/node-clients" 2>/dev/null && node -p "['jsonwebtoken','jwks-rsa','jose','@imgix/js-core','thumbhash'].map(p => p + '@' + require('./node_modules/' + p + '/package.json').version).join(' ')" 2>/dev/null || true)
+  installed=$(cd "$TOOLS/node-clients" 2>/dev/null && node -p "['jsonwebtoken','jwks-rsa','jose','@imgix/js-core','thumbhash','imgix-url-params'].map(p => p + '@' + require('./node_modules/' + p + '/package.json').version).join(' ')" 2>/dev/null || true)
   if [ "$installed" != "$NODE_CLIENTS" ]; then
     echo "installing $NODE_CLIENTS (client libraries for the conformance tests)"
     mkdir -p "$TOOLS/node-clients"
