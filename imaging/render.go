@@ -22,20 +22,21 @@ const (
 	FitFill    Fit = "fill"    // fit inside, then pad to the box with Background
 	FitFillMax Fit = "fillmax" // as fill, never enlarged: the source padded to the box
 	FitScale   Fit = "scale"   // stretch to the box exactly
+	FitClamp   Fit = "clamp"   // as fill, the edge pixels extended instead of a colour
 )
 
 // Fits lists every Fit.
-var Fits = []Fit{FitClip, FitMax, FitCrop, FitMin, FitFill, FitFillMax, FitScale}
+var Fits = []Fit{FitClip, FitMax, FitCrop, FitMin, FitFill, FitFillMax, FitScale, FitClamp}
 
 // Crops reports whether f covers the box and crops (crop, min).
 func (f Fit) Crops() bool { return f == FitCrop || f == FitMin }
 
 // MayEnlarge reports whether f enlarges a smaller source when the
 // Transform allows Upscale (clip, crop, fill; scale always stretches).
-func (f Fit) MayEnlarge() bool { return f == FitClip || f == FitCrop || f == FitFill }
+func (f Fit) MayEnlarge() bool { return f == FitClip || f == FitCrop || f == FitFill || f == FitClamp }
 
-// Pads reports whether f pads to the box (fill, fillmax).
-func (f Fit) Pads() bool { return f == FitFill || f == FitFillMax }
+// Pads reports whether f pads to the box (fill, fillmax, clamp).
+func (f Fit) Pads() bool { return f == FitFill || f == FitFillMax || f == FitClamp }
 
 // Gravity says what a crop keeps.
 type Gravity string
@@ -69,6 +70,17 @@ type Transform struct {
 	// Blur is a Gaussian blur's sigma as a fraction of the output's long
 	// edge (0: none), so that one value looks alike at every size.
 	Blur float64
+	// Orient overrides the file's EXIF orientation (1..8; 0 keeps it);
+	// the box is of the image so turned.
+	Orient int
+	// Zoom (at least 1; 0 is 1) cuts a focal-point crop that many times
+	// closer around the focal point.
+	Zoom float64
+	// Effects run on the resized image.
+	Effects Effects
+	// Frame surrounds the image inside the box: the image is resized to
+	// what the frame leaves of it.
+	Frame Frame
 }
 
 // Encoding is how a rendition is written.
@@ -77,6 +89,7 @@ type Encoding struct {
 	Quality     int    // 1..100
 	Effort      int    // WebP 0..6, AVIF 0..9, PNG compression 0..9; higher is smaller and slower
 	Progressive bool   // JPEG only
+	Chroma      int    // JPEG only: 444 keeps chroma whole, 420 halves it, 0 as libvips (4:2:0 below q 90)
 	Lossless    bool   // WebP and AVIF; Quality then does not apply
 }
 
@@ -100,6 +113,9 @@ func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, 
 		return Output{}, err
 	}
 	animated := KeptFrames(h, e.Format) > 1
+	if animated && (t.Effects != Effects{} || t.Frame != Frame{} || correction(h.Orientation, t.Orient) != 1) {
+		return Output{}, fmt.Errorf("%w: effects, frames and orient on an animation", ErrUnsupported)
+	}
 	img, err := thumbnail(src, h, t, animated)
 	if err != nil {
 		return Output{}, err
@@ -174,6 +190,7 @@ func LoadShrink(h Header, t Transform) int {
 	if h.Format != JPEG || h.Progressive || t.Upscale || t.Fit == FitScale {
 		return 1
 	}
+	t = t.asStored(correction(h.Orientation, t.Orient))
 	sw, sh := h.Upright()
 	w, ht := t.Width, t.Height
 	if w == 0 && ht == 0 {
@@ -204,6 +221,31 @@ func LoadShrink(h Header, t Transform) int {
 // thumbnail decodes with shrink-on-load (JPEG DCT scaling, WebP scaled decode,
 // HEIF thumbnails) straight to about the box size, applying EXIF orientation.
 func thumbnail(src []byte, h Header, t Transform, animated bool) (*vips.ImageRef, error) {
+	turn := correction(h.Orientation, t.Orient)
+	img, err := thumbnailAsStored(src, h, t.asStored(turn), animated)
+	if err == nil && turn != 1 {
+		if err = orient(img, turn); err != nil {
+			img.Close()
+		}
+	}
+	return img, err
+}
+
+// asStored is t for the image as libvips turns it by its own EXIF
+// orientation, before the turn that orient asks: the box inside the frame,
+// its sides exchanged and its focal point mapped back where the turn
+// exchanges or mirrors them.
+func (t Transform) asStored(turn int) Transform {
+	t.Width, t.Height = t.Frame.inside(t.Width, t.Height)
+	if swaps(turn) {
+		t.Width, t.Height = t.Height, t.Width
+	}
+	t.FocalX, t.FocalY = undoPoint(turn, t.FocalX, t.FocalY)
+	return t
+}
+
+// thumbnailAsStored is thumbnail before the turn orient asks.
+func thumbnailAsStored(src []byte, h Header, t Transform, animated bool) (*vips.ImageRef, error) {
 	sw, sh := h.Upright()
 	w, ht := t.Width, t.Height
 	if w == 0 && ht == 0 {
@@ -237,7 +279,7 @@ func thumbnail(src []byte, h Header, t Transform, animated bool) (*vips.ImageRef
 		case GravityAttention:
 			crop = vips.InterestingAttention
 		case GravityFocal:
-			return focalCrop(src, sw, sh, w, ht, t.FocalX, t.FocalY, size, params)
+			return focalCrop(src, sw, sh, w, ht, t.FocalX, t.FocalY, t.Zoom, size, params)
 		default:
 			crop = vips.InterestingCentre
 		}
@@ -280,12 +322,13 @@ func stretch(src []byte, h Header, w, ht int, params *vips.ImportParams) (*vips.
 	return img, nil
 }
 
-// focalCrop scales the source to just cover w x ht, then cuts the box centred
-// as near the focal point as the edges allow.
-func focalCrop(src []byte, sw, sh, w, ht int, fx, fy float64, size vips.Size, params *vips.ImportParams) (*vips.ImageRef, error) {
-	bw, bh := w, maxCoord
+// focalCrop scales the source to just cover w x ht (zoom times that), then
+// cuts the box centred as near the focal point as the edges allow.
+func focalCrop(src []byte, sw, sh, w, ht int, fx, fy, zoom float64, size vips.Size, params *vips.ImportParams) (*vips.ImageRef, error) {
+	zoom = max(zoom, 1)
+	bw, bh := int(math.Round(float64(w)*zoom)), maxCoord
 	if float64(w)/float64(sw) < float64(ht)/float64(sh) {
-		bw, bh = maxCoord, ht
+		bw, bh = maxCoord, int(math.Round(float64(ht)*zoom))
 	}
 	img, err := vips.LoadThumbnailFromBuffer(src, bw, bh, vips.InterestingNone, size, params)
 	if err != nil {
@@ -306,25 +349,25 @@ func finish(img *vips.ImageRef, t Transform, e Encoding) error {
 	if err := toSRGB(img); err != nil {
 		return err
 	}
-	if t.Fit.Pads() && t.Width > 0 && t.Height > 0 && (img.Width() < t.Width || img.PageHeight() < t.Height) {
+	if err := t.Effects.apply(img, t.Background); err != nil {
+		return err
+	}
+	bw, bh := t.Frame.inside(t.Width, t.Height)
+	if t.Fit.Pads() && bw > 0 && bh > 0 && (img.Width() < bw || img.PageHeight() < bh) {
 		if img.Pages() > 1 {
 			return fmt.Errorf("%w: fit=fill on an animation", ErrUnsupported)
 		}
-		bg := Color{}
-		if t.Background != nil {
-			bg = *t.Background
-		} else if e.Format == JPEG {
-			bg = White
-		}
-		if bg.A < 255 && !img.HasAlpha() {
-			if err := img.AddAlpha(); err != nil {
+		left, top := (bw-img.Width())/2, (bh-img.Height())/2
+		if t.Fit == FitClamp {
+			if err := img.Embed(left, top, bw, bh, vips.ExtendCopy); err != nil {
 				return err
 			}
-		}
-		left, top := (t.Width-img.Width())/2, (t.Height-img.Height())/2
-		if err := img.EmbedBackgroundRGBA(left, top, t.Width, t.Height, &vips.ColorRGBA{R: bg.R, G: bg.G, B: bg.B, A: bg.A}); err != nil {
+		} else if err := embed(img, left, top, bw, bh, padColour(t, e)); err != nil {
 			return err
 		}
+	}
+	if err := t.Frame.apply(img, padColour(t, e)); err != nil {
+		return err
 	}
 	if img.HasAlpha() && e.Format == JPEG {
 		bg := White
@@ -399,7 +442,8 @@ func encode(img *vips.ImageRef, e Encoding) (Output, error) {
 		})
 		b = stripWebPMetadata(b)
 	case JPEG:
-		b, _, err = img.ExportJpeg(&vips.JpegExportParams{StripMetadata: true, Quality: e.Quality, Interlace: e.Progressive, OptimizeCoding: true})
+		sub := map[int]vips.SubsampleMode{444: vips.VipsForeignSubsampleOff, 420: vips.VipsForeignSubsampleOn}[e.Chroma] // else auto
+		b, _, err = img.ExportJpeg(&vips.JpegExportParams{StripMetadata: true, Quality: e.Quality, Interlace: e.Progressive, OptimizeCoding: true, SubsampleMode: sub})
 	case PNG:
 		b, _, err = img.ExportPng(&vips.PngExportParams{StripMetadata: true, Compression: e.Effort, Filter: vips.PngFilterAll})
 	case AVIF:
@@ -443,6 +487,7 @@ func blurred(src []byte, h Header, t Transform, img *vips.ImageRef) (*vips.Image
 			}
 		}
 		small.Upscale = true
+		small.Frame = Frame{} // img is already the box inside the frame
 		img.Close()
 		var err error
 		if img, err = thumbnail(src, h, small, false); err != nil {
@@ -477,4 +522,26 @@ func oneLine(err error) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// padColour is what padding shows: Background, else transparent where the
+// format has alpha and white where it has not.
+func padColour(t Transform, e Encoding) Color {
+	switch {
+	case t.Background != nil:
+		return *t.Background
+	case e.Format == JPEG:
+		return White
+	}
+	return Color{}
+}
+
+// embed places img at left, top in a w x ht canvas of colour bg.
+func embed(img *vips.ImageRef, left, top, w, ht int, bg Color) error {
+	if bg.A < 255 && !img.HasAlpha() {
+		if err := img.AddAlpha(); err != nil {
+			return err
+		}
+	}
+	return img.EmbedBackgroundRGBA(left, top, w, ht, &vips.ColorRGBA{R: bg.R, G: bg.G, B: bg.B, A: bg.A})
 }

@@ -103,6 +103,9 @@ func tooMuchRendering(whose string, wait time.Duration) error {
 // srcset (dpr 1 to 5), so its srcsets are canonical.
 var imgixDPRQualities = []int{75, 50, 35, 23, 20}
 
+// canonicalParams are what srcsets and imgix's libraries put in a URL.
+var canonicalParams = []string{"w", "h", "dpr", "fit", "crop", "q", "fm", "auto", "ixlib", "s"}
+
 // canonical reports whether an unsigned request (its query on the ladder,
 // and its parsed options) is one a srcset or an imgix library builds: each
 // side given a rung of the ladder, dpr up to 3, the clip or crop family of
@@ -120,8 +123,13 @@ func (c Config) canonical(q url.Values, o Options) bool {
 	if dpr, ok := decimal(q.Get("dpr")); ok && dpr > 3 {
 		return false
 	}
+	for k := range q {
+		if !slices.Contains(canonicalParams, k) {
+			return false // anything else a srcset never carries
+		}
+	}
 	switch {
-	case o.Blur > 0, o.Background != nil, o.Lossless, o.Progressive, o.Aspect > 0, q.Has("ar"):
+	case o.Blur > 0, o.Background != nil, o.Lossless, o.Aspect > 0, q.Has("ar"):
 		return false
 	case o.Format == imaging.PNG, o.Gravity == imaging.GravityFocal:
 		return false

@@ -339,6 +339,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Aliases and base64 variants spelled as the table names them, before
+	// the ladder reads w and h; parameters imgix's API lacks are ignored,
+	// as imgix does, and named in a header for whoever wonders why.
+	q, unknown, err := normalize(q)
+	if err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		w.Header().Set("Imgorigin-Ignored", strings.Join(unknown, ", "))
+	}
 	rung := ""
 	if !signed && !h.cfg.AnySizeUnsigned {
 		if q, rung, err = onLadder(q, h.cfg.Ladder, h.cfg.LadderPolicy); err != nil {
@@ -481,7 +491,7 @@ func (h *Handler) notModified(w http.ResponseWriter, etag string, opts Options) 
 // renditionVersion changes every ETag when the same URL starts to render
 // other bytes (encoder settings, the quality map), so that caches holding
 // the old bytes do not revalidate them as current.
-const renditionVersion = "4"
+const renditionVersion = "5"
 
 func variantETag(origETag string, opts Options) string {
 	sum := sha256.Sum256([]byte(renditionVersion + "\x00" + origETag + "\x00" + opts.String()))
@@ -604,14 +614,16 @@ func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options)
 	if o.of != nil {
 		whole = *o.of
 	}
-	enc := imaging.Encoding{Format: outputFormat(opts.Format, whole.Format), Quality: opts.Quality, Progressive: opts.Progressive, Lossless: opts.Lossless}
+	enc := imaging.Encoding{Format: outputFormat(opts.Format, whole.Format), Quality: opts.Quality, Progressive: !opts.Baseline,
+		Lossless: opts.Lossless, Chroma: opts.Chroma}
 	if enc.Quality == 0 {
 		enc.Quality = h.cfg.Quality
 	}
 	sw, sh := whole.Upright()
 	enc.Quality = imaging.EncoderQuality(enc.Format, enc.Quality, outputLongEdge(opts, sw, sh))
 	tr := imaging.Transform{Width: opts.Width, Height: opts.Height, Fit: opts.Fit, Gravity: opts.Gravity, FocalX: opts.FocalX, FocalY: opts.FocalY,
-		Background: opts.Background, Upscale: opts.Upscale, Blur: float64(opts.Blur) / blurScale}
+		Background: opts.Background, Upscale: opts.Upscale, Blur: float64(opts.Blur) / blurScale,
+		Orient: opts.Orient, Zoom: opts.Zoom, Effects: opts.Effects, Frame: opts.Frame}
 	if o.of != nil && !opts.Fit.Crops() {
 		// The copy's sides are the original's halved and rounded: an answer
 		// that fits inside a box takes its size from the original's, or it
@@ -646,8 +658,9 @@ func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options)
 func (h *Handler) servesOriginal(o *original, opts Options) bool {
 	out := outputFormat(opts.Format, o.header.Format)
 	sameFormat := out == o.header.Format || opts.Negotiated && out == imaging.AVIF && o.header.Format == imaging.WebP
-	return o.info.Own && opts.Width == 0 && opts.Height == 0 && sameFormat && o.header.Orientation == 1 &&
-		opts.Quality == 0 && opts.Blur == 0 && !opts.Lossless && !opts.Progressive && !(o.header.Alpha && out == imaging.JPEG)
+	return o.info.Own && opts.Width == 0 && opts.Height == 0 && sameFormat && o.header.Orientation == 1 && opts.Orient <= 1 &&
+		opts.Quality == 0 && opts.Blur == 0 && !opts.Lossless && opts.Chroma == 0 && opts.Effects == (imaging.Effects{}) && opts.Frame == (imaging.Frame{}) &&
+		!(out == imaging.JPEG && o.header.Progressive && opts.Baseline) && !(o.header.Alpha && out == imaging.JPEG)
 }
 
 // outputFormat is the asked format, else the source's where browsers show it,

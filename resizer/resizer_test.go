@@ -371,7 +371,7 @@ func TestErrorStatusesAndHeaders(t *testing.T) {
 		{"/a/../b?w=320", 400},
 		{"/text?w=320", 415},
 		{"/big?w=320", 413},
-		{"/missing?w=320&foo=bar", 400},
+		{"/missing?w=320&bri=500", 400},
 	}
 	for _, c := range cases {
 		resp, body := f.get(c.path)

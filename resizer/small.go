@@ -93,7 +93,10 @@ func (h *Handler) mayServeSmall(o Options) bool {
 		return false
 	}
 	long := max(o.Width, o.Height)
-	return h.cfg.SmallCopyEdge > 0 && long > 0 && long <= h.cfg.SmallCopyEdge && !o.Lossless && !o.Fit.Pads()
+	// A turn, a frame or a zoom changes which pixels of the original the
+	// box holds: those read the original.
+	plain := o.Orient <= 1 && o.Frame == (imaging.Frame{}) && o.Zoom <= 1
+	return h.cfg.SmallCopyEdge > 0 && long > 0 && long <= h.cfg.SmallCopyEdge && !o.Lossless && !o.Fit.Pads() && plain
 }
 
 // SmallCopyServes reports whether a small copy of small's size makes the answer

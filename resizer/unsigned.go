@@ -14,17 +14,10 @@ func (u UnsignedLimits) quantize(o Options) Options {
 		f := math.Min(float64(u.MaxSide)/float64(max(o.Width, 1)), float64(u.MaxSide)/float64(max(o.Height, 1)))
 		o.Width, o.Height = scaleSide(o.Width, f), scaleSide(o.Height, f)
 	}
-	if o.Quality > 0 {
-		o.Quality = u.quality(o.Quality)
-	}
-	if o.Gravity == imaging.GravityFocal {
-		o.FocalX, o.FocalY = math.Round(o.FocalX*100)/100, math.Round(o.FocalY*100)/100
-	}
-	if o.Blur > 0 {
-		o.Blur = max(unsignedBlurStep, int(math.Round(float64(o.Blur)/unsignedBlurStep))*unsignedBlurStep)
-	}
-	if o.Aspect > 0 {
-		o.Aspect = math.Round(o.Aspect*100) / 100
+	for _, p := range params {
+		if p.unsigned != nil {
+			p.unsigned(&o, u)
+		}
 	}
 	return o
 }
@@ -53,7 +46,18 @@ func scaleSide(n int, f float64) int {
 // fill); unsigned ones also meet the cost ceiling that needs the original's
 // size: no box past its pixels, slow encoders only for small outputs.
 func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options, error) {
-	sw, sh := h.Upright()
+	sw, sh := h.Reoriented(o.Orient).Upright()
+	if o.WidthFrac > 0 || o.HeightFrac > 0 {
+		// w or h as a fraction of the original's side.
+		if o.WidthFrac > 0 {
+			o.Width = max(1, int(math.Round(o.WidthFrac*float64(sw))))
+		}
+		if o.HeightFrac > 0 {
+			o.Height = max(1, int(math.Round(o.HeightFrac*float64(sh))))
+		}
+		o.Width, o.Height = boundBox(o.Width, o.Height, c.sideLimit(signed))
+		o.WidthFrac, o.HeightFrac = 0, 0
+	}
 	if o.Aspect > 0 {
 		// ar without w or h: the largest box of that aspect inside the
 		// original (crop), or the smallest around it (fill).
@@ -64,6 +68,7 @@ func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options
 		o.Width, o.Height = boundBox(max(1, int(math.Round(bw))), max(1, int(math.Round(bh))), c.sideLimit(signed))
 		o.Aspect = 0
 	}
+	o = boundCrop(o)
 	// With at most one side, every fit is clip (or max, never enlarging):
 	// there is no box to cover, pad or stretch to.
 	if o.Width == 0 || o.Height == 0 {
@@ -218,4 +223,25 @@ func outputBox(o Options, sw, sh int) (w, h int) {
 		h = max(1, sh*w/sw)
 	}
 	return w, h
+}
+
+// boundCrop scales a cropping fit's box, aspect kept, into min-w..max-w
+// and min-h..max-h (a max wins over a min), which then have no more to say.
+func boundCrop(o Options) Options {
+	if o.Width > 0 && o.Height > 0 {
+		f := 1.0
+		for _, b := range []struct{ side, least, most int }{{o.Width, o.MinWidth, o.MaxWidth}, {o.Height, o.MinHeight, o.MaxHeight}} {
+			if b.least > 0 {
+				f = math.Max(f, float64(b.least)/float64(b.side))
+			}
+		}
+		for _, b := range []struct{ side, most int }{{o.Width, o.MaxWidth}, {o.Height, o.MaxHeight}} {
+			if b.most > 0 {
+				f = math.Min(f, float64(b.most)/float64(b.side))
+			}
+		}
+		o.Width, o.Height = scaleSide(o.Width, f), scaleSide(o.Height, f)
+	}
+	o.MinWidth, o.MinHeight, o.MaxWidth, o.MaxHeight = 0, 0, 0, 0
+	return o
 }

@@ -31,3 +31,13 @@ func Script(t testing.TB, src string) string {
 	}
 	return dst
 }
+
+// Modules is the installed node_modules directory; without it the test fails.
+func Modules(t testing.TB) string {
+	t.Helper()
+	modules := os.Getenv("IMGORIGIN_TEST_NODE_MODULES")
+	if modules == "" {
+		t.Fatal("IMGORIGIN_TEST_NODE_MODULES is not set: run the tests with `make test`, which installs the Node packages they use")
+	}
+	return modules
+}

@@ -1,0 +1,259 @@
+package imaging_test
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/davidbyttow/govips/v2/vips"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/testimage"
+)
+
+// render makes a PNG (lossless: the pixels compare exactly) of src with t
+// and decodes it.
+func render(t *testing.T, src []byte, tr imaging.Transform) *vips.ImageRef {
+	t.Helper()
+	h, err := imaging.Probe(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := imaging.Render(context.Background(), src, h, tr, imaging.Encoding{Format: imaging.PNG, Quality: 90}, imaging.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := vips.NewImageFromBuffer(out.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(img.Close)
+	return img
+}
+
+// meanDifference is the mean absolute difference of a and b's bands, 0..255.
+func meanDifference(t *testing.T, a, b *vips.ImageRef) float64 {
+	t.Helper()
+	if a.Width() != b.Width() || a.Height() != b.Height() || a.Bands() != b.Bands() {
+		t.Fatalf("%dx%d (%d bands) against %dx%d (%d bands)", a.Width(), a.Height(), a.Bands(), b.Width(), b.Height(), b.Bands())
+	}
+	d, err := a.Copy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Cast(vips.BandFormatFloat); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Subtract(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Abs(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := d.Average()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// expected applies op, libvips' own operation for what an effect promises,
+// to a copy of the plain render.
+func expected(t *testing.T, plain *vips.ImageRef, op func(*vips.ImageRef) error) *vips.ImageRef {
+	t.Helper()
+	img, err := plain.Copy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(img.Close)
+	if err := op(img); err != nil {
+		t.Fatal(err)
+	}
+	if img.BandFormat() != vips.BandFormatUchar {
+		if err := img.Cast(vips.BandFormatUchar); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return img
+}
+
+// Each effect, rendered, against the libvips operation that says what it
+// does, applied to the plain render: the same size, and a mean difference
+// (0..255) under the stated bound. The tone effects are one lookup table;
+// their expectations are libvips' linear and gamma operations.
+func TestEffectsMatchLibvips(t *testing.T) {
+	src := testimage.PNG(t, testimage.Photo(t, 400, 300))
+	plain := render(t, src, imaging.Transform{Width: 200})
+	cases := []struct {
+		name  string
+		e     imaging.Effects
+		op    func(*vips.ImageRef) error
+		bound float64
+	}{
+		{"invert", imaging.Effects{Invert: true}, func(i *vips.ImageRef) error { return i.Invert() }, 0.01},
+		{"bri=20", imaging.Effects{Brightness: 20}, func(i *vips.ImageRef) error { return i.Linear1(1, 51) }, 0.6},
+		{"bri=-100", imaging.Effects{Brightness: -100}, func(i *vips.ImageRef) error { return i.Linear1(0, 0) }, 0.01},
+		{"con=50", imaging.Effects{Contrast: 50}, func(i *vips.ImageRef) error { return i.Linear1(2.5, 127.5-2.5*127.5) }, 0.6},
+		{"con=-100", imaging.Effects{Contrast: -100}, func(i *vips.ImageRef) error { return i.Linear1(0, 128) }, 0.01},
+		{"gam=50", imaging.Effects{Gamma: 50}, func(i *vips.ImageRef) error { return i.Gamma(2) }, 0.6},
+		{"exp=25", imaging.Effects{Exposure: 25}, func(i *vips.ImageRef) error { return i.Linear1(math.Pow(2, 1/2.2), 0) }, 0.6},
+		{"flip=hv", imaging.Effects{FlipH: true, FlipV: true}, func(i *vips.ImageRef) error { return i.Rotate(vips.Angle180) }, 0.01},
+		{"rot=90&rot-type=pivot", imaging.Effects{Rotate: 90, Pivot: true}, func(i *vips.ImageRef) error {
+			return i.Rotate(vips.Angle90)
+		}, 0.01},
+		{"sepia=100", imaging.Effects{Sepia: 100}, func(i *vips.ImageRef) error {
+			return i.Recomb([][]float64{{0.393, 0.769, 0.189}, {0.349, 0.686, 0.168}, {0.272, 0.534, 0.131}})
+		}, 0.6},
+		{"duotone=black,white", imaging.Effects{Duotone: &[2]imaging.Color{{A: 255}, {R: 255, G: 255, B: 255, A: 255}}, DuotoneAlpha: 100}, func(i *vips.ImageRef) error {
+			return i.Recomb([][]float64{{0.2126, 0.7152, 0.0722}, {0.2126, 0.7152, 0.0722}, {0.2126, 0.7152, 0.0722}})
+		}, 0.6},
+		{"monochrome=ff0000", imaging.Effects{Mono: &imaging.Color{R: 255, A: 255}}, func(i *vips.ImageRef) error {
+			return i.Recomb([][]float64{{0.2126, 0.7152, 0.0722}, {0, 0, 0}, {0, 0, 0}})
+		}, 0.6},
+		{"sat=-100", imaging.Effects{Saturation: -100}, func(i *vips.ImageRef) error {
+			// Grey of the same L*: LCh with no chroma.
+			if err := i.ToColorSpace(vips.InterpretationLCH); err != nil {
+				return err
+			}
+			if err := i.Linear([]float64{1, 0, 1}, []float64{0, 0, 0}); err != nil {
+				return err
+			}
+			return i.ToColorSpace(vips.InterpretationSRGB)
+		}, 1},
+		{"hue=120", imaging.Effects{Hue: 120}, func(i *vips.ImageRef) error {
+			if err := i.ToColorSpace(vips.InterpretationLCH); err != nil {
+				return err
+			}
+			if err := i.Linear([]float64{1, 1, 1}, []float64{0, 0, 120}); err != nil {
+				return err
+			}
+			return i.ToColorSpace(vips.InterpretationSRGB)
+		}, 0.6},
+		{"usm=-100", imaging.Effects{Unsharp: -100, UnsharpRadius: 2}, func(i *vips.ImageRef) error { return i.GaussianBlur(2) }, 0.6},
+	}
+	for _, c := range cases {
+		got := render(t, src, imaging.Transform{Width: 200, Effects: c.e})
+		if d := meanDifference(t, got, expected(t, plain, c.op)); d > c.bound {
+			t.Errorf("%s: mean difference %.2f from libvips' own, over %.2f", c.name, d, c.bound)
+		}
+	}
+}
+
+// Effects without a one-operation twin in libvips, checked by what they
+// must do.
+func TestEffectsDoWhatTheySay(t *testing.T) {
+	src := testimage.PNG(t, testimage.Photo(t, 400, 300))
+	plain := render(t, src, imaging.Transform{Width: 200})
+	// Pixelation: every 10x10 block is one colour.
+	px := render(t, src, imaging.Transform{Width: 200, Effects: imaging.Effects{Pixelate: 10}})
+	for _, at := range [][2]int{{0, 0}, {50, 30}, {190, 140}} {
+		first, _ := px.GetPoint(at[0], at[1])
+		last, _ := px.GetPoint(at[0]+9, at[1]+9)
+		for b := range first {
+			if first[b] != last[b] {
+				t.Errorf("px=10: block at %v is not one colour: %v and %v", at, first, last)
+			}
+		}
+	}
+	// Straightening keeps the size and shows no corner.
+	rot := render(t, src, imaging.Transform{Width: 200, Effects: imaging.Effects{Rotate: 10}})
+	if rot.Width() != plain.Width() || rot.Height() != plain.Height() || rot.HasAlpha() {
+		t.Errorf("rot=10: %dx%d alpha %v, want %dx%d opaque", rot.Width(), rot.Height(), rot.HasAlpha(), plain.Width(), plain.Height())
+	}
+	if corner, _ := rot.GetPoint(0, 0); corner[0]+corner[1]+corner[2] < 10 {
+		t.Errorf("rot=10: the corner is black (%v): the turn's background shows", corner)
+	}
+	// Vibrance leaves greys grey and moves dull colours more than vivid ones.
+	// Shadows lift the dark, highlights lower the light, each keeping the ends.
+	for _, c := range []struct {
+		name string
+		e    imaging.Effects
+		at   float64 // a value 0..1 of the tone curve's input
+		up   bool
+	}{{"shad=100", imaging.Effects{Shadows: 100}, 0.3, true}, {"high=-100", imaging.Effects{Highlights: -100}, 0.7, false}} {
+		grey := testimage.PNG(t, greyRamp(t))
+		out := render(t, grey, imaging.Transform{Effects: c.e})
+		before, _ := render(t, grey, imaging.Transform{}).GetPoint(int(c.at*255), 0)
+		after, _ := out.GetPoint(int(c.at*255), 0)
+		if (after[0] > before[0]+20) != c.up || (after[0] < before[0]-20) == c.up {
+			t.Errorf("%s at %.1f: %v becomes %v", c.name, c.at, before[0], after[0])
+		}
+		for _, end := range []int{0, 255} {
+			b, _ := render(t, grey, imaging.Transform{}).GetPoint(end, 0)
+			a, _ := out.GetPoint(end, 0)
+			if math.Abs(a[0]-b[0]) > 1 {
+				t.Errorf("%s moved the end %d: %v to %v", c.name, end, b[0], a[0])
+			}
+		}
+	}
+}
+
+// greyRamp is a 256x1 image, column x of value x.
+func greyRamp(t *testing.T) *vips.ImageRef {
+	t.Helper()
+	ramp, err := vips.Identity(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ramp.Close()
+	img, err := ramp.CopyChangingInterpretation(vips.InterpretationBW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := img.ToColorSpace(vips.InterpretationSRGB); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// Orientation, the frame and fit=clamp: sizes and where things land.
+func TestOrientFrameAndClamp(t *testing.T) {
+	src := testimage.PNG(t, testimage.Marked(t, 400, 200)) // red top-left corner on blue
+	red := func(img *vips.ImageRef, x, y int) bool {
+		p, _ := img.GetPoint(x, y)
+		return p[0] > 200 && p[2] < 60
+	}
+	// orient=6 turns it 90° clockwise: 100x200 for a 100-wide box, the red
+	// corner at the top right.
+	turned := render(t, src, imaging.Transform{Width: 100, Orient: 6})
+	if turned.Width() != 100 || turned.Height() != 200 || !red(turned, 95, 5) || red(turned, 5, 5) {
+		t.Errorf("orient=6: %dx%d, red at top right %v, top left %v", turned.Width(), turned.Height(), red(turned, 95, 5), red(turned, 5, 5))
+	}
+	// A crop of a turned image keeps the focal point where it was asked.
+	crop := render(t, src, imaging.Transform{Width: 50, Height: 50, Fit: imaging.FitCrop, Gravity: imaging.GravityFocal, FocalX: 1, FocalY: 0, Orient: 6})
+	if !red(crop, 45, 5) {
+		t.Errorf("orient=6, crop at the top right: no red there")
+	}
+	// pad=10 and a 5 px green border inside a 200x100 box: the image gets
+	// 170x70, the corner is the border's colour and the padding white.
+	// fit=clip fits the 2:1 image in 140x70, so the whole is 170x100.
+	green := imaging.Color{G: 255, A: 255}
+	frame := imaging.Frame{Pad: imaging.Sides{Top: 10, Right: 10, Bottom: 10, Left: 10}, Border: imaging.Sides{Top: 5, Right: 5, Bottom: 5, Left: 5}, BorderColor: green}
+	if clip := render(t, src, imaging.Transform{Width: 200, Height: 100, Frame: frame}); clip.Width() != 170 || clip.Height() != 100 {
+		t.Errorf("framed, fit=clip: %dx%d, want 170x100", clip.Width(), clip.Height())
+	}
+	framed := render(t, src, imaging.Transform{Width: 200, Height: 100, Fit: imaging.FitFill, Background: &imaging.White, Frame: frame})
+	corner, _ := framed.GetPoint(1, 1)
+	padding, _ := framed.GetPoint(8, 8)
+	inside, _ := framed.GetPoint(31, 16)
+	if framed.Width() != 200 || framed.Height() != 100 || corner[1] < 250 || corner[0] > 5 || padding[0] < 250 || padding[2] < 250 || inside[0] < 200 {
+		t.Errorf("framed: %dx%d, corner %v, padding %v, image %v", framed.Width(), framed.Height(), corner, padding, inside)
+	}
+	// Without a box the frame adds to the size.
+	if f := render(t, src, imaging.Transform{Frame: imaging.Frame{Pad: imaging.Sides{Left: 7, Bottom: 3}}}); f.Width() != 407 || f.Height() != 203 {
+		t.Errorf("pad without a box: %dx%d, want 407x203", f.Width(), f.Height())
+	}
+	// fit=clamp pads with the edge pixels: the left padding is the red edge.
+	clamped := render(t, src, imaging.Transform{Width: 200, Height: 200, Fit: imaging.FitClamp})
+	if clamped.Width() != 200 || clamped.Height() != 200 || !red(clamped, 10, 2) || clamped.HasAlpha() {
+		t.Errorf("fit=clamp: %dx%d alpha %v, red stretched above the corner %v", clamped.Width(), clamped.Height(), clamped.HasAlpha(), red(clamped, 10, 2))
+	}
+	// fp-z=2 at the top-left corner cuts half as far: the red quarter fills
+	// twice as much of the box.
+	near := render(t, src, imaging.Transform{Width: 100, Height: 100, Fit: imaging.FitCrop, Gravity: imaging.GravityFocal, Zoom: 2})
+	far := render(t, src, imaging.Transform{Width: 100, Height: 100, Fit: imaging.FitCrop, Gravity: imaging.GravityFocal})
+	if !red(near, 45, 45) || red(far, 45, 45) {
+		t.Errorf("fp-z=2 at the corner: red at 45,45 zoomed %v, not zoomed %v", red(near, 45, 45), red(far, 45, 45))
+	}
+}

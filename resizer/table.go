@@ -1,0 +1,383 @@
+package resizer
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/imgorigin/imgorigin/imaging"
+)
+
+// params is imgix's URL API as this resizer speaks it, in README's order.
+// imgix's own spec (imgix-url-params) is the reference: names, aliases,
+// ranges and defaults follow it, and TestParamsFollowImgixSpec checks them.
+var params = []param{
+	// Size.
+	sizeParam("w", []string{"width"}, "width", func(o *Options) (*float64, *float64) { return &o.askW, &o.WidthFrac },
+		func(o Options) (int, float64) { return o.Width, o.WidthFrac }),
+	sizeParam("h", []string{"height"}, "height", func(o *Options) (*float64, *float64) { return &o.askH, &o.HeightFrac },
+		func(o Options) (int, float64) { return o.Height, o.HeightFrac }),
+	{name: "dpr", values: "0–5, decimals allowed", does: "multiplies every size in pixels (w, h, min-w...); past `--max-output` (4096) a box is scaled down to it, aspect kept",
+		read: func(o *Options, v string) error {
+			d, ok := decimal(v)
+			if !ok || d <= 0 || d > 5 {
+				return badf("dpr must be a plain decimal number above 0 and up to 5 (such as 2 or 1.5), not %q", v)
+			}
+			o.dpr = d
+			return nil
+		},
+		write: func(Options) string { return "" }, // folded into the sizes
+	},
+	{name: "fit", aliases: []string{"f"}, values: "`clip`, `max`, `crop`, `min`, `fill`, `fillmax`, `scale`, `clamp`",
+		does: "`clip` (default): fit inside the box; `max`: the same, never enlarged; `crop`: cover the box, then cut; `min`: the same, never enlarged (a smaller box of the same aspect); `fill`: fit inside, pad to the box with `bg`; `fillmax`: the same, never enlarged; `scale`: stretch; `clamp`: as `fill`, the edge pixels stretched into the padding",
+		read: func(o *Options, v string) error {
+			o.Fit = imaging.Fit(v)
+			if !slices.Contains(imaging.Fits, o.Fit) {
+				return badf("fit must be clip, max, crop, min, fill, fillmax, scale or clamp, not %q", v)
+			}
+			return nil
+		},
+		write: func(o Options) string { return string(o.Fit) },
+	},
+	{name: "ar", values: "`W:H` (`16:9`, `1.91:1`)", does: "with a cropping or padding `fit` and one side (the other follows) or none (the largest crop of that aspect)",
+		read:     func(*Options, string) error { return nil }, // settle reads it
+		write:    func(o Options) string { return ratio(o.Aspect) },
+		unsigned: func(o *Options, _ UnsignedLimits) { o.Aspect = roundTo(o.Aspect, 0.01) },
+	},
+	{name: "crop", values: "list", does: "with `fit=crop`/`min`: a list of `faces`, `entropy`, `edges`, `focalpoint` (the first wins; `fp-x`, `fp-y`, `fp-z` place it) and `top`, `bottom`, `left`, `right` (the fallback position); also `center`, `attention`. `faces` is libvips' attention crop until faces are detected",
+		read:  func(*Options, string) error { return nil }, // settle reads it, for cropping fits only
+		write: func(o Options) string { return string(o.Gravity) },
+	},
+	focalParam("fp-x", func(o *Options) *float64 { return &o.FocalX }),
+	focalParam("fp-y", func(o *Options) *float64 { return &o.FocalY }),
+	{name: "fp-z", values: "1–100", does: "with `crop=focalpoint`: zoom that many times closer around the focal point",
+		read: func(o *Options, v string) error {
+			z, ok := decimal(v)
+			if !ok || z < 1 || z > 100 {
+				return badf("fp-z must be a plain decimal number from 1 to 100, not %q", v)
+			}
+			o.Zoom = z
+			return nil
+		},
+		write: func(o Options) string {
+			if o.Zoom <= 1 {
+				return ""
+			}
+			return ftoaUnlessZero(o.Zoom)
+		},
+		unsigned: func(o *Options, _ UnsignedLimits) { o.Zoom = roundTo(o.Zoom, 0.1) },
+	},
+	boundParam("min-w", []string{"min-width"}, "the least width of a cropping fit's output", func(o *Options) *int { return &o.MinWidth }),
+	boundParam("min-h", []string{"min-height"}, "the least height of a cropping fit's output", func(o *Options) *int { return &o.MinHeight }),
+	boundParam("max-w", []string{"max-width"}, "the greatest width of a cropping fit's output", func(o *Options) *int { return &o.MaxWidth }),
+	boundParam("max-h", []string{"max-height"}, "the greatest height of a cropping fit's output", func(o *Options) *int { return &o.MaxHeight }),
+
+	// Rotation.
+	{name: "orient", aliases: []string{"or"}, values: "0–8, `90`, `180`, `270`",
+		does: "overrides the original's EXIF orientation: 1–8 as EXIF numbers them, 0 as if it had none, 90, 180 and 270 the same as 6, 3 and 8; sizes are of the image so turned",
+		read: func(o *Options, v string) error {
+			n, ok := whole(v)
+			switch {
+			case !ok:
+			case n <= 8:
+				o.Orient = max(n, 1)
+				return nil
+			case n == 90 || n == 180 || n == 270:
+				o.Orient = map[int]int{90: 6, 180: 3, 270: 8}[n]
+				return nil
+			}
+			return badf("orient must be 0 to 8, 90, 180 or 270, not %q", v)
+		},
+		write: func(o Options) string { return itoaUnlessZero(o.Orient) },
+	},
+	choiceParam("flip", []string{"h", "v", "hv", "vh"}, "mirrors the output left to right (`h`), top to bottom (`v`) or both",
+		func(o *Options, v string) {
+			o.Effects.FlipH, o.Effects.FlipV = strings.Contains(v, "h"), strings.Contains(v, "v")
+		},
+		func(o Options) string {
+			return map[[2]bool]string{{true, false}: "h", {false, true}: "v", {true, true}: "hv"}[[2]bool{o.Effects.FlipH, o.Effects.FlipV}]
+		}),
+	{name: "rot", values: "0–359 degrees", does: "turns the output clockwise; see `rot-type`",
+		read: func(o *Options, v string) error {
+			d, ok := decimal(v)
+			if !ok || d >= 360 {
+				return badf("rot must be a plain decimal number of degrees from 0 to 359, not %q", v)
+			}
+			o.Effects.Rotate = d
+			return nil
+		},
+		write:    func(o Options) string { return ftoaUnlessZero(o.Effects.Rotate) },
+		unsigned: func(o *Options, _ UnsignedLimits) { o.Effects.Rotate = math.Mod(math.Round(o.Effects.Rotate), 360) },
+	},
+	aka(choiceParam("rot-type", []string{"straighten", "pivot"}, "`straighten` (default): crop and enlarge so that no corner shows, the size kept; `pivot`: the canvas grows to hold the turned image, its corners `bg` or transparent",
+		func(o *Options, v string) { o.Effects.Pivot = v == "pivot" },
+		func(o Options) string {
+			if o.Effects.Pivot && o.Effects.Rotate != 0 {
+				return "pivot"
+			}
+			return ""
+		}), "rottype", "rott"),
+
+	// Adjustments.
+	intParam("bri", -100, 100, "brightness: -100 black, 100 white", func(o *Options) *int { return &o.Effects.Brightness }),
+	intParam("con", -100, 100, "contrast about mid-grey: -100 flat grey, 100 four times as steep", func(o *Options) *int { return &o.Effects.Contrast }),
+	intParam("exp", -100, 100, "exposure, in light: 25 is one stop", func(o *Options) *int { return &o.Effects.Exposure }),
+	intParam("gam", -100, 100, "gamma of the midtones: 100 lifts them to x^0.25, -100 lowers them to x^4", func(o *Options) *int { return &o.Effects.Gamma }),
+	intParam("high", -100, 0, "lowers the highlights (two thirds up) by up to a quarter", func(o *Options) *int { return &o.Effects.Highlights }),
+	intParam("shad", 0, 100, "lifts the shadows (a third up) by up to a quarter", func(o *Options) *int { return &o.Effects.Shadows }),
+	intParam("sat", -100, 100, "saturation: -100 grey, 100 twice the chroma", func(o *Options) *int { return &o.Effects.Saturation }),
+	intParam("vib", -100, 100, "vibrance: saturation that moves dull colours most", func(o *Options) *int { return &o.Effects.Vibrance }),
+	intParam("hue", 0, 359, "turns hues by that many degrees", func(o *Options) *int { return &o.Effects.Hue }),
+	numberParam("sharp", 0, 100, "sharpens edges (libvips' sharpen)", func(o *Options) *float64 { return &o.Effects.Sharpen }),
+	intParam("usm", -100, 100, "unsharp mask of radius `usmrad`; below 0 it softens", func(o *Options) *int { return &o.Effects.Unsharp }),
+	numberParam("usmrad", 0, 500, "the unsharp mask's radius in pixels (default 2.5)", func(o *Options) *float64 { return &o.Effects.UnsharpRadius }),
+	aka(boolParam("invert", "inverts the colours", func(o *Options) *bool { return &o.Effects.Invert }), "inv"),
+
+	// Stylize.
+	{name: "blur", values: "0–2000", does: "a Gaussian blur whose sigma is `blur`/20000 of the output's long edge (2000: a tenth), so it looks alike at every size of a srcset",
+		read: func(o *Options, v string) error {
+			n, ok := whole(v)
+			if !ok || n > 2000 {
+				return badf("blur must be a whole number from 0 to 2000, in plain digits, not %q", v)
+			}
+			o.Blur = n
+			return nil
+		},
+		write: func(o Options) string { return itoaUnlessZero(o.Blur) },
+		unsigned: func(o *Options, _ UnsignedLimits) {
+			if o.Blur > 0 {
+				o.Blur = max(unsignedBlurStep, int(roundTo(float64(o.Blur), unsignedBlurStep)))
+			}
+		},
+	},
+	intParam("sepia", 0, 100, "sepia tone, 100 fully", func(o *Options) *int { return &o.Effects.Sepia }),
+	aka(colorParam("monochrome", "tints the luminance with the colour; its alpha (ARGB) is the strength", func(o *Options) **imaging.Color { return &o.Effects.Mono }), "mono"),
+	{name: "duotone", values: "two colours, `shadows,highlights`", does: "maps the luminance from the first colour to the second",
+		read: func(o *Options, v string) error {
+			a, b, ok := strings.Cut(v, ",")
+			if !ok {
+				return badf("duotone must be two colours separated by a comma, not %q", v)
+			}
+			var pair [2]imaging.Color
+			var err error
+			if pair[0], err = parseColor("duotone", a); err != nil {
+				return err
+			}
+			if pair[1], err = parseColor("duotone", b); err != nil {
+				return err
+			}
+			o.Effects.Duotone = &pair
+			return nil
+		},
+		write: func(o Options) string {
+			if d := o.Effects.Duotone; d != nil {
+				return hexColor(d[0]) + "," + hexColor(d[1])
+			}
+			return ""
+		},
+	},
+	{name: "duotone-alpha", values: "0–100", does: "with `duotone`: its strength (default 100)",
+		read: func(o *Options, v string) error {
+			n, ok := whole(v)
+			if !ok || n > 100 {
+				return badf("duotone-alpha must be a whole number from 0 to 100, not %q", v)
+			}
+			o.duotoneAlpha = &n
+			return nil
+		},
+		write: func(o Options) string {
+			if o.Effects.Duotone == nil || o.Effects.DuotoneAlpha == 100 {
+				return ""
+			}
+			return strconv.Itoa(o.Effects.DuotoneAlpha)
+		},
+	},
+	intParam("px", 0, 100, "pixelates into blocks of that many pixels", func(o *Options) *int { return &o.Effects.Pixelate }),
+
+	// Border and padding.
+	{name: "border", values: "`width,colour`", does: "a border of that many pixels (1–100) inside the box, around the padding",
+		read: func(o *Options, v string) error {
+			ws, cs, ok := strings.Cut(v, ",")
+			n, okN := whole(ws)
+			if !ok || !okN || n > 100 {
+				return badf("border must be a width of 0 to 100 pixels and a colour, separated by a comma (such as 4,ff0000), not %q", v)
+			}
+			c, err := parseColor("border", cs)
+			if err != nil {
+				return err
+			}
+			o.Frame.Border = imaging.Sides{Top: n, Right: n, Bottom: n, Left: n}
+			o.Frame.BorderColor = c
+			return nil
+		},
+		write: func(o Options) string {
+			b := o.Frame.Border
+			if b == (imaging.Sides{}) {
+				return ""
+			}
+			return strconv.Itoa(b.Top) + "," + hexColor(o.Frame.BorderColor)
+		},
+	},
+	sidesParam("border-top", 100, "with `border`: the top's width", func(o *Options) *int { return &o.Frame.Border.Top }),
+	sidesParam("border-right", 100, "with `border`: the right side's width", func(o *Options) *int { return &o.Frame.Border.Right }),
+	sidesParam("border-bottom", 100, "with `border`: the bottom's width", func(o *Options) *int { return &o.Frame.Border.Bottom }),
+	sidesParam("border-left", 100, "with `border`: the left side's width", func(o *Options) *int { return &o.Frame.Border.Left }),
+	{name: "pad", values: "pixels, 0–1000", does: "pads every side with `bg` (else transparent, or white in JPEG), inside the box; without one, the padding adds to the size",
+		read: func(o *Options, v string) error {
+			n, ok := whole(v)
+			if !ok || n > 1000 {
+				return badf("pad must be a whole number of pixels from 0 to 1000, not %q", v)
+			}
+			o.Frame.Pad = imaging.Sides{Top: n, Right: n, Bottom: n, Left: n}
+			return nil
+		},
+		write: func(Options) string { return "" }, // written side by side
+	},
+	sidesParam("pad-top", 1000, "the top's padding (over `pad`)", func(o *Options) *int { return &o.Frame.Pad.Top }),
+	sidesParam("pad-right", 1000, "the right side's padding", func(o *Options) *int { return &o.Frame.Pad.Right }),
+	sidesParam("pad-bottom", 1000, "the bottom's padding", func(o *Options) *int { return &o.Frame.Pad.Bottom }),
+	sidesParam("pad-left", 1000, "the left side's padding", func(o *Options) *int { return &o.Frame.Pad.Left }),
+
+	// Format and output.
+	{name: "q", values: "0–100", does: "quality on WebP's scale (default 80; see [Formats and quality](#formats-and-quality)); 0 is the default",
+		read: func(o *Options, v string) error {
+			n, ok := whole(v)
+			if !ok || n > 100 {
+				return badf("q must be a whole number from 0 to 100, in plain digits, not %q", v)
+			}
+			o.Quality = n
+			return nil
+		},
+		write: func(o Options) string { return itoaUnlessZero(o.Quality) },
+		unsigned: func(o *Options, u UnsignedLimits) {
+			if o.Quality > 0 {
+				o.Quality = u.quality(o.Quality)
+			}
+		},
+	},
+	{name: "fm", values: "`webp`, `jpg`, `pjpg`, `png`, `avif`, `json`", does: "the output format (`pjpg` is `jpg`: JPEG is progressive unless `jpg-progressive=false`); `json` for the [photo's facts](#a-photos-facts-and-its-end) instead of an image",
+		read: func(o *Options, v string) error {
+			switch v {
+			case "webp":
+				o.Format = imaging.WebP
+			case "jpg", "jpeg", "pjpg":
+				o.Format = imaging.JPEG
+			case "png":
+				o.Format = imaging.PNG
+			case "avif":
+				o.Format = imaging.AVIF
+			default:
+				return badf("fm must be webp, jpg, pjpg, png, avif or json, not %q", v)
+			}
+			return nil
+		},
+		write: func(o Options) string { return string(o.Format) },
+	},
+	{name: "auto", values: "list", does: "`format` (AVIF, WebP or JPEG, from `Accept`), `compress` (q 45 unless `q` is given); a comma list or repeated. `enhance` and `redeye` are accepted and ignored",
+		read:  func(*Options, string) error { return nil }, // settle reads it
+		write: func(Options) string { return "" },          // its choices are in fm and q
+	},
+	boolParam("lossless", "lossless WebP or AVIF; no effect on JPEG, PNG always is", func(o *Options) *bool { return &o.Lossless }),
+	{name: "jpg-progressive", aliases: []string{"jpeg-progressive"}, values: "`1`/`true` (default), `0`/`false`", does: "progressive JPEG, as imgix's default; `false` for baseline",
+		read: func(o *Options, v string) error {
+			b, ok := boolean(v)
+			if !ok {
+				return badf("jpg-progressive must be 1, 0, true or false, not %q", v)
+			}
+			o.Baseline = !b
+			return nil
+		},
+		write: func(o Options) string {
+			if o.Baseline {
+				return "0"
+			}
+			return ""
+		},
+	},
+	{name: "chromasub", values: "`444`, `422`, `420`", does: "JPEG's chroma subsampling; 422 is kept whole, as 444 (libvips has no 4:2:2); by default 4:2:0 below q 90 and 4:4:4 above",
+		read: func(o *Options, v string) error {
+			switch v {
+			case "444", "422":
+				o.Chroma = 444
+			case "420":
+				o.Chroma = 420
+			default:
+				return badf("chromasub must be 444, 422 or 420, not %q", v)
+			}
+			return nil
+		},
+		write: func(o Options) string { return itoaUnlessZero(o.Chroma) },
+	},
+
+	// Fill.
+	colorParam("bg", "the colour of padding, of corners a rotation shows, and of alpha flattened into JPEG", func(o *Options) **imaging.Color { return &o.Background }),
+}
+
+// aka gives p aliases.
+func aka(p param, aliases ...string) param {
+	p.aliases = aliases
+	return p
+}
+
+// sizeParam is w or h: whole pixels (1–8192), or a fraction of the
+// original's side (0–1, with a point).
+func sizeParam(name string, aliases []string, side string, fields func(*Options) (*float64, *float64), get func(Options) (int, float64)) param {
+	return param{name: name, aliases: aliases, values: "pixels 1–8192, or 0–1 (with a point) of the original's " + side,
+		does: "the box's " + side + "; `dpr` multiplies it",
+		read: func(o *Options, v string) error {
+			px, frac := fields(o)
+			if n, ok := whole(v); ok && n >= 1 && n <= 8192 {
+				*px = float64(n)
+				return nil
+			}
+			if f, ok := decimal(v); ok && strings.Contains(v, ".") && f > 0 && f <= 1 {
+				*frac = f
+				return nil
+			}
+			return badf("%s must be a whole number of pixels from 1 to 8192 in plain digits, or a fraction of the original's %s from 0 to 1 such as 0.5, not %q", name, side, v)
+		},
+		write: func(o Options) string {
+			n, f := get(o)
+			if n > 0 {
+				return strconv.Itoa(n)
+			}
+			return ftoaUnlessZero(f)
+		},
+		unsigned: func(o *Options, _ UnsignedLimits) {
+			_, frac := fields(o)
+			*frac = roundTo(*frac, 0.01)
+		},
+	}
+}
+
+func focalParam(name string, field func(*Options) *float64) param {
+	return param{name: name, values: "0–1", does: "with `crop=focalpoint`: the focal point across (`fp-x`) and down (`fp-y`), default 0.5",
+		read: func(*Options, string) error { return nil }, // settle reads it, for cropping fits only
+		write: func(o Options) string {
+			if o.Gravity != imaging.GravityFocal {
+				return ""
+			}
+			return strconv.FormatFloat(*field(&o), 'f', -1, 64)
+		},
+		unsigned: func(o *Options, _ UnsignedLimits) {
+			if o.Gravity == imaging.GravityFocal {
+				*field(o) = roundTo(*field(o), 0.01)
+			}
+		},
+	}
+}
+
+// boundParam is one of min-w, min-h, max-w, max-h.
+func boundParam(name string, aliases []string, does string, field func(*Options) *int) param {
+	p := intParam(name, 1, 8192, does+"; `dpr` multiplies it", field)
+	p.aliases, p.values = aliases, "pixels, 1–8192"
+	return p
+}
+
+func ratio(a float64) string {
+	if a <= 0 {
+		return ""
+	}
+	return strconv.FormatFloat(a, 'f', -1, 64) + ":1"
+}
