@@ -89,7 +89,7 @@ type Encoding struct {
 	Quality     int    // 1..100
 	Effort      int    // WebP 0..6, AVIF 0..9, PNG compression 0..9; higher is smaller and slower
 	Progressive bool   // JPEG only
-	Chroma      int    // JPEG only: 444 keeps chroma whole, 420 halves it, 0 as libvips (4:2:0 below q 90)
+	Chroma      int    // JPEG only: 444 keeps chroma whole; otherwise 4:2:0, as imgix
 	Lossless    bool   // WebP and AVIF; Quality then does not apply
 }
 
@@ -442,7 +442,10 @@ func encode(img *vips.ImageRef, e Encoding) (Output, error) {
 		})
 		b = stripWebPMetadata(b)
 	case JPEG:
-		sub := map[int]vips.SubsampleMode{444: vips.VipsForeignSubsampleOff, 420: vips.VipsForeignSubsampleOn}[e.Chroma] // else auto
+		sub := vips.VipsForeignSubsampleOn
+		if e.Chroma == 444 {
+			sub = vips.VipsForeignSubsampleOff
+		}
 		b, _, err = img.ExportJpeg(&vips.JpegExportParams{StripMetadata: true, Quality: e.Quality, Interlace: e.Progressive, OptimizeCoding: true, SubsampleMode: sub})
 	case PNG:
 		b, _, err = img.ExportPng(&vips.PngExportParams{StripMetadata: true, Compression: e.Effort, Filter: vips.PngFilterAll})

@@ -128,7 +128,7 @@ var params = []param{
 	intParam("shad", 0, 100, "lifts the shadows (a third up) by up to a quarter", func(o *Options) *int { return &o.Effects.Shadows }),
 	intParam("sat", -100, 100, "saturation: -100 grey, 100 twice the chroma", func(o *Options) *int { return &o.Effects.Saturation }),
 	intParam("vib", -100, 100, "vibrance: saturation that moves dull colours most", func(o *Options) *int { return &o.Effects.Vibrance }),
-	intParam("hue", 0, 359, "turns hues by that many degrees", func(o *Options) *int { return &o.Effects.Hue }),
+	intParam("hue", 0, 360, "turns hues by that many degrees", func(o *Options) *int { return &o.Effects.Hue }),
 	numberParam("sharp", 0, 100, "sharpens edges (libvips' sharpen)", func(o *Options) *float64 { return &o.Effects.Sharpen }),
 	intParam("usm", -100, 100, "unsharp mask of radius `usmrad`; below 0 it softens", func(o *Options) *int { return &o.Effects.Unsharp }),
 	numberParam("usmrad", 0, 500, "the unsharp mask's radius in pixels (default 2.5)", func(o *Options) *float64 { return &o.Effects.UnsharpRadius }),
@@ -295,13 +295,13 @@ var params = []param{
 			return ""
 		},
 	},
-	{name: "chromasub", values: "`444`, `422`, `420`", does: "JPEG's chroma subsampling; 422 is kept whole, as 444 (libvips has no 4:2:2); by default 4:2:0 below q 90 and 4:4:4 above",
+	{name: "chromasub", values: "`444`, `422`, `420` (default)", does: "JPEG's chroma subsampling; 422 is kept whole, as 444 (libvips has no 4:2:2)",
 		read: func(o *Options, v string) error {
 			switch v {
 			case "444", "422":
 				o.Chroma = 444
 			case "420":
-				o.Chroma = 420
+				o.Chroma = 0
 			default:
 				return badf("chromasub must be 444, 422 or 420, not %q", v)
 			}
@@ -380,4 +380,34 @@ func ratio(a float64) string {
 		return ""
 	}
 	return strconv.FormatFloat(a, 'f', -1, 64) + ":1"
+}
+
+// notYet are imgix's still-image parameters this resizer does not speak,
+// and why: README lists them, and a URL carrying one is served as if it
+// did not (as imgix serves a parameter it does not know), the parameter
+// named in Imgorigin-Ignored.
+var notYet = map[string]string{}
+
+func init() {
+	for reason, names := range map[string][]string{
+		"faces are not detected yet (the issue \"Real faces\")": {"face-blur", "face-pixel", "faceindex", "facepad", "faces"},
+		"watermarks: not yet": {"mark", "mark-align", "mark-alpha", "mark-base", "mark-fit", "mark-h", "mark-if-min-height",
+			"mark-if-min-width", "mark-pad", "mark-rot", "mark-scale", "mark-tile", "mark-w", "mark-x", "mark-y"},
+		"text: not yet": {"txt", "txt-align", "txt-clip", "txt-color", "txt-fit", "txt-font", "txt-lead", "txt-line", "txt-line-color",
+			"txt-pad", "txt-shad", "txt-size", "txt-track", "txt-width", "txt-x", "txt-y"},
+		"blending: not yet": {"blend", "blend-align", "blend-alpha", "blend-color", "blend-crop", "blend-fit", "blend-h", "blend-mode",
+			"blend-pad", "blend-size", "blend-w", "blend-x", "blend-y"},
+		"fills other than bg: not yet": {"fill", "fill-color", "fill-gradient-cs", "fill-gradient-linear", "fill-gradient-linear-direction",
+			"fill-gradient-radial", "fill-gradient-radial-radius", "fill-gradient-radial-x", "fill-gradient-radial-y", "fill-gradient-type",
+			"transparency", "grid-colors", "grid-size"},
+		"trimming: not yet":             {"trim", "trim-alpha", "trim-color", "trim-md", "trim-pad", "trim-sd", "trim-tol", "rect"},
+		"masks and rounded corners: not yet": {"mask", "mask-bg", "corner-radius", "border-radius", "border-radius-inner", "border-stroke-color", "border-stroke-size"},
+		"palettes: not yet":             {"palette", "colors", "prefix"},
+		"output options: not yet":       {"ch", "colorquant", "cs", "dl", "dpi", "expires", "iptc", "fp-debug", "htn", "nr", "nrs"},
+		"for SVG and PDF sources, which imgorigin does not serve": {"svg-sanitize", "rasterize-bypass"},
+	} {
+		for _, n := range names {
+			notYet[n] = reason
+		}
+	}
 }
