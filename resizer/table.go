@@ -400,10 +400,10 @@ func init() {
 		"fills other than bg: not yet": {"fill", "fill-color", "fill-gradient-cs", "fill-gradient-linear", "fill-gradient-linear-direction",
 			"fill-gradient-radial", "fill-gradient-radial-radius", "fill-gradient-radial-x", "fill-gradient-radial-y", "fill-gradient-type",
 			"transparency", "grid-colors", "grid-size"},
-		"trimming: not yet":             {"trim", "trim-alpha", "trim-color", "trim-md", "trim-pad", "trim-sd", "trim-tol", "rect"},
-		"masks and rounded corners: not yet": {"mask", "mask-bg", "corner-radius", "border-radius", "border-radius-inner", "border-stroke-color", "border-stroke-size"},
-		"palettes: not yet":             {"palette", "colors", "prefix"},
-		"output options: not yet":       {"ch", "colorquant", "cs", "dl", "dpi", "expires", "iptc", "fp-debug", "htn", "nr", "nrs"},
+		"trimming: not yet":                                       {"trim", "trim-alpha", "trim-color", "trim-md", "trim-pad", "trim-sd", "trim-tol", "rect"},
+		"masks and rounded corners: not yet":                      {"mask", "mask-bg", "corner-radius", "border-radius", "border-radius-inner", "border-stroke-color", "border-stroke-size"},
+		"palettes: not yet":                                       {"palette", "colors", "prefix"},
+		"output options: not yet":                                 {"ch", "colorquant", "cs", "dl", "dpi", "expires", "iptc", "fp-debug", "htn", "nr", "nrs"},
 		"for SVG and PDF sources, which imgorigin does not serve": {"svg-sanitize", "rasterize-bypass"},
 	} {
 		for _, n := range names {
