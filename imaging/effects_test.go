@@ -257,3 +257,73 @@ func TestOrientFrameAndClamp(t *testing.T) {
 		t.Errorf("fp-z=2 at the corner: red at 45,45 zoomed %v, not zoomed %v", red(near, 45, 45), red(far, 45, 45))
 	}
 }
+
+// canvas is a w x h image of colour bg with a rectangle of colour fg at
+// left, top; alpha gives it an alpha band.
+func canvas(t *testing.T, w, h int, bg, fg imaging.Color, left, top, rw, rh int, alpha bool) []byte {
+	t.Helper()
+	img, err := vips.Black(w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	if err := img.BandJoinConst([]float64{0, 0, 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := img.DrawRect(vips.ColorRGBA{R: bg.R, G: bg.G, B: bg.B, A: bg.A}, 0, 0, w, h, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := img.DrawRect(vips.ColorRGBA{R: fg.R, G: fg.G, B: fg.B, A: fg.A}, left, top, rw, rh, true); err != nil {
+		t.Fatal(err)
+	}
+	if !alpha {
+		if err := img.ExtractBand(0, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := img.Cast(vips.BandFormatUchar); err != nil {
+		t.Fatal(err)
+	}
+	out, err := img.CopyChangingInterpretation(vips.InterpretationSRGB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	return testimage.PNG(t, out)
+}
+
+// rect cuts the original first; trim cuts its border, by colour or alpha.
+func TestRegionAndTrim(t *testing.T) {
+	white, blue, clear := imaging.Color{R: 255, G: 255, B: 255, A: 255}, imaging.Color{B: 255, A: 255}, imaging.Color{}
+	src := canvas(t, 300, 200, white, blue, 50, 40, 100, 80, false)
+	cases := []struct {
+		name       string
+		src        []byte
+		tr         imaging.Transform
+		w, h       int
+		blueInside bool // the whole output is the blue rectangle
+	}{
+		{"rect=50,40,100,80", src, imaging.Transform{Region: &imaging.Region{Left: 50, Top: 40, Width: 100, Height: 80}}, 100, 80, true},
+		{"rect=50,40,100,80&w=50", src, imaging.Transform{Width: 50, Region: &imaging.Region{Left: 50, Top: 40, Width: 100, Height: 80}}, 50, 40, true},
+		{"trim=auto", src, imaging.Transform{Trim: &imaging.Trim{Threshold: 11}}, 100, 80, true},
+		{"trim=color&trim-color=fff", src, imaging.Transform{Trim: &imaging.Trim{Color: &white}}, 100, 80, true},
+		{"trim=auto&trim-pad=10", src, imaging.Transform{Trim: &imaging.Trim{Threshold: 11, Pad: 10}}, 120, 100, false},
+		{"trim=alpha", canvas(t, 300, 200, clear, blue, 20, 30, 60, 50, true), imaging.Transform{Trim: &imaging.Trim{Alpha: true}}, 60, 50, true},
+		{"trim=auto&w=200 of a large original", canvas(t, 1200, 800, white, blue, 200, 160, 400, 320, false), imaging.Transform{Width: 200, Trim: &imaging.Trim{Threshold: 11}}, 200, 160, false},
+	}
+	for _, c := range cases {
+		out := render(t, c.src, c.tr)
+		if out.Width() != c.w || out.Height() != c.h {
+			t.Errorf("%s: %dx%d, want %dx%d", c.name, out.Width(), out.Height(), c.w, c.h)
+			continue
+		}
+		if !c.blueInside {
+			continue
+		}
+		for _, at := range [][2]int{{1, 1}, {c.w - 2, c.h - 2}, {c.w / 2, c.h / 2}} { // a pixel in: the resize blends the edge
+			if p, _ := out.GetPoint(at[0], at[1]); p[2] < 250 || p[0] > 5 {
+				t.Errorf("%s: pixel %v is %v, not the blue rectangle's", c.name, at, p)
+			}
+		}
+	}
+}

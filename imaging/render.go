@@ -81,6 +81,9 @@ type Transform struct {
 	// Frame surrounds the image inside the box: the image is resized to
 	// what the frame leaves of it.
 	Frame Frame
+	// Region, then Trim, cut the source before anything else.
+	Region *Region
+	Trim   *Trim
 }
 
 // Encoding is how a rendition is written.
@@ -113,8 +116,14 @@ func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, 
 		return Output{}, err
 	}
 	animated := KeptFrames(h, e.Format) > 1
-	if animated && (t.Effects != Effects{} || t.Frame != Frame{} || correction(h.Orientation, t.Orient) != 1) {
-		return Output{}, fmt.Errorf("%w: effects, frames and orient on an animation", ErrUnsupported)
+	if animated && (t.Effects != Effects{} || t.Frame != Frame{} || correction(h.Orientation, t.Orient) != 1 || t.Region != nil || t.Trim != nil) {
+		return Output{}, fmt.Errorf("%w: effects, frames, orient, rect and trim on an animation", ErrUnsupported)
+	}
+	if t.Region != nil || t.Trim != nil {
+		var err error
+		if src, h, t, err = cropped(src, h, t); err != nil {
+			return Output{}, err
+		}
 	}
 	img, err := thumbnail(src, h, t, animated)
 	if err != nil {

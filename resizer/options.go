@@ -39,7 +39,16 @@ type Options struct {
 	Blur       int // imgix's 0..2000
 	Background *imaging.Color
 	// Orient overrides the original's EXIF orientation (1..8).
-	Orient  int
+	Orient int
+	// Rect cuts the original first (resolved by renderOptions).
+	Rect *RectSpec
+	// TrimMode (auto, color, alpha, colorunlessalpha) trims the original's
+	// border first, with what decides it: the colour and tolerance, the
+	// mean difference, the alpha threshold; TrimPad keeps (or cuts) more.
+	TrimMode                  string
+	TrimColor                 *imaging.Color
+	TrimMD, TrimTol, TrimAlpha float64
+	TrimPad                   int
 	Effects imaging.Effects
 	Frame   imaging.Frame
 	// Upscale is set by renderOptions only: this render enlarges the original.
@@ -51,6 +60,7 @@ type Options struct {
 	dpr          float64
 	askW, askH   float64
 	duotoneAlpha *int
+	trimMD       *float64
 }
 
 // FormatJSON (fm=json) asks for the original's facts instead of an image.
@@ -159,7 +169,8 @@ func (o *Options) settle(q url.Values, accept string, cfg ParseConfig) error {
 	if o.Effects.Rotate == 0 {
 		o.Effects.Pivot = false
 	}
-	o.dpr, o.askW, o.askH, o.duotoneAlpha = 0, 0, 0, nil
+	o.settleTrim()
+	o.dpr, o.askW, o.askH, o.duotoneAlpha, o.trimMD = 0, 0, 0, nil, nil
 	return nil
 }
 
@@ -284,3 +295,43 @@ func NegotiateFormat(accept string, allowAVIF bool) imaging.Format {
 }
 
 var errBadSignature = httperr.New(http.StatusForbidden, "signature does not match")
+
+// settleTrim keeps what the trim mode uses: trim-md (default 11) for
+// auto, trim-color and trim-tol for color, trim-alpha for alpha.
+func (o *Options) settleTrim() {
+	mode := o.TrimMode
+	if mode == "" {
+		o.TrimColor, o.TrimMD, o.TrimTol, o.TrimAlpha, o.TrimPad = nil, 0, 0, 0, 0
+		return
+	}
+	o.TrimMD = 0
+	if mode == "auto" {
+		o.TrimMD = 11
+		if o.trimMD != nil {
+			o.TrimMD = *o.trimMD
+		}
+	}
+	if mode != "color" && mode != "colorunlessalpha" {
+		o.TrimColor, o.TrimTol = nil, 0
+	}
+	if mode != "alpha" && mode != "colorunlessalpha" {
+		o.TrimAlpha = 0
+	}
+}
+
+// trim is the imaging's trim of o; alpha says whether the original has it.
+func (o Options) trim(alpha bool) *imaging.Trim {
+	switch o.TrimMode {
+	case "":
+		return nil
+	case "auto":
+		return &imaging.Trim{Threshold: o.TrimMD, Pad: o.TrimPad}
+	case "alpha":
+		return &imaging.Trim{Alpha: true, Threshold: o.TrimAlpha, Pad: o.TrimPad}
+	case "colorunlessalpha":
+		if alpha {
+			return &imaging.Trim{Alpha: true, Threshold: o.TrimAlpha, Pad: o.TrimPad}
+		}
+	}
+	return &imaging.Trim{Color: o.TrimColor, Threshold: o.TrimTol, Pad: o.TrimPad}
+}

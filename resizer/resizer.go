@@ -623,7 +623,11 @@ func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options)
 	enc.Quality = imaging.EncoderQuality(enc.Format, enc.Quality, outputLongEdge(opts, sw, sh))
 	tr := imaging.Transform{Width: opts.Width, Height: opts.Height, Fit: opts.Fit, Gravity: opts.Gravity, FocalX: opts.FocalX, FocalY: opts.FocalY,
 		Background: opts.Background, Upscale: opts.Upscale, Blur: float64(opts.Blur) / blurScale,
-		Orient: opts.Orient, Zoom: opts.Zoom, Effects: opts.Effects, Frame: opts.Frame}
+		Orient: opts.Orient, Zoom: opts.Zoom, Effects: opts.Effects, Frame: opts.Frame, Trim: opts.trim(o.header.Alpha)}
+	if opts.Rect != nil {
+		r := opts.Rect.region(o.header.Reoriented(opts.Orient).Upright())
+		tr.Region = &r
+	}
 	if o.of != nil && !opts.Fit.Crops() {
 		// The copy's sides are the original's halved and rounded: an answer
 		// that fits inside a box takes its size from the original's, or it
@@ -659,7 +663,7 @@ func (h *Handler) servesOriginal(o *original, opts Options) bool {
 	out := outputFormat(opts.Format, o.header.Format)
 	sameFormat := out == o.header.Format || opts.Negotiated && out == imaging.AVIF && o.header.Format == imaging.WebP
 	return o.info.Own && opts.Width == 0 && opts.Height == 0 && sameFormat && o.header.Orientation == 1 && opts.Orient <= 1 &&
-		opts.Quality == 0 && opts.Blur == 0 && !opts.Lossless && opts.Chroma == 0 && opts.Effects == (imaging.Effects{}) && opts.Frame == (imaging.Frame{}) &&
+		opts.Quality == 0 && opts.Blur == 0 && !opts.Lossless && opts.Chroma == 0 && opts.Effects == (imaging.Effects{}) && opts.Frame == (imaging.Frame{}) && opts.Rect == nil && opts.TrimMode == "" &&
 		!(out == imaging.JPEG && o.header.Progressive && opts.Baseline) && !(o.header.Alpha && out == imaging.JPEG)
 }
 

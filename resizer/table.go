@@ -68,6 +68,18 @@ var params = []param{
 		},
 		unsigned: func(o *Options, _ UnsignedLimits) { o.Zoom = roundTo(o.Zoom, 0.1) },
 	},
+	{name: "rect", values: "`x,y,w,h`: pixels or fractions (`0.25`); x also `left`, `center`, `right`, y `top`, `middle`, `bottom`", does: "cuts that rectangle of the original first; the rest applies to it",
+		read: func(o *Options, v string) (err error) {
+			o.Rect, err = parseRect(v)
+			return err
+		},
+		write: func(o Options) string {
+			if o.Rect == nil {
+				return ""
+			}
+			return o.Rect.String()
+		},
+	},
 	boundParam("min-w", []string{"min-width"}, "the least width of a cropping fit's output", func(o *Options) *int { return &o.MinWidth }),
 	boundParam("min-h", []string{"min-height"}, "the least height of a cropping fit's output", func(o *Options) *int { return &o.MinHeight }),
 	boundParam("max-w", []string{"max-width"}, "the greatest width of a cropping fit's output", func(o *Options) *int { return &o.MaxWidth }),
@@ -310,6 +322,30 @@ var params = []param{
 		write: func(o Options) string { return itoaUnlessZero(o.Chroma) },
 	},
 
+	// Trim.
+	choiceParam("trim", []string{"auto", "color", "alpha", "colorunlessalpha"}, "cuts the original's border first: `auto` what matches the top-left pixel (within `trim-md`), `color` what matches `trim-color` (within `trim-tol`), `alpha` what is more transparent than `trim-alpha`, `colorunlessalpha` alpha where the original has it, else color",
+		func(o *Options, v string) { o.TrimMode = v }, func(o Options) string { return o.TrimMode }),
+	aka(colorParam("trim-color", "with `trim=color`: the border's colour (default: the top-left pixel's)", func(o *Options) **imaging.Color { return &o.TrimColor }), "trimcolor"),
+	aka(param{name: "trim-md", values: "0–255", does: "with `trim=auto`: how far (mean difference, 0–255) a pixel may be from the border's colour and still be border (default 11)",
+		read: func(o *Options, v string) error {
+			f, ok := decimal(v)
+			if !ok || f > 255 {
+				return badf("trim-md must be a plain decimal number from 0 to 255, not %q", v)
+			}
+			o.trimMD = &f
+			return nil
+		},
+		write: func(o Options) string {
+			if o.TrimMode != "auto" || o.TrimMD == 11 {
+				return ""
+			}
+			return strconv.FormatFloat(o.TrimMD, 'f', -1, 64)
+		},
+	}, "trimmd"),
+	aka(numberParam("trim-tol", 0, 255, "with `trim=color`: how far a pixel may be from `trim-color` and still be border", func(o *Options) *float64 { return &o.TrimTol }), "trimtol"),
+	numberParam("trim-alpha", 0, 255, "with `trim=alpha`: the alpha (0–255) at or below which a pixel is border", func(o *Options) *float64 { return &o.TrimAlpha }),
+	aka(intParam("trim-pad", -200, 200, "pixels of the original kept around what the trim leaves (negative: cut that much more)", func(o *Options) *int { return &o.TrimPad }), "trimpad"),
+
 	// Fill.
 	colorParam("bg", "the colour of padding, of corners a rotation shows, and of alpha flattened into JPEG", func(o *Options) **imaging.Color { return &o.Background }),
 }
@@ -400,7 +436,7 @@ func init() {
 		"fills other than bg: not yet": {"fill", "fill-color", "fill-gradient-cs", "fill-gradient-linear", "fill-gradient-linear-direction",
 			"fill-gradient-radial", "fill-gradient-radial-radius", "fill-gradient-radial-x", "fill-gradient-radial-y", "fill-gradient-type",
 			"transparency", "grid-colors", "grid-size"},
-		"trimming: not yet":                                       {"trim", "trim-alpha", "trim-color", "trim-md", "trim-pad", "trim-sd", "trim-tol", "rect"},
+		"trim decides by each pixel's difference from the border's colour (trim-md), not by a standard deviation": {"trim-sd"},
 		"masks and rounded corners: not yet":                      {"mask", "mask-bg", "corner-radius", "border-radius", "border-radius-inner", "border-stroke-color", "border-stroke-size"},
 		"palettes: not yet":                                       {"palette", "colors", "prefix"},
 		"output options: not yet":                                 {"ch", "colorquant", "cs", "dl", "dpi", "expires", "iptc", "fp-debug", "htn", "nr", "nrs"},

@@ -47,6 +47,10 @@ func scaleSide(n int, f float64) int {
 // size: no box past its pixels, slow encoders only for small outputs.
 func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options, error) {
 	sw, sh := h.Reoriented(o.Orient).Upright()
+	if o.Rect != nil { // the rest applies to the rectangle
+		r := o.Rect.region(sw, sh)
+		sw, sh = r.Width, r.Height
+	}
 	if o.WidthFrac > 0 || o.HeightFrac > 0 {
 		// w or h as a fraction of the original's side.
 		if o.WidthFrac > 0 {
