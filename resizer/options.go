@@ -45,12 +45,12 @@ type Options struct {
 	// TrimMode (auto, color, alpha, colorunlessalpha) trims the original's
 	// border first, with what decides it: the colour and tolerance, the
 	// mean difference, the alpha threshold; TrimPad keeps (or cuts) more.
-	TrimMode                  string
-	TrimColor                 *imaging.Color
+	TrimMode                   string
+	TrimColor                  *imaging.Color
 	TrimMD, TrimTol, TrimAlpha float64
-	TrimPad                   int
-	Effects imaging.Effects
-	Frame   imaging.Frame
+	TrimPad                    int
+	Effects                    imaging.Effects
+	Frame                      imaging.Frame
 	// Upscale is set by renderOptions only: this render enlarges the original.
 	Upscale bool
 	// Negotiated says Format came from Accept (auto=format): answers Vary: Accept.
