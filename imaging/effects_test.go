@@ -327,3 +327,55 @@ func TestRegionAndTrim(t *testing.T) {
 		}
 	}
 }
+
+// dpi is written where the format keeps a resolution; fp-debug draws its
+// crosshairs through the focal point; a palette finds the colours and
+// their shares.
+func TestDPIFocalDebugAndPalette(t *testing.T) {
+	white, blue := imaging.Color{R: 255, G: 255, B: 255, A: 255}, imaging.Color{B: 255, A: 255}
+	src := canvas(t, 400, 200, white, blue, 0, 0, 100, 200, false) // a quarter blue, on the left
+	h, _ := imaging.Probe(src)
+	for _, f := range []imaging.Format{imaging.JPEG, imaging.PNG} {
+		out, err := imaging.Render(context.Background(), src, h, imaging.Transform{Width: 100}, imaging.Encoding{Format: f, Quality: 80, DPI: 300}, imaging.DefaultLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := vips.NewImageFromBuffer(out.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dpi := img.ResX() * 25.4; math.Abs(dpi-300) > 1 {
+			t.Errorf("%s with dpi=300: %.1f dpi in the file", f, dpi)
+		}
+		img.Close()
+	}
+	// The focal point at (0.5, 0.25) of a 200x200 crop of the 400x200
+	// image: the lines cross at (100, 50).
+	cross := render(t, src, imaging.Transform{Width: 200, Height: 200, Fit: imaging.FitCrop, Gravity: imaging.GravityFocal, FocalX: 0.5, FocalY: 0.25, FocalDebug: true})
+	for _, at := range [][2]int{{100, 5}, {100, 195}, {150, 50}, {199, 50}} {
+		if p, _ := cross.GetPoint(at[0], at[1]); p[0] < 250 || p[1] > 5 {
+			t.Errorf("fp-debug: %v is %v, not on a red line", at, p)
+		}
+	}
+	if p, _ := cross.GetPoint(150, 100); p[0] < 250 || p[1] < 250 {
+		t.Errorf("fp-debug: %v off the lines is %v, not the image", [2]int{150, 100}, p)
+	}
+	swatches, lum, err := imaging.Palette(src, h, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near := func(a, b imaging.Color) bool {
+		return math.Abs(float64(a.R)-float64(b.R)) < 5 && math.Abs(float64(a.G)-float64(b.G)) < 5 && math.Abs(float64(a.B)-float64(b.B)) < 5
+	}
+	if len(swatches) < 2 || !near(swatches[0].Color, white) || !near(swatches[1].Color, blue) || math.Abs(swatches[0].Share-0.75) > 0.03 || math.Abs(swatches[1].Share-0.25) > 0.03 {
+		t.Errorf("palette of a quarter blue on white: %+v", swatches)
+	}
+	for _, s := range swatches[min(2, len(swatches)):] {
+		if s.Share > 0.03 {
+			t.Errorf("palette of two colours: a third, %+v, covers %.2f", s.Color, s.Share)
+		}
+	}
+	if want := 0.75 + 0.25*0.0722; math.Abs(lum-want) > 0.02 {
+		t.Errorf("average luminance %.3f, want %.3f", lum, want)
+	}
+}

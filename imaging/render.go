@@ -81,6 +81,8 @@ type Transform struct {
 	// Frame surrounds the image inside the box: the image is resized to
 	// what the frame leaves of it.
 	Frame Frame
+	// FocalDebug draws crosshairs through the focal point of a focal crop.
+	FocalDebug bool
 	// Region, then Trim, cut the source before anything else.
 	Region *Region
 	Trim   *Trim
@@ -93,6 +95,7 @@ type Encoding struct {
 	Effort      int    // WebP 0..6, AVIF 0..9, PNG compression 0..9; higher is smaller and slower
 	Progressive bool   // JPEG only
 	Chroma      int    // JPEG only: 444 keeps chroma whole; otherwise 4:2:0, as imgix
+	DPI         int    // written in the file's resolution field (JPEG, PNG); 0: libvips' 72
 	Lossless    bool   // WebP and AVIF; Quality then does not apply
 }
 
@@ -288,7 +291,7 @@ func thumbnailAsStored(src []byte, h Header, t Transform, animated bool) (*vips.
 		case GravityAttention:
 			crop = vips.InterestingAttention
 		case GravityFocal:
-			return focalCrop(src, sw, sh, w, ht, t.FocalX, t.FocalY, t.Zoom, size, params)
+			return focalCrop(src, sw, sh, w, ht, t, size, params)
 		default:
 			crop = vips.InterestingCentre
 		}
@@ -333,8 +336,8 @@ func stretch(src []byte, h Header, w, ht int, params *vips.ImportParams) (*vips.
 
 // focalCrop scales the source to just cover w x ht (zoom times that), then
 // cuts the box centred as near the focal point as the edges allow.
-func focalCrop(src []byte, sw, sh, w, ht int, fx, fy, zoom float64, size vips.Size, params *vips.ImportParams) (*vips.ImageRef, error) {
-	zoom = max(zoom, 1)
+func focalCrop(src []byte, sw, sh, w, ht int, t Transform, size vips.Size, params *vips.ImportParams) (*vips.ImageRef, error) {
+	fx, fy, zoom := t.FocalX, t.FocalY, max(t.Zoom, 1)
 	bw, bh := int(math.Round(float64(w)*zoom)), maxCoord
 	if float64(w)/float64(sw) < float64(ht)/float64(sh) {
 		bw, bh = maxCoord, int(math.Round(float64(ht)*zoom))
@@ -343,12 +346,27 @@ func focalCrop(src []byte, sw, sh, w, ht int, fx, fy, zoom float64, size vips.Si
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, oneLine(err))
 	}
-	w, ht = min(w, img.Width()), min(ht, img.Height())
-	left := clamp(int(math.Round(fx*float64(img.Width())-float64(w)/2)), 0, img.Width()-w)
-	top := clamp(int(math.Round(fy*float64(img.Height())-float64(ht)/2)), 0, img.Height()-ht)
+	sw2, sh2 := img.Width(), img.Height() // the scaled source
+	w, ht = min(w, sw2), min(ht, sh2)
+	left := clamp(int(math.Round(fx*float64(sw2)-float64(w)/2)), 0, sw2-w)
+	top := clamp(int(math.Round(fy*float64(sh2)-float64(ht)/2)), 0, sh2-ht)
 	if err := img.ExtractArea(left, top, w, ht); err != nil {
 		img.Close()
 		return nil, err
+	}
+	if t.FocalDebug {
+		// Two lines through where the focal point lands in the box.
+		x := clamp(int(fx*float64(sw2))-left, 0, w-1)
+		y := clamp(int(fy*float64(sh2))-top, 0, ht-1)
+		red := vips.ColorRGBA{R: 255, A: 255}
+		if err := img.DrawRect(red, x, 0, 1, ht, true); err != nil {
+			img.Close()
+			return nil, err
+		}
+		if err := img.DrawRect(red, 0, y, w, 1, true); err != nil {
+			img.Close()
+			return nil, err
+		}
 	}
 	return img, nil
 }
@@ -435,6 +453,15 @@ func encode(img *vips.ImageRef, e Encoding) (Output, error) {
 		b   []byte
 		err error
 	)
+	if e.DPI > 0 {
+		// libvips keeps resolution in pixels per millimetre.
+		res, err := img.CopyChangingResolution(float64(e.DPI)/25.4, float64(e.DPI)/25.4)
+		if err != nil {
+			return Output{}, err
+		}
+		defer res.Close()
+		img = res
+	}
 	switch e.Format {
 	case WebP:
 		q := e.Quality
@@ -455,9 +482,11 @@ func encode(img *vips.ImageRef, e Encoding) (Output, error) {
 		if e.Chroma == 444 {
 			sub = vips.VipsForeignSubsampleOff
 		}
-		b, _, err = img.ExportJpeg(&vips.JpegExportParams{StripMetadata: true, Quality: e.Quality, Interlace: e.Progressive, OptimizeCoding: true, SubsampleMode: sub})
+		// A resolution is written only where metadata is (strip took the
+		// image's own away already: what is written is the resolution).
+		b, _, err = img.ExportJpeg(&vips.JpegExportParams{StripMetadata: e.DPI == 0, Quality: e.Quality, Interlace: e.Progressive, OptimizeCoding: true, SubsampleMode: sub})
 	case PNG:
-		b, _, err = img.ExportPng(&vips.PngExportParams{StripMetadata: true, Compression: e.Effort, Filter: vips.PngFilterAll})
+		b, _, err = img.ExportPng(&vips.PngExportParams{StripMetadata: e.DPI == 0, Compression: e.Effort, Filter: vips.PngFilterAll})
 	case AVIF:
 		b, err = exportAVIF(img, e.Quality, e.Effort, e.Lossless)
 	default:

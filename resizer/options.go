@@ -51,6 +51,20 @@ type Options struct {
 	TrimPad                    int
 	Effects                    imaging.Effects
 	Frame                      imaging.Frame
+	// Palette (json or css) answers the original's Colors (0..16) instead
+	// of an image, CSS classes named by Prefix.
+	Palette string
+	Colors  int
+	Prefix  string
+	// Expires is a Unix time after which the URL answers 404; Download
+	// (dl) names the file a browser saves the answer as. Neither changes
+	// the pixels or the key.
+	Expires  int64
+	Download string
+	// DPI is written in the file's resolution field.
+	DPI int
+	// FocalDebug draws crosshairs where the focal point is.
+	FocalDebug bool
 	// Upscale is set by renderOptions only: this render enlarges the original.
 	Upscale bool
 	// Negotiated says Format came from Accept (auto=format): answers Vary: Accept.
@@ -87,12 +101,22 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 	if err != nil {
 		return Options{}, err
 	}
-	if q.Get("fm") == "json" {
-		// imgix's spelling for what is known of the image: no pixels, so
-		// no other parameter counts (and none makes a new key).
-		return Options{Format: FormatJSON}, nil
+	o := Options{Fit: imaging.FitClip, dpr: 1, Colors: 6, Prefix: "image"}
+	if q.Get("fm") == "json" || q.Get("palette") != "" {
+		// What is known of the image, or its colours: no pixels, so no
+		// other parameter counts (and none makes a new key).
+		for _, name := range []string{"palette", "colors", "prefix", "expires", "dl"} {
+			if vs := q[name]; len(vs) > 0 {
+				if err := paramsByName[name].read(&o, vs[0]); err != nil {
+					return Options{}, err
+				}
+			}
+		}
+		if q.Get("fm") == "json" {
+			return Options{Format: FormatJSON, Expires: o.Expires, Download: o.Download}, nil
+		}
+		return Options{Palette: o.Palette, Colors: o.Colors, Prefix: o.Prefix, Expires: o.Expires, Download: o.Download}, nil
 	}
-	o := Options{Fit: imaging.FitClip, dpr: 1}
 	for _, p := range params {
 		if vs := q[p.name]; len(vs) > 0 {
 			if err := p.read(&o, vs[0]); err != nil {
@@ -170,6 +194,10 @@ func (o *Options) settle(q url.Values, accept string, cfg ParseConfig) error {
 		o.Effects.Pivot = false
 	}
 	o.settleTrim()
+	if o.Gravity != imaging.GravityFocal {
+		o.FocalDebug = false
+	}
+	o.Colors, o.Prefix = 0, ""
 	o.dpr, o.askW, o.askH, o.duotoneAlpha, o.trimMD = 0, 0, 0, nil, nil
 	return nil
 }

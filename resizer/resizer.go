@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -372,8 +373,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Deadline)
 	defer cancel()
-	if opts.Format == FormatJSON {
-		v, err := h.factsVariant(ctx, rq)
+	if opts.Expires > 0 && time.Now().Unix() >= opts.Expires {
+		return httperr.New(http.StatusNotFound, "this URL expired at %s", time.Unix(opts.Expires, 0).UTC().Format(time.RFC3339))
+	}
+	if opts.Format == FormatJSON || opts.Palette != "" {
+		answer := h.factsVariant
+		if opts.Palette != "" {
+			answer = h.paletteVariant
+		}
+		v, err := answer(ctx, rq)
 		if err != nil {
 			return err
 		}
@@ -442,6 +450,13 @@ func (h *Handler) authorize(r *http.Request, q url.Values) (bool, error) {
 
 func (h *Handler) cachingHeaders(hd http.Header, opts Options) {
 	hd.Set("Cache-Control", h.cacheControl)
+	if opts.Expires > 0 {
+		// No cache keeps it past its end.
+		hd.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", min(365*24*3600, max(0, opts.Expires-time.Now().Unix()))))
+	}
+	if opts.Download != "" {
+		hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": opts.Download}))
+	}
 	hd.Set("X-Content-Type-Options", "nosniff")
 	if opts.Negotiated {
 		hd.Add("Vary", "Accept") // after any Vary: Origin of CORS
@@ -615,7 +630,7 @@ func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options)
 		whole = *o.of
 	}
 	enc := imaging.Encoding{Format: outputFormat(opts.Format, whole.Format), Quality: opts.Quality, Progressive: !opts.Baseline,
-		Lossless: opts.Lossless, Chroma: opts.Chroma}
+		Lossless: opts.Lossless, Chroma: opts.Chroma, DPI: opts.DPI}
 	if enc.Quality == 0 {
 		enc.Quality = h.cfg.Quality
 	}
@@ -623,7 +638,7 @@ func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options)
 	enc.Quality = imaging.EncoderQuality(enc.Format, enc.Quality, outputLongEdge(opts, sw, sh))
 	tr := imaging.Transform{Width: opts.Width, Height: opts.Height, Fit: opts.Fit, Gravity: opts.Gravity, FocalX: opts.FocalX, FocalY: opts.FocalY,
 		Background: opts.Background, Upscale: opts.Upscale, Blur: float64(opts.Blur) / blurScale,
-		Orient: opts.Orient, Zoom: opts.Zoom, Effects: opts.Effects, Frame: opts.Frame, Trim: opts.trim(o.header.Alpha)}
+		Orient: opts.Orient, Zoom: opts.Zoom, Effects: opts.Effects, Frame: opts.Frame, Trim: opts.trim(o.header.Alpha), FocalDebug: opts.FocalDebug}
 	if opts.Rect != nil {
 		r := opts.Rect.region(o.header.Reoriented(opts.Orient).Upright())
 		tr.Region = &r
@@ -663,7 +678,7 @@ func (h *Handler) servesOriginal(o *original, opts Options) bool {
 	out := outputFormat(opts.Format, o.header.Format)
 	sameFormat := out == o.header.Format || opts.Negotiated && out == imaging.AVIF && o.header.Format == imaging.WebP
 	return o.info.Own && opts.Width == 0 && opts.Height == 0 && sameFormat && o.header.Orientation == 1 && opts.Orient <= 1 &&
-		opts.Quality == 0 && opts.Blur == 0 && !opts.Lossless && opts.Chroma == 0 && opts.Effects == (imaging.Effects{}) && opts.Frame == (imaging.Frame{}) && opts.Rect == nil && opts.TrimMode == "" &&
+		opts.Quality == 0 && opts.Blur == 0 && !opts.Lossless && opts.Chroma == 0 && opts.Effects == (imaging.Effects{}) && opts.Frame == (imaging.Frame{}) && opts.Rect == nil && opts.TrimMode == "" && opts.DPI == 0 &&
 		!(out == imaging.JPEG && o.header.Progressive && opts.Baseline) && !(o.header.Alpha && out == imaging.JPEG)
 }
 

@@ -131,7 +131,7 @@ func TestParamsFollowImgixSpec(t *testing.T) {
 }
 
 // minImplemented is how many of the 146 are implemented.
-const minImplemented = 60
+const minImplemented = 67
 
 func checkAgainstSpec(t *testing.T, spec imgixSpec, name string, p *param) {
 	t.Helper()

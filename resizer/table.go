@@ -322,6 +322,75 @@ var params = []param{
 		write: func(o Options) string { return itoaUnlessZero(o.Chroma) },
 	},
 
+	{name: "dpi", values: "0–10000", does: "the resolution written in the file (JPEG's JFIF, PNG's pHYs, TIFF)",
+		read: func(o *Options, v string) error {
+			n, ok := whole(v)
+			if !ok || n > 10000 {
+				return badf("dpi must be a whole number from 0 to 10000, not %q", v)
+			}
+			o.DPI = n
+			return nil
+		},
+		write: func(o Options) string { return itoaUnlessZero(o.DPI) },
+	},
+	{name: "dl", values: "a file name", does: "answers with `Content-Disposition: attachment`, so that browsers save the image under that name",
+		read: func(o *Options, v string) error {
+			if v == "" || len(v) > 255 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '/' || r == '\\' }) {
+				return badf("dl must be a file name of 1 to 255 characters, without control characters or slashes, not %q", v)
+			}
+			o.Download = v
+			return nil
+		},
+		write: func(Options) string { return "" }, // a header, not the pixels
+	},
+	{name: "expires", values: "a Unix time", does: "after that time the URL answers 404; until then caches keep the answer no longer than that (sign the URL, or anyone can remove it)",
+		read: func(o *Options, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 || len(v) > 11 || strings.Trim(v, "0123456789") != "" {
+				return badf("expires must be a Unix time in seconds, not %q", v)
+			}
+			o.Expires = n
+			return nil
+		},
+		write: func(Options) string { return "" }, // when, not what
+	},
+	boolParam("fp-debug", "with `crop=focalpoint`: draws crosshairs through the focal point", func(o *Options) *bool { return &o.FocalDebug }),
+
+	// Palette.
+	choiceParam("palette", []string{"json", "css"}, "answers the original's main colours instead of an image: JSON (`colors` with `red`, `green`, `blue` 0–1, `hex` and `share`, most common first, and `average_luminance`) or CSS classes `.PREFIX-fg-N` and `.PREFIX-bg-N`",
+		func(o *Options, v string) { o.Palette = v }, func(o Options) string { return o.Palette }),
+	{name: "colors", values: "0–16", does: "with `palette`: how many colours (default 6)",
+		read: func(o *Options, v string) error {
+			n, ok := whole(v)
+			if !ok || n > 16 {
+				return badf("colors must be a whole number from 0 to 16, not %q", v)
+			}
+			o.Colors = n
+			return nil
+		},
+		write: func(o Options) string {
+			if o.Palette == "" {
+				return ""
+			}
+			return strconv.Itoa(o.Colors)
+		},
+	},
+	{name: "prefix", values: "letters, digits, `-`, `_`", does: "with `palette=css`: the classes' prefix (default `image`)",
+		read: func(o *Options, v string) error {
+			if v == "" || len(v) > 64 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
+				return badf("prefix must be 1 to 64 letters, digits, - or _, not %q", v)
+			}
+			o.Prefix = v
+			return nil
+		},
+		write: func(o Options) string {
+			if o.Palette != "css" {
+				return ""
+			}
+			return o.Prefix
+		},
+	},
+
 	// Trim.
 	choiceParam("trim", []string{"auto", "color", "alpha", "colorunlessalpha"}, "cuts the original's border first: `auto` what matches the top-left pixel (within `trim-md`), `color` what matches `trim-color` (within `trim-tol`), `alpha` what is more transparent than `trim-alpha`, `colorunlessalpha` alpha where the original has it, else color",
 		func(o *Options, v string) { o.TrimMode = v }, func(o Options) string { return o.TrimMode }),
@@ -438,8 +507,7 @@ func init() {
 			"transparency", "grid-colors", "grid-size"},
 		"trim decides by each pixel's difference from the border's colour (trim-md), not by a standard deviation": {"trim-sd"},
 		"masks and rounded corners: not yet":                      {"mask", "mask-bg", "corner-radius", "border-radius", "border-radius-inner", "border-stroke-color", "border-stroke-size"},
-		"palettes: not yet":                                       {"palette", "colors", "prefix"},
-		"output options: not yet":                                 {"ch", "colorquant", "cs", "dl", "dpi", "expires", "iptc", "fp-debug", "htn", "nr", "nrs"},
+		"output options: not yet":                                 {"ch", "colorquant", "cs", "iptc", "htn", "nr", "nrs"},
 		"for SVG and PDF sources, which imgorigin does not serve": {"svg-sanitize", "rasterize-bypass"},
 	} {
 		for _, n := range names {
