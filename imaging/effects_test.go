@@ -379,3 +379,49 @@ func TestDPIFocalDebugAndPalette(t *testing.T) {
 		t.Errorf("average luminance %.3f, want %.3f", lum, want)
 	}
 }
+
+// The padding of fit=fill: a gradient runs from its first colour to its
+// second, a blur fill is the image's own colours, and a checkerboard shows
+// through alpha.
+func TestFillsAndGrid(t *testing.T) {
+	white, blue, red := imaging.Color{R: 255, G: 255, B: 255, A: 255}, imaging.Color{B: 255, A: 255}, imaging.Color{R: 255, A: 255}
+	src := canvas(t, 100, 100, blue, blue, 0, 0, 1, 1, false) // all blue, square
+	box := imaging.Transform{Width: 300, Height: 100, Fit: imaging.FitFill}
+	at := func(img *vips.ImageRef, x, y int) []float64 { p, _ := img.GetPoint(x, y); return p }
+	near := func(p []float64, c imaging.Color, tol float64) bool {
+		return math.Abs(p[0]-float64(c.R)) <= tol && math.Abs(p[1]-float64(c.G)) <= tol && math.Abs(p[2]-float64(c.B)) <= tol
+	}
+	lin := box
+	lin.Fill = imaging.Fill{Gradient: &imaging.Gradient{From: red, To: white, DX: 1}} // left to right
+	g := render(t, src, lin)
+	if !near(at(g, 0, 50), red, 3) || !near(at(g, 299, 50), white, 3) || !near(at(g, 150, 50), blue, 0) {
+		t.Errorf("linear gradient, left to right: %v at the left, %v at the right, %v in the middle (the image)", at(g, 0, 50), at(g, 299, 50), at(g, 150, 50))
+	}
+	// Halfway in sRGB is the mean; in linear light it is lighter.
+	mid := func(space string) float64 {
+		tr := imaging.Transform{Width: 300, Height: 100, Fit: imaging.FitFill, Fill: imaging.Fill{Gradient: &imaging.Gradient{From: imaging.Color{A: 255}, To: white, DX: 1, Space: space}}}
+		tall := canvas(t, 10, 1000, blue, blue, 0, 0, 1, 1, false) // a sliver in the middle
+		return at(render(t, tall, tr), 150-6, 50)[0]
+	}
+	if s, l := mid("srgb"), mid("linear"); math.Abs(s-125) > 4 || l < 170 {
+		t.Errorf("black to white at 48 %%: srgb %.0f (want about 125), linear light %.0f (want lighter)", s, l)
+	}
+	rad := imaging.Transform{Width: 300, Height: 300, Fit: imaging.FitFill,
+		Fill: imaging.Fill{Gradient: &imaging.Gradient{Radial: true, From: red, To: white, X: 20, Y: 20, Inner: 5, Outer: 10}}}
+	tiny := canvas(t, 10, 10, blue, blue, 0, 0, 1, 1, false)
+	rg := render(t, tiny, rad)
+	if !near(at(rg, 20, 20), red, 3) || !near(at(rg, 40, 40), white, 3) {
+		t.Errorf("radial gradient: centre %v, outside %v", at(rg, 20, 20), at(rg, 40, 40))
+	}
+	blurred := box
+	blurred.Fill = imaging.Fill{Blur: true}
+	if b := render(t, src, blurred); !near(at(b, 10, 50), blue, 8) || b.Width() != 300 {
+		t.Errorf("blur fill of a blue image: the padding is %v", at(b, 10, 50))
+	}
+	clear := imaging.Color{}
+	alpha := canvas(t, 40, 40, clear, blue, 30, 30, 10, 10, true)
+	grid := render(t, alpha, imaging.Transform{Grid: &[2]imaging.Color{red, white}, GridSize: 4})
+	if grid.HasAlpha() || !near(at(grid, 1, 1), red, 0) || !near(at(grid, 5, 1), white, 0) || !near(at(grid, 5, 5), red, 0) || !near(at(grid, 35, 35), blue, 0) {
+		t.Errorf("transparency=grid: alpha %v; %v %v %v, the image %v", grid.HasAlpha(), at(grid, 1, 1), at(grid, 5, 1), at(grid, 5, 5), at(grid, 35, 35))
+	}
+}

@@ -17,9 +17,9 @@ type Frame struct {
 	BorderColor Color
 }
 
-// inside is the box the image gets inside the frame (0 stays "not asked";
+// Inside is the box the image gets inside the frame (0 stays "not asked";
 // at least one pixel).
-func (f Frame) inside(w, h int) (int, int) {
+func (f Frame) Inside(w, h int) (int, int) {
 	if w > 0 {
 		w = max(1, w-f.Pad.across()-f.Border.across())
 	}

@@ -46,7 +46,7 @@ func cropped(src []byte, h Header, t Transform) ([]byte, Header, Transform, erro
 	// resize that follows blends the cut edges' pixels, at this scale no
 	// more than a pixel wide, into a fraction of an output pixel.
 	s := 1.0
-	bw, bh := t.Frame.inside(t.Width, t.Height)
+	bw, bh := t.Frame.Inside(t.Width, t.Height)
 	if fw, fh := float64(bw)/float64(region.Width), float64(bh)/float64(region.Height); bw > 0 || bh > 0 {
 		s = math.Min(1, 2*math.Max(fw, fh))
 	}

@@ -81,6 +81,12 @@ type Transform struct {
 	// Frame surrounds the image inside the box: the image is resized to
 	// what the frame leaves of it.
 	Frame Frame
+	// Fill fills a padding fit's padding (zero: the pad colour).
+	Fill Fill
+	// Grid lays an image with alpha on a checkerboard of its two colours,
+	// GridSize pixels a square.
+	Grid     *[2]Color
+	GridSize int
 	// FocalDebug draws crosshairs through the focal point of a focal crop.
 	FocalDebug bool
 	// Region, then Trim, cut the source before anything else.
@@ -142,7 +148,7 @@ func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, 
 		}
 	}
 	defer img.Close()
-	if err := finish(img, t, e); err != nil {
+	if err := finish(img, src, h, t, e); err != nil {
 		return Output{}, err
 	}
 	stop := whenDone(ctx, img)
@@ -248,7 +254,7 @@ func thumbnail(src []byte, h Header, t Transform, animated bool) (*vips.ImageRef
 // its sides exchanged and its focal point mapped back where the turn
 // exchanges or mirrors them.
 func (t Transform) asStored(turn int) Transform {
-	t.Width, t.Height = t.Frame.inside(t.Width, t.Height)
+	t.Width, t.Height = t.Frame.Inside(t.Width, t.Height)
 	if swaps(turn) {
 		t.Width, t.Height = t.Height, t.Width
 	}
@@ -372,20 +378,29 @@ func focalCrop(src []byte, sw, sh, w, ht int, t Transform, size vips.Size, param
 }
 
 // finish pads, converts to sRGB, drops metadata and alpha where needed.
-func finish(img *vips.ImageRef, t Transform, e Encoding) error {
+func finish(img *vips.ImageRef, src []byte, h Header, t Transform, e Encoding) error {
 	if err := toSRGB(img); err != nil {
 		return err
 	}
 	if err := t.Effects.apply(img, t.Background); err != nil {
 		return err
 	}
-	bw, bh := t.Frame.inside(t.Width, t.Height)
+	bw, bh := t.Frame.Inside(t.Width, t.Height)
 	if t.Fit.Pads() && bw > 0 && bh > 0 && (img.Width() < bw || img.PageHeight() < bh) {
 		if img.Pages() > 1 {
 			return fmt.Errorf("%w: fit=fill on an animation", ErrUnsupported)
 		}
 		left, top := (bw-img.Width())/2, (bh-img.Height())/2
-		if t.Fit == FitClamp {
+		if t.Fill != (Fill{}) {
+			bg, err := t.Fill.background(src, h, t, bw, bh)
+			if err != nil {
+				return err
+			}
+			defer bg.Close()
+			if err := under(img, bg, left, top, bw, bh); err != nil {
+				return err
+			}
+		} else if t.Fit == FitClamp {
 			if err := img.Embed(left, top, bw, bh, vips.ExtendCopy); err != nil {
 				return err
 			}
@@ -395,6 +410,22 @@ func finish(img *vips.ImageRef, t Transform, e Encoding) error {
 	}
 	if err := t.Frame.apply(img, padColour(t, e)); err != nil {
 		return err
+	}
+	if t.Grid != nil && img.HasAlpha() {
+		grid, err := checkerboard(img.Width(), img.Height(), t.GridSize, t.Grid[0], t.Grid[1])
+		if err != nil {
+			return err
+		}
+		defer grid.Close()
+		if err := img.Composite(grid, vips.BlendModeDestOver, 0, 0); err != nil {
+			return err
+		}
+		if err := img.ExtractBand(0, img.Bands()-1); err != nil { // opaque now
+			return err
+		}
+		if err := img.Cast(vips.BandFormatUchar); err != nil {
+			return err
+		}
 	}
 	if img.HasAlpha() && e.Format == JPEG {
 		bg := White

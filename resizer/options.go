@@ -51,6 +51,21 @@ type Options struct {
 	TrimPad                    int
 	Effects                    imaging.Effects
 	Frame                      imaging.Frame
+	// Fill (solid, blur, gradient) fills a padding fit's padding: with
+	// FillColor, the image blurred, or a gradient (linear or radial).
+	Fill                 string
+	FillColor            *imaging.Color
+	GradientType         string
+	GradientLinear       *[2]imaging.Color
+	GradientDirection    string
+	GradientRadial       *[2]imaging.Color
+	GradientRadius       *[2]measure
+	GradientX, GradientY *measure
+	GradientSpace        string
+	// Grid lays images with alpha on a checkerboard of two colours,
+	// GridSize pixels a square.
+	Grid     *[2]imaging.Color
+	GridSize int
 	// Palette (json or css) answers the original's Colors (0..16) instead
 	// of an image, CSS classes named by Prefix.
 	Palette string
@@ -75,6 +90,9 @@ type Options struct {
 	askW, askH   float64
 	duotoneAlpha *int
 	trimMD       *float64
+	transparency bool
+	gridColors   *[2]imaging.Color
+	gridSize     *int
 }
 
 // FormatJSON (fm=json) asks for the original's facts instead of an image.
@@ -194,11 +212,13 @@ func (o *Options) settle(q url.Values, accept string, cfg ParseConfig) error {
 		o.Effects.Pivot = false
 	}
 	o.settleTrim()
+	o.settleFill()
 	if o.Gravity != imaging.GravityFocal {
 		o.FocalDebug = false
 	}
 	o.Colors, o.Prefix = 0, ""
 	o.dpr, o.askW, o.askH, o.duotoneAlpha, o.trimMD = 0, 0, 0, nil, nil
+	o.transparency, o.gridColors, o.gridSize = false, nil, nil
 	return nil
 }
 
@@ -362,4 +382,99 @@ func (o Options) trim(alpha bool) *imaging.Trim {
 		}
 	}
 	return &imaging.Trim{Color: o.TrimColor, Threshold: o.TrimTol, Pad: o.TrimPad}
+}
+
+// settleFill keeps what the fill asks for, where there is padding to fill,
+// and the transparency grid's colours and size where it is asked.
+func (o *Options) settleFill() {
+	if !o.Fit.Pads() || o.Fit == imaging.FitClamp {
+		o.Fill = ""
+	}
+	if o.Fill != "solid" {
+		o.FillColor = nil
+	} else if o.FillColor == nil {
+		o.FillColor = &imaging.White
+	}
+	if o.Fill != "gradient" {
+		o.GradientType = ""
+	} else if o.GradientType == "" {
+		o.GradientType = "linear"
+	}
+	if o.GradientType != "linear" {
+		o.GradientLinear, o.GradientDirection = nil, ""
+	} else if o.GradientDirection == "" {
+		o.GradientDirection = "top,bottom"
+	}
+	if o.GradientType != "radial" {
+		o.GradientRadial, o.GradientRadius, o.GradientX, o.GradientY = nil, nil, nil, nil
+	}
+	if o.GradientType == "" {
+		o.GradientSpace = ""
+	} else if o.GradientSpace == "" {
+		o.GradientSpace = "srgb"
+	}
+	o.Grid, o.GridSize = nil, 0
+	if o.transparency {
+		o.Grid, o.GridSize = &[2]imaging.Color{{R: 0xd0, G: 0xd7, B: 0xdd, A: 255}, imaging.White}, 4
+		if o.gridColors != nil {
+			o.Grid = o.gridColors
+		}
+		if o.gridSize != nil {
+			o.GridSize = max(1, *o.gridSize)
+		}
+	}
+}
+
+// fill is the imaging's fill of o in a w x h box.
+func (o Options) fill(w, h int) imaging.Fill {
+	switch o.Fill {
+	case "blur":
+		return imaging.Fill{Blur: true}
+	case "gradient":
+	default:
+		return imaging.Fill{}
+	}
+	g := &imaging.Gradient{Space: o.GradientSpace, From: imaging.Color{A: 255}, To: imaging.White}
+	if o.GradientType == "radial" {
+		g.Radial = true
+		if o.GradientRadial != nil {
+			g.From, g.To = o.GradientRadial[0], o.GradientRadial[1]
+		}
+		short := min(w, h)
+		g.Inner, g.Outer = 0.25*float64(short), 0.5*float64(short)
+		if r := o.GradientRadius; r != nil {
+			g.Inner, g.Outer = r[0].of(short), r[1].of(short)
+		}
+		g.X, g.Y = float64(w)/2, float64(h)/2
+		if o.GradientX != nil {
+			g.X = o.GradientX.of(w)
+		}
+		if o.GradientY != nil {
+			g.Y = o.GradientY.of(h)
+		}
+		return imaging.Fill{Gradient: g}
+	}
+	if o.GradientLinear != nil {
+		g.From, g.To = o.GradientLinear[0], o.GradientLinear[1]
+	}
+	g.DX, g.DY = direction(o.GradientDirection)
+	return imaging.Fill{Gradient: g}
+}
+
+// direction reads fill-gradient-linear-direction: from the first side to
+// its opposite ("top,bottom"), or towards the sides named ("bottom",
+// "bottom,right").
+func direction(v string) (dx, dy float64) {
+	towards := map[string][2]float64{"top": {0, -1}, "bottom": {0, 1}, "left": {-1, 0}, "right": {1, 0}}
+	sides := strings.Split(v, ",")
+	if len(sides) == 2 {
+		a, b := towards[sides[0]], towards[sides[1]]
+		if a[0] == -b[0] && a[1] == -b[1] {
+			return b[0], b[1] // from a to its opposite
+		}
+	}
+	for _, s := range sides {
+		dx, dy = dx+towards[s][0], dy+towards[s][1]
+	}
+	return dx, dy
 }

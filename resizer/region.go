@@ -87,3 +87,51 @@ func (r RectSpec) region(sw, sh int) imaging.Region {
 }
 
 func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
+
+// parseLength reads a length imgix gives in pixels or as a fraction (with
+// a point) of a side.
+func parseLength(name, v string) (measure, error) {
+	if n, ok := whole(v); ok && n <= 8192 {
+		return measure{float64(n), 'p'}, nil
+	}
+	if f, ok := decimal(v); ok && strings.Contains(v, ".") && f <= 1 {
+		return measure{f, 'f'}, nil
+	}
+	return measure{}, badf("%s must be pixels (up to 8192) or a fraction with a point (such as 0.5), not %q", name, v)
+}
+
+// of is m in pixels of a side of length side.
+func (m measure) of(side int) float64 {
+	if m.kind == 'f' {
+		return m.v * float64(side)
+	}
+	return m.v
+}
+
+func (m measure) String() string {
+	if m.kind == 'f' {
+		s := strconv.FormatFloat(m.v, 'f', -1, 64)
+		if !strings.Contains(s, ".") {
+			s += ".0"
+		}
+		return s
+	}
+	return strconv.Itoa(int(m.v))
+}
+
+// parsePair reads two values separated by a comma.
+func parsePair[T any](name, v string, one func(name, v string) (T, error)) (*[2]T, error) {
+	a, b, ok := strings.Cut(v, ",")
+	if !ok {
+		return nil, badf("%s must be two values separated by a comma, not %q", name, v)
+	}
+	x, err := one(name, a)
+	if err != nil {
+		return nil, err
+	}
+	y, err := one(name, b)
+	if err != nil {
+		return nil, err
+	}
+	return &[2]T{x, y}, nil
+}

@@ -416,7 +416,114 @@ var params = []param{
 	aka(intParam("trim-pad", -200, 200, "pixels of the original kept around what the trim leaves (negative: cut that much more)", func(o *Options) *int { return &o.TrimPad }), "trimpad"),
 
 	// Fill.
+	choiceParam("fill", []string{"solid", "blur", "gradient"}, "with `fit=fill`/`fillmax`: the padding is `fill-color` (`solid`), the image itself blurred to cover the box (`blur`), or a gradient",
+		func(o *Options, v string) { o.Fill = v }, func(o Options) string { return o.Fill }),
+	aka(colorParam("fill-color", "with `fill=solid`: the padding's colour (default white)", func(o *Options) **imaging.Color { return &o.FillColor }), "fillcolor"),
+	choiceParam("fill-gradient-type", []string{"linear", "radial"}, "with `fill=gradient`: a straight (default) or a circular gradient",
+		func(o *Options, v string) { o.GradientType = v }, func(o Options) string { return o.GradientType }),
+	colorPairParam("fill-gradient-linear", "with `fill-gradient-type=linear`: from the first colour to the second (default black to white)", func(o *Options) **[2]imaging.Color { return &o.GradientLinear }),
+	{name: "fill-gradient-linear-direction", values: "list of `top`, `bottom`, `left`, `right`", does: "the way the linear gradient flows: from the first side to its opposite (`top,bottom`, the default), or towards the sides named (`right`, `bottom,right`)",
+		read: func(o *Options, v string) error {
+			sides := strings.Split(v, ",")
+			for _, side := range sides {
+				if !slices.Contains([]string{"top", "bottom", "left", "right"}, side) || len(sides) > 2 {
+					return badf("fill-gradient-linear-direction must be one or two of top, bottom, left, right, not %q", v)
+				}
+			}
+			if dx, dy := direction(v); dx == 0 && dy == 0 {
+				return badf("fill-gradient-linear-direction %q goes nowhere", v)
+			}
+			o.GradientDirection = v
+			return nil
+		},
+		write: func(o Options) string { return o.GradientDirection },
+	},
+	colorPairParam("fill-gradient-radial", "with `fill-gradient-type=radial`: from the centre's colour to the outer one (default black to white)", func(o *Options) **[2]imaging.Color { return &o.GradientRadial }),
+	{name: "fill-gradient-radial-radius", values: "two lengths, pixels or fractions of the box's shorter side", does: "the radial gradient is its first colour inside the first radius and its second outside the second (default `0.25,0.5`)",
+		read: func(o *Options, v string) (err error) {
+			o.GradientRadius, err = parsePair("fill-gradient-radial-radius", v, parseLength)
+			return err
+		},
+		write: func(o Options) string {
+			if r := o.GradientRadius; r != nil {
+				return r[0].String() + "," + r[1].String()
+			}
+			return ""
+		},
+	},
+	lengthParam("fill-gradient-radial-x", "the radial gradient's centre across, pixels or a fraction of the box (default 0.5)", func(o *Options) **measure { return &o.GradientX }),
+	lengthParam("fill-gradient-radial-y", "the radial gradient's centre down, pixels or a fraction of the box (default 0.5)", func(o *Options) **measure { return &o.GradientY }),
+	choiceParam("fill-gradient-cs", []string{"srgb", "linear", "oklab", "hsl", "lch"}, "where the gradient's colours are mixed (default `srgb`)",
+		func(o *Options, v string) { o.GradientSpace = v }, func(o Options) string { return o.GradientSpace }),
+	choiceParam("transparency", []string{"grid"}, "lays an image with alpha on a checkerboard",
+		func(o *Options, _ string) { o.transparency = true }, func(o Options) string {
+			if o.Grid != nil {
+				return "grid"
+			}
+			return ""
+		}),
+	{name: "grid-colors", values: "two colours", does: "with `transparency=grid`: the squares' colours (default `d0d7dd,ffffff`)",
+		read: func(o *Options, v string) (err error) {
+			o.gridColors, err = parsePair("grid-colors", v, parseColor)
+			return err
+		},
+		write: func(o Options) string {
+			if g := o.Grid; g != nil {
+				return hexColor(g[0]) + "," + hexColor(g[1])
+			}
+			return ""
+		},
+	},
+	{name: "grid-size", values: "pixels, 1–1000", does: "with `transparency=grid`: a square's side (default 4)",
+		read: func(o *Options, v string) error {
+			n, ok := whole(v)
+			if !ok || n > 1000 {
+				return badf("grid-size must be a whole number of pixels up to 1000, not %q", v)
+			}
+			o.gridSize = &n
+			return nil
+		},
+		write: func(o Options) string {
+			if o.Grid == nil {
+				return ""
+			}
+			return strconv.Itoa(o.GridSize)
+		},
+	},
 	colorParam("bg", "the colour of padding, of corners a rotation shows, and of alpha flattened into JPEG", func(o *Options) **imaging.Color { return &o.Background }),
+}
+
+// colorPairParam is two colours separated by a comma.
+func colorPairParam(name, does string, field func(*Options) **[2]imaging.Color) param {
+	return param{name: name, values: "two colours", does: does,
+		read: func(o *Options, v string) (err error) {
+			*field(o), err = parsePair(name, v, parseColor)
+			return err
+		},
+		write: func(o Options) string {
+			if c := *field(&o); c != nil {
+				return hexColor(c[0]) + "," + hexColor(c[1])
+			}
+			return ""
+		},
+	}
+}
+
+// lengthParam is pixels or a fraction of a side.
+func lengthParam(name, does string, field func(*Options) **measure) param {
+	return param{name: name, values: "pixels, or 0–1 with a point", does: does,
+		read: func(o *Options, v string) error {
+			m, err := parseLength(name, v)
+			*field(o) = &m
+			return err
+		},
+		write: func(o Options) string {
+			if m := *field(&o); m != nil {
+				return m.String()
+			}
+			return ""
+		},
+	}
 }
 
 // aka gives p aliases.
@@ -502,9 +609,6 @@ func init() {
 			"txt-pad", "txt-shad", "txt-size", "txt-track", "txt-width", "txt-x", "txt-y"},
 		"blending: not yet": {"blend", "blend-align", "blend-alpha", "blend-color", "blend-crop", "blend-fit", "blend-h", "blend-mode",
 			"blend-pad", "blend-size", "blend-w", "blend-x", "blend-y"},
-		"fills other than bg: not yet": {"fill", "fill-color", "fill-gradient-cs", "fill-gradient-linear", "fill-gradient-linear-direction",
-			"fill-gradient-radial", "fill-gradient-radial-radius", "fill-gradient-radial-x", "fill-gradient-radial-y", "fill-gradient-type",
-			"transparency", "grid-colors", "grid-size"},
 		"trim decides by each pixel's difference from the border's colour (trim-md), not by a standard deviation": {"trim-sd"},
 		"masks and rounded corners: not yet":                      {"mask", "mask-bg", "corner-radius", "border-radius", "border-radius-inner", "border-stroke-color", "border-stroke-size"},
 		"output options: not yet":                                 {"ch", "colorquant", "cs", "iptc", "htn", "nr", "nrs"},
