@@ -425,3 +425,47 @@ func TestFillsAndGrid(t *testing.T) {
 		t.Errorf("transparency=grid: alpha %v; %v %v %v, the image %v", grid.HasAlpha(), at(grid, 1, 1), at(grid, 5, 1), at(grid, 5, 5), at(grid, 35, 35))
 	}
 }
+
+// mask=ellipse keeps the inscribed ellipse, rounded corners cut their
+// corners, mask-bg fills what is cut, and a border's radii round it.
+func TestMasks(t *testing.T) {
+	blue, red := imaging.Color{B: 255, A: 255}, imaging.Color{R: 255, A: 255}
+	src := canvas(t, 200, 100, blue, blue, 0, 0, 1, 1, false)
+	alphaAt := func(img *vips.ImageRef, x, y int) float64 {
+		p, _ := img.GetPoint(x, y)
+		if len(p) < 4 {
+			return 255
+		}
+		return p[3]
+	}
+	e := render(t, src, imaging.Transform{Mask: imaging.Mask{Ellipse: true}})
+	if alphaAt(e, 100, 50) != 255 || alphaAt(e, 1, 1) != 0 || alphaAt(e, 198, 98) != 0 || alphaAt(e, 3, 50) != 255 || alphaAt(e, 100, 2) != 255 {
+		t.Errorf("ellipse: alpha centre %v, corners %v %v, left and top middles %v %v", alphaAt(e, 100, 50), alphaAt(e, 1, 1), alphaAt(e, 198, 98), alphaAt(e, 3, 50), alphaAt(e, 100, 2))
+	}
+	// The edge is anti-aliased: somewhere on the row through the centre's
+	// left end, alpha is between.
+	between := false
+	for x := range 6 {
+		if a := alphaAt(e, x, 50); a > 0 && a < 255 {
+			between = true
+		}
+	}
+	if !between {
+		t.Errorf("ellipse: no anti-aliased pixel at its left end")
+	}
+	c := render(t, src, imaging.Transform{Mask: imaging.Mask{Corners: imaging.Corners{20, 0, 20, 0}}})
+	if alphaAt(c, 1, 1) != 0 || alphaAt(c, 198, 1) != 255 || alphaAt(c, 198, 98) != 0 || alphaAt(c, 1, 98) != 255 || alphaAt(c, 20, 20) != 255 {
+		t.Errorf("corners 20,0,20,0: alpha %v %v %v %v, inside %v", alphaAt(c, 1, 1), alphaAt(c, 198, 1), alphaAt(c, 198, 98), alphaAt(c, 1, 98), alphaAt(c, 20, 20))
+	}
+	bg := render(t, src, imaging.Transform{Mask: imaging.Mask{Ellipse: true, Background: &red}})
+	if p, _ := bg.GetPoint(1, 1); p[0] < 250 || p[2] > 5 || alphaAt(bg, 1, 1) != 255 {
+		t.Errorf("mask-bg=red: the corner is %v", p)
+	}
+	framed := render(t, src, imaging.Transform{Frame: imaging.Frame{Border: imaging.Sides{Top: 10, Right: 10, Bottom: 10, Left: 10}, BorderColor: red,
+		OuterRadius: imaging.Corners{30, 30, 30, 30}, InnerRadius: imaging.Corners{15, 15, 15, 15}, Stroke: 2, StrokeColor: imaging.Color{G: 255, A: 255}}})
+	inner, _ := framed.GetPoint(13, 13) // the image's corner, rounded onto the border's colour
+	if framed.Width() != 224 || framed.Height() != 124 || alphaAt(framed, 1, 1) != 0 || alphaAt(framed, 112, 1) != 255 || inner[2] > 5 {
+		t.Errorf("border 10 with radii 30 and inner 15, stroke 2: %dx%d, outer corner alpha %v, top middle %v, inner corner %v",
+			framed.Width(), framed.Height(), alphaAt(framed, 1, 1), alphaAt(framed, 112, 1), inner)
+	}
+}

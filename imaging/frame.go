@@ -15,26 +15,40 @@ func (s Sides) down() int   { return s.Top + s.Bottom }
 type Frame struct {
 	Pad, Border Sides
 	BorderColor Color
+	// Stroke is a line of StrokeColor between the padding and the border.
+	Stroke      int
+	StrokeColor Color
+	// InnerRadius rounds the corners the border meets the image at (the
+	// border's colour behind them), OuterRadius the border's own corners.
+	InnerRadius, OuterRadius Corners
 }
 
 // Inside is the box the image gets inside the frame (0 stays "not asked";
 // at least one pixel).
 func (f Frame) Inside(w, h int) (int, int) {
 	if w > 0 {
-		w = max(1, w-f.Pad.across()-f.Border.across())
+		w = max(1, w-f.Pad.across()-f.Border.across()-2*f.Stroke)
 	}
 	if h > 0 {
-		h = max(1, h-f.Pad.down()-f.Border.down())
+		h = max(1, h-f.Pad.down()-f.Border.down()-2*f.Stroke)
 	}
 	return w, h
 }
 
-// apply pads img with pad, then borders it.
+// apply pads img with pad, rounds the inner corners, strokes it, borders
+// it and rounds the outer corners.
 func (f Frame) apply(img *vips.ImageRef, pad Color) error {
-	for _, band := range []struct {
+	s := f.Stroke
+	bands := []struct {
 		s Sides
 		c Color
-	}{{f.Pad, pad}, {f.Border, f.BorderColor}} {
+	}{{f.Pad, pad}, {Sides{s, s, s, s}, f.StrokeColor}, {f.Border, f.BorderColor}}
+	for i, band := range bands {
+		if i == 1 && f.InnerRadius != (Corners{}) {
+			if err := (Mask{Corners: f.InnerRadius, Background: &f.BorderColor}).apply(img); err != nil {
+				return err
+			}
+		}
 		if band.s == (Sides{}) {
 			continue
 		}
@@ -43,5 +57,5 @@ func (f Frame) apply(img *vips.ImageRef, pad Color) error {
 			return err
 		}
 	}
-	return nil
+	return Mask{Corners: f.OuterRadius}.apply(img)
 }

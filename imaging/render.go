@@ -81,6 +81,8 @@ type Transform struct {
 	// Frame surrounds the image inside the box: the image is resized to
 	// what the frame leaves of it.
 	Frame Frame
+	// Mask cuts the framed image to an ellipse or rounds its corners.
+	Mask Mask
 	// Fill fills a padding fit's padding (zero: the pad colour).
 	Fill Fill
 	// Grid lays an image with alpha on a checkerboard of its two colours,
@@ -125,7 +127,7 @@ func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, 
 		return Output{}, err
 	}
 	animated := KeptFrames(h, e.Format) > 1
-	if animated && (t.Effects != Effects{} || t.Frame != Frame{} || correction(h.Orientation, t.Orient) != 1 || t.Region != nil || t.Trim != nil) {
+	if animated && (t.Effects != Effects{} || t.Frame != Frame{} || t.Mask != Mask{} || correction(h.Orientation, t.Orient) != 1 || t.Region != nil || t.Trim != nil) {
 		return Output{}, fmt.Errorf("%w: effects, frames, orient, rect and trim on an animation", ErrUnsupported)
 	}
 	if t.Region != nil || t.Trim != nil {
@@ -409,6 +411,9 @@ func finish(img *vips.ImageRef, src []byte, h Header, t Transform, e Encoding) e
 		}
 	}
 	if err := t.Frame.apply(img, padColour(t, e)); err != nil {
+		return err
+	}
+	if err := t.Mask.apply(img); err != nil {
 		return err
 	}
 	if t.Grid != nil && img.HasAlpha() {

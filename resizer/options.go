@@ -51,6 +51,11 @@ type Options struct {
 	TrimPad                    int
 	Effects                    imaging.Effects
 	Frame                      imaging.Frame
+	// Mask (ellipse, corners) cuts the image, corners rounded by
+	// CornerRadius, what is cut away MaskBg or transparent.
+	Mask         string
+	MaskBg       *imaging.Color
+	CornerRadius *imaging.Corners
 	// Fill (solid, blur, gradient) fills a padding fit's padding: with
 	// FillColor, the image blurred, or a gradient (linear or radial).
 	Fill                 string
@@ -213,6 +218,15 @@ func (o *Options) settle(q url.Values, accept string, cfg ParseConfig) error {
 	}
 	o.settleTrim()
 	o.settleFill()
+	if o.Mask != "corners" {
+		o.CornerRadius = nil
+	}
+	if o.Mask == "" {
+		o.MaskBg = nil
+	}
+	if o.Frame.Border == (imaging.Sides{}) {
+		o.Frame.InnerRadius, o.Frame.OuterRadius, o.Frame.Stroke, o.Frame.StrokeColor = imaging.Corners{}, imaging.Corners{}, 0, imaging.Color{}
+	}
 	if o.Gravity != imaging.GravityFocal {
 		o.FocalDebug = false
 	}
@@ -477,4 +491,16 @@ func direction(v string) (dx, dy float64) {
 		dx, dy = dx+towards[s][0], dy+towards[s][1]
 	}
 	return dx, dy
+}
+
+// mask is the imaging's mask of o.
+func (o Options) mask() imaging.Mask {
+	m := imaging.Mask{Ellipse: o.Mask == "ellipse", Background: o.MaskBg}
+	if o.Mask == "corners" {
+		m.Corners = imaging.Corners{10, 10, 10, 10} // imgix's default radius
+		if o.CornerRadius != nil {
+			m.Corners = *o.CornerRadius
+		}
+	}
+	return m
 }

@@ -1,6 +1,7 @@
 package resizer
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -251,6 +252,41 @@ var params = []param{
 	sidesParam("pad-bottom", 1000, "the bottom's padding", func(o *Options) *int { return &o.Frame.Pad.Bottom }),
 	sidesParam("pad-left", 1000, "the left side's padding", func(o *Options) *int { return &o.Frame.Pad.Left }),
 
+	cornersParam("border-radius", "with `border`: rounds the border's outer corners (transparent behind them)", func(o *Options) *imaging.Corners { return &o.Frame.OuterRadius }),
+	cornersParam("border-radius-inner", "with `border`: rounds the corners where the border meets the image", func(o *Options) *imaging.Corners { return &o.Frame.InnerRadius }),
+	intParam("border-stroke-size", 0, 100, "with `border`: a line that many pixels wide between the image and the border", func(o *Options) *int { return &o.Frame.Stroke }),
+	{name: "border-stroke-color", values: "colour", does: "with `border-stroke-size`: the line's colour (default black)",
+		read: func(o *Options, v string) error {
+			c, err := parseColor("border-stroke-color", v)
+			o.Frame.StrokeColor = c
+			return err
+		},
+		write: func(o Options) string {
+			if o.Frame.Stroke == 0 {
+				return ""
+			}
+			return hexColor(o.Frame.StrokeColor)
+		},
+	},
+
+	// Masks.
+	choiceParam("mask", []string{"ellipse", "corners"}, "cuts the image to the ellipse inside it, or rounds its corners by `corner-radius`; what is cut is transparent (WebP, AVIF, PNG) or `mask-bg`",
+		func(o *Options, v string) { o.Mask = v }, func(o Options) string { return o.Mask }),
+	aka(colorParam("mask-bg", "with `mask`: the colour of what is cut away (default transparent; white in JPEG)", func(o *Options) **imaging.Color { return &o.MaskBg }), "maskbg"),
+	{name: "corner-radius", values: "pixels, one or four (`tl,tr,br,bl`)", does: "with `mask=corners`: the corners' radii (default 10)",
+		read: func(o *Options, v string) error {
+			c, err := parseCorners("corner-radius", v)
+			o.CornerRadius = &c
+			return err
+		},
+		write: func(o Options) string {
+			if o.CornerRadius == nil {
+				return ""
+			}
+			return cornersString(*o.CornerRadius)
+		},
+	},
+
 	// Format and output.
 	{name: "q", values: "0–100", does: "quality on WebP's scale (default 80; see [Formats and quality](#formats-and-quality)); 0 is the default",
 		read: func(o *Options, v string) error {
@@ -493,6 +529,45 @@ var params = []param{
 	colorParam("bg", "the colour of padding, of corners a rotation shows, and of alpha flattened into JPEG", func(o *Options) **imaging.Color { return &o.Background }),
 }
 
+// cornersParam is radii of four corners, given once or four times.
+func cornersParam(name, does string, field func(*Options) *imaging.Corners) param {
+	return param{name: name, values: "pixels, one or four (`tl,tr,br,bl`)", does: does,
+		read: func(o *Options, v string) (err error) {
+			*field(o), err = parseCorners(name, v)
+			return err
+		},
+		write: func(o Options) string {
+			if c := *field(&o); c != (imaging.Corners{}) {
+				return cornersString(c)
+			}
+			return ""
+		},
+	}
+}
+
+func parseCorners(name, v string) (imaging.Corners, error) {
+	parts := strings.Split(v, ",")
+	var c imaging.Corners
+	for i, p := range parts {
+		n, ok := whole(p)
+		if !ok || n > 10000 || (len(parts) != 1 && len(parts) != 4) {
+			return c, badf("%s must be one radius in pixels or four (top left, top right, bottom right, bottom left), not %q", name, v)
+		}
+		if len(parts) == 1 {
+			return imaging.Corners{n, n, n, n}, nil
+		}
+		c[i] = n
+	}
+	return c, nil
+}
+
+func cornersString(c imaging.Corners) string {
+	if c[0] == c[1] && c[1] == c[2] && c[2] == c[3] {
+		return strconv.Itoa(c[0])
+	}
+	return fmt.Sprintf("%d,%d,%d,%d", c[0], c[1], c[2], c[3])
+}
+
 // colorPairParam is two colours separated by a comma.
 func colorPairParam(name, does string, field func(*Options) **[2]imaging.Color) param {
 	return param{name: name, values: "two colours", does: does,
@@ -610,7 +685,6 @@ func init() {
 		"blending: not yet": {"blend", "blend-align", "blend-alpha", "blend-color", "blend-crop", "blend-fit", "blend-h", "blend-mode",
 			"blend-pad", "blend-size", "blend-w", "blend-x", "blend-y"},
 		"trim decides by each pixel's difference from the border's colour (trim-md), not by a standard deviation": {"trim-sd"},
-		"masks and rounded corners: not yet":                      {"mask", "mask-bg", "corner-radius", "border-radius", "border-radius-inner", "border-stroke-color", "border-stroke-size"},
 		"output options: not yet":                                 {"ch", "colorquant", "cs", "iptc", "htn", "nr", "nrs"},
 		"for SVG and PDF sources, which imgorigin does not serve": {"svg-sanitize", "rasterize-bypass"},
 	} {
