@@ -1,6 +1,7 @@
 package imaging
 
 // #cgo pkg-config: vips
+// #include <stdlib.h>
 // #include <vips/vips.h>
 import "C"
 
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"reflect"
 	"runtime"
+	"unsafe"
 
 	"github.com/davidbyttow/govips/v2/vips"
 )
@@ -63,4 +65,30 @@ func inMemory(img *vips.ImageRef) error {
 		return errors.New(oneLine(errors.New(msg)))
 	}
 	return nil
+}
+
+// setBlob sets a metadata blob on img, a copy of data. govips' SetBlob
+// hands C a pointer to the slice header, not the bytes.
+func setBlob(img *vips.ImageRef, name string, data []byte) error {
+	p := vipsImage(img)
+	if p == nil || len(data) == 0 {
+		return errors.New("govips keeps its image elsewhere")
+	}
+	defer runtime.KeepAlive(img)
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	C.vips_image_set_blob_copy(p, cname, unsafe.Pointer(&data[0]), C.size_t(len(data)))
+	return nil
+}
+
+// setWebPProfile makes govips' WebP export embed the ICC profile at path:
+// ExportWebp takes its profile from an unexported field (set only by
+// OptimizeICCProfile, which converts the pixels too), not from its params.
+func setWebPProfile(img *vips.ImageRef, path string) bool {
+	f := reflect.ValueOf(img).Elem().FieldByName("optimizedIccProfile")
+	if !f.IsValid() || f.Kind() != reflect.String {
+		return false
+	}
+	reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().SetString(path)
+	return true
 }

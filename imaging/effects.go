@@ -44,6 +44,12 @@ type Effects struct {
 	DuotoneAlpha int
 	// Pixelate makes blocks of this many pixels (0, 1: none).
 	Pixelate int
+	// Denoise (0..100) mixes in a 3x3 median; DenoiseSharpen (0..100)
+	// sharpens the edges after it.
+	Denoise, DenoiseSharpen int
+	// Halftone (0..100) mixes in a halftone print of the image's
+	// luminance: dots on an 8 px screen.
+	Halftone int
 }
 
 // colour reports whether e needs the image's three colour bands.
@@ -70,6 +76,7 @@ func (e Effects) apply(img *vips.ImageRef, bg *Color) error {
 		func(img *vips.ImageRef) error { return e.rotate(img, bg) },
 		e.applyTone,
 		e.applyColour,
+		e.denoise,
 		e.sharpen,
 		e.stylize,
 	}
@@ -297,10 +304,137 @@ func (e Effects) stylize(img *vips.ImageRef) error {
 			return err
 		}
 	}
+	if e.Halftone > 0 {
+		if err := halftone(img, float64(e.Halftone)/100); err != nil {
+			return err
+		}
+	}
 	if e.Pixelate > 1 {
 		return pixelate(img, e.Pixelate)
 	}
 	return nil
+}
+
+// mixWith makes img's colour bands (1-a) img + a other.
+func mixWith(img, other *vips.ImageRef, a float64) error {
+	return onColourBands(img, func(c *vips.ImageRef) error {
+		if err := c.Cast(vips.BandFormatFloat); err != nil {
+			return err
+		}
+		if err := c.Linear1(1-a, 0); err != nil {
+			return err
+		}
+		o, err := other.Copy()
+		if err != nil {
+			return err
+		}
+		defer o.Close()
+		if err := o.Linear1(a, 0); err != nil {
+			return err
+		}
+		return c.Add(o)
+	})
+}
+
+func (e Effects) denoise(img *vips.ImageRef) error {
+	if e.Denoise > 0 {
+		median, err := img.Copy()
+		if err != nil {
+			return err
+		}
+		defer median.Close()
+		if err := onColourBands(median, func(c *vips.ImageRef) error { return c.Rank(3, 3, 4) }); err != nil {
+			return err
+		}
+		if median.HasAlpha() {
+			if err := median.ExtractBand(0, median.Bands()-1); err != nil {
+				return err
+			}
+		}
+		if err := mixWith(img, median, float64(e.Denoise)/100); err != nil {
+			return err
+		}
+	}
+	if e.DenoiseSharpen > 0 {
+		if err := img.Cast(vips.BandFormatUchar); err != nil {
+			return err
+		}
+		return img.Sharpen(1, 2, float64(e.DenoiseSharpen)/33)
+	}
+	return nil
+}
+
+// halftoneCell is the halftone screen's period in pixels.
+const halftoneCell = 8
+
+// halftone mixes img with a print of its luminance through a screen of
+// dots, at strength a.
+func halftone(img *vips.ImageRef, a float64) error {
+	lum, err := img.Copy()
+	if err != nil {
+		return err
+	}
+	defer lum.Close()
+	if err := lum.ToColorSpace(vips.InterpretationBW); err != nil {
+		return err
+	}
+	if err := lum.ExtractBand(0, 1); err != nil {
+		return err
+	}
+	tile := image.NewGray(image.Rect(0, 0, halftoneCell, halftoneCell))
+	for y := range halftoneCell {
+		for x := range halftoneCell {
+			v := math.Cos(2*math.Pi*(float64(x)+0.5)/halftoneCell) * math.Cos(2*math.Pi*(float64(y)+0.5)/halftoneCell)
+			tile.Pix[y*tile.Stride+x] = uint8(math.Round(127.5 + 127.5*v))
+		}
+	}
+	screen, err := vips.NewImageFromGoImage(tile)
+	if err != nil {
+		return err
+	}
+	defer screen.Close()
+	if err := screen.ExtractBand(0, 1); err != nil {
+		return err
+	}
+	w, h := img.Width(), img.Height()
+	if err := screen.Replicate(w/halftoneCell+1, h/halftoneCell+1); err != nil {
+		return err
+	}
+	if err := screen.ExtractArea(0, 0, w, h); err != nil {
+		return err
+	}
+	// Ink where the image is darker than the screen: steep, so nearly
+	// black or white.
+	if err := lum.Cast(vips.BandFormatFloat); err != nil {
+		return err
+	}
+	if err := lum.Subtract(screen); err != nil {
+		return err
+	}
+	if err := lum.Linear1(4, 127.5); err != nil {
+		return err
+	}
+	if err := lum.Cast(vips.BandFormatUchar); err != nil {
+		return err
+	}
+	if img.Bands()-boolInt(img.HasAlpha()) >= 3 {
+		one, err := lum.Copy()
+		if err != nil {
+			return err
+		}
+		defer one.Close()
+		if err := lum.BandJoin(one, one); err != nil {
+			return err
+		}
+	}
+	return mixWith(img, lum, a)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // recomb mixes img with its recombination by m plus offset, at strength a

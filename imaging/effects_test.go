@@ -2,7 +2,9 @@ package imaging_test
 
 import (
 	"context"
+	"image"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/davidbyttow/govips/v2/vips"
@@ -468,4 +470,131 @@ func TestMasks(t *testing.T) {
 		t.Errorf("border 10 with radii 30 and inner 15, stroke 2: %dx%d, outer corner alpha %v, top middle %v, inner corner %v",
 			framed.Width(), framed.Height(), alphaAt(framed, 1, 1), alphaAt(framed, 112, 1), inner)
 	}
+}
+
+// The output options: a palette PNG has at most colorquant colours, cs
+// embeds the profile it names, iptc=allow passes IPTC on and nothing else,
+// and nr, nrs and htn do what they say.
+func TestOutputOptions(t *testing.T) {
+	photo := testimage.Photo(t, 300, 200)
+	src := testimage.PNG(t, photo)
+	h, _ := imaging.Probe(src)
+	encode := func(tr imaging.Transform, e imaging.Encoding) *vips.ImageRef {
+		t.Helper()
+		if e.Quality == 0 {
+			e.Quality = 80
+		}
+		out, err := imaging.Render(context.Background(), src, h, tr, e, imaging.DefaultLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := vips.NewImageFromBuffer(out.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(img.Close)
+		return img
+	}
+	colours := func(img *vips.ImageRef) int {
+		raw, err := img.ToBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[[3]byte]bool{}
+		for i := 0; i+2 < len(raw); i += img.Bands() {
+			seen[[3]byte{raw[i], raw[i+1], raw[i+2]}] = true
+		}
+		return len(seen)
+	}
+	if n := colours(encode(imaging.Transform{}, imaging.Encoding{Format: imaging.PNG, Colors: 20})); n > 16 {
+		t.Errorf("colorquant=20: %d colours, want at most 16", n)
+	}
+	if n := colours(encode(imaging.Transform{}, imaging.Encoding{Format: imaging.PNG})); n < 1000 {
+		t.Errorf("a true-colour PNG of a gradient has %d colours", n)
+	}
+	for _, f := range []imaging.Format{imaging.JPEG, imaging.PNG, imaging.WebP} {
+		plain := encode(imaging.Transform{}, imaging.Encoding{Format: f})
+		srgb := encode(imaging.Transform{}, imaging.Encoding{Format: f, Profile: "srgb"})
+		tiny := encode(imaging.Transform{}, imaging.Encoding{Format: f, Profile: "tinysrgb"})
+		if plain.HasICCProfile() || !srgb.HasICCProfile() || !tiny.HasICCProfile() || len(tiny.GetICCProfile()) >= len(srgb.GetICCProfile()) {
+			t.Errorf("%s: a profile without cs %v; cs=srgb %d bytes, cs=tinysrgb %d bytes", f, plain.HasICCProfile(), len(srgb.GetICCProfile()), len(tiny.GetICCProfile()))
+		}
+		if f == imaging.JPEG && (len(srgb.GetExif()) > 0 && srgb.GetExif()["exif-ifd0-Artist"] != "") {
+			t.Errorf("cs=srgb let EXIF through")
+		}
+	}
+	// IPTC from a JPEG original, only when allowed; EXIF never.
+	tagged, err := photo.Copy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An APP13 block as Photoshop writes it: one 8BIM resource (0x0404,
+	// IPTC) holding a by-line.
+	datasets := "\x1c\x02\x50\x00\x0eIPTC By-line 7"
+	iptc := []byte("Photoshop 3.0\x008BIM\x04\x04\x00\x00\x00\x00\x00" + string(rune(len(datasets))) + datasets)
+	if err := imaging.SetBlob(tagged, "iptc-data", iptc); err != nil {
+		t.Fatal(err)
+	}
+	jsrc := testimage.WithPrivateMetadata(t, tagged)
+	jh, _ := imaging.Probe(jsrc)
+	for _, keep := range []bool{false, true} {
+		out, err := imaging.Render(context.Background(), jsrc, jh, imaging.Transform{Width: 100}, imaging.Encoding{Format: imaging.JPEG, Quality: 80, KeepIPTC: keep}, imaging.DefaultLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _ := vips.NewImageFromBuffer(out.Bytes)
+		got := strings.Contains(string(out.Bytes), "IPTC By-line 7")
+		if got != keep || strings.Contains(string(out.Bytes), "SecretCam") {
+			t.Errorf("iptc allow=%v: the by-line in the file %v, EXIF's Make %v", keep, got, strings.Contains(string(out.Bytes), "SecretCam"))
+		}
+		img.Close()
+	}
+	// nr smooths noise; htn leaves the luminance mostly ink or paper.
+	spread := func(img *vips.ImageRef) float64 {
+		raw, _ := img.ToBytes()
+		var n, sum, sq float64
+		for i := 0; i < len(raw); i += img.Bands() {
+			v := float64(raw[i])
+			n, sum, sq = n+1, sum+v, sq+v*v
+		}
+		return math.Sqrt(sq/n - (sum/n)*(sum/n))
+	}
+	noisy := testimage.PNG(t, noise(t, 200, 200))
+	if a, b := spread(render(t, noisy, imaging.Transform{})), spread(render(t, noisy, imaging.Transform{Effects: imaging.Effects{Denoise: 100}})); b > a*0.8 {
+		t.Errorf("nr=100: spread %.1f, without %.1f", b, a)
+	}
+	ht := render(t, src, imaging.Transform{Effects: imaging.Effects{Halftone: 100}})
+	raw, _ := ht.ToBytes()
+	extreme := 0
+	for i := 0; i < len(raw); i += ht.Bands() {
+		if raw[i] < 40 || raw[i] > 215 {
+			extreme++
+		}
+	}
+	if share := float64(extreme) / float64(len(raw)/ht.Bands()); share < 0.6 {
+		t.Errorf("htn=100: %.0f %% of pixels ink or paper, want most", 100*share)
+	}
+	edges := testimage.PNG(t, testimage.Marked(t, 300, 200))
+	if d := meanDifference(t, render(t, edges, imaging.Transform{Effects: imaging.Effects{DenoiseSharpen: 100}}), render(t, edges, imaging.Transform{})); d < 0.05 {
+		t.Errorf("nrs=100 changed nothing (%.2f)", d)
+	}
+}
+
+// noise is a w x h grey image of pseudo-random values.
+func noise(t *testing.T, w, h int) *vips.ImageRef {
+	t.Helper()
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	x := uint32(1)
+	for i := range g.Pix {
+		x = x*1664525 + 1013904223
+		g.Pix[i] = uint8(x >> 24)
+	}
+	img, err := vips.NewImageFromGoImage(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := img.ExtractBand(0, 3); err != nil {
+		t.Fatal(err)
+	}
+	return img
 }

@@ -2,8 +2,10 @@ package imaging
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 
 	"github.com/davidbyttow/govips/v2/vips"
@@ -104,6 +106,15 @@ type Encoding struct {
 	Progressive bool   // JPEG only
 	Chroma      int    // JPEG only: 444 keeps chroma whole; otherwise 4:2:0, as imgix
 	DPI         int    // written in the file's resolution field (JPEG, PNG); 0: libvips' 72
+	// Colors makes PNG a palette of at most this many colours (the
+	// largest power of two not above it); 0: true colour.
+	Colors int
+	// Profile embeds an ICC profile: "srgb", "tinysrgb" (a compact sRGB
+	// one), or "origin" (the source's, its pixels not converted); "": none
+	// (untagged sRGB). JPEG, PNG and WebP.
+	Profile string
+	// KeepIPTC keeps the source's IPTC block in JPEG.
+	KeepIPTC bool
 	Lossless    bool   // WebP and AVIF; Quality then does not apply
 }
 
@@ -381,6 +392,13 @@ func focalCrop(src []byte, sw, sh, w, ht int, t Transform, size vips.Size, param
 
 // finish pads, converts to sRGB, drops metadata and alpha where needed.
 func finish(img *vips.ImageRef, src []byte, h Header, t Transform, e Encoding) error {
+	var origin []byte // the source's profile, kept with its pixels as they are
+	if e.Profile == "origin" && img.HasICCProfile() && img.Interpretation() != vips.InterpretationCMYK {
+		origin = img.GetICCProfile()
+		if err := img.RemoveICCProfile(); err != nil { // so toSRGB leaves the pixels alone
+			return err
+		}
+	}
 	if err := toSRGB(img); err != nil {
 		return err
 	}
@@ -441,7 +459,49 @@ func finish(img *vips.ImageRef, src []byte, h Header, t Transform, e Encoding) e
 			return err
 		}
 	}
-	return strip(img)
+	var iptc []byte
+	if e.KeepIPTC {
+		iptc = img.GetBlob("iptc-data")
+	}
+	if err := strip(img); err != nil {
+		return err
+	}
+	if len(iptc) > 0 {
+		if err := setBlob(img, "iptc-data", iptc); err != nil {
+			return err
+		}
+	}
+	return embedProfile(img, e.Profile, origin)
+}
+
+// profilePath is the file of the sRGB profile cs names ("" for others).
+func profilePath(profile string) (string, error) {
+	switch profile {
+	case "srgb":
+		return vips.GetSRGBIEC6196621ICCProfilePath()
+	case "tinysrgb":
+		return vips.GetSRGBV2MicroICCProfilePath()
+	}
+	return "", nil
+}
+
+// embedProfile attaches the ICC profile cs names.
+func embedProfile(img *vips.ImageRef, profile string, origin []byte) error {
+	if profile == "origin" {
+		if len(origin) > 0 {
+			return setBlob(img, "icc-profile-data", origin)
+		}
+		return nil
+	}
+	path, err := profilePath(profile)
+	if err != nil || path == "" {
+		return err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return setBlob(img, "icc-profile-data", b)
 }
 
 // toSRGB converts through the embedded ICC profile (Adobe RGB, Display P3,
@@ -489,6 +549,9 @@ func encode(img *vips.ImageRef, e Encoding) (Output, error) {
 		b   []byte
 		err error
 	)
+	// strip took the image's own metadata away already: what savers write
+	// without their strip is what was asked (a resolution, a profile, IPTC).
+	keep := e.DPI > 0 || e.Profile != "" || e.KeepIPTC
 	if e.DPI > 0 {
 		// libvips keeps resolution in pixels per millimetre.
 		res, err := img.CopyChangingResolution(float64(e.DPI)/25.4, float64(e.DPI)/25.4)
@@ -507,22 +570,24 @@ func encode(img *vips.ImageRef, e Encoding) (Output, error) {
 			// 13.4 s here) for the same bytes within 0.1 %.
 			q = 1
 		}
+		// The source's own profile ("origin") is kept in JPEG and PNG only.
+		if path, _ := profilePath(e.Profile); path != "" && !setWebPProfile(img, path) {
+			return Output{}, errors.New("govips keeps its WebP profile elsewhere")
+		}
 		b, _, err = img.ExportWebp(&vips.WebpExportParams{
-			StripMetadata: true, Quality: q, ReductionEffort: e.Effort, Lossless: e.Lossless,
+			StripMetadata: !keep, Quality: q, ReductionEffort: e.Effort, Lossless: e.Lossless,
 			// libwebp's defaults for animations (gif2webp): a key frame every 9-17.
 			MinKeyFrames: 9, MaxKeyFrames: 17,
 		})
-		b = stripWebPMetadata(b)
+		b = stripWebPMetadata(b, e.Profile != "")
 	case JPEG:
 		sub := vips.VipsForeignSubsampleOn
 		if e.Chroma == 444 {
 			sub = vips.VipsForeignSubsampleOff
 		}
-		// A resolution is written only where metadata is (strip took the
-		// image's own away already: what is written is the resolution).
-		b, _, err = img.ExportJpeg(&vips.JpegExportParams{StripMetadata: e.DPI == 0, Quality: e.Quality, Interlace: e.Progressive, OptimizeCoding: true, SubsampleMode: sub})
+		b, _, err = img.ExportJpeg(&vips.JpegExportParams{StripMetadata: !keep, Quality: e.Quality, Interlace: e.Progressive, OptimizeCoding: true, SubsampleMode: sub})
 	case PNG:
-		b, _, err = img.ExportPng(&vips.PngExportParams{StripMetadata: e.DPI == 0, Compression: e.Effort, Filter: vips.PngFilterAll})
+		b, _, err = img.ExportPng(&vips.PngExportParams{StripMetadata: !keep, Palette: e.Colors > 0, Bitdepth: paletteDepth(e.Colors), Compression: e.Effort, Filter: vips.PngFilterAll})
 	case AVIF:
 		b, err = exportAVIF(img, e.Quality, e.Effort, e.Lossless)
 	default:
@@ -621,4 +686,20 @@ func embed(img *vips.ImageRef, left, top, w, ht int, bg Color) error {
 		}
 	}
 	return img.EmbedBackgroundRGBA(left, top, w, ht, &vips.ColorRGBA{R: bg.R, G: bg.G, B: bg.B, A: bg.A})
+}
+
+// paletteDepth is the bits a palette of at most n colours takes: the
+// largest power of two not above n (0 for true colour).
+func paletteDepth(n int) int {
+	switch {
+	case n <= 0:
+		return 0
+	case n < 4:
+		return 1
+	case n < 16:
+		return 2
+	case n < 256:
+		return 4
+	}
+	return 8
 }

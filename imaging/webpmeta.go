@@ -14,7 +14,7 @@ const (
 // webpsave and rebuilds an EXIF block from the image's resolution fields even
 // when every metadata field was removed, so the container is cleaned after the
 // encode. It edits chunks only, never pixels; malformed input is returned as is.
-func stripWebPMetadata(b []byte) []byte {
+func stripWebPMetadata(b []byte, keepICC bool) []byte {
 	if len(b) < 12 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WEBP" {
 		return b
 	}
@@ -31,8 +31,10 @@ func stripWebPMetadata(b []byte) []byte {
 		if n < 0 || end > len(b) {
 			return b
 		}
-		switch name {
-		case "ICCP", "EXIF", "XMP ":
+		switch {
+		case name == "ICCP" && keepICC:
+			out = append(out, b[i:end]...)
+		case name == "ICCP", name == "EXIF", name == "XMP ":
 			dropped = true
 		default:
 			out = append(out, b[i:end]...)
@@ -43,7 +45,11 @@ func stripWebPMetadata(b []byte) []byte {
 		return b
 	}
 	if len(out) >= 21 && string(out[12:16]) == "VP8X" {
-		out[20] &^= vp8xICC | vp8xEXIF | vp8xXMP
+		if keepICC {
+			out[20] &^= vp8xEXIF | vp8xXMP
+		} else {
+			out[20] &^= vp8xICC | vp8xEXIF | vp8xXMP
+		}
 	}
 	binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
 	return out

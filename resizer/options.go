@@ -83,6 +83,12 @@ type Options struct {
 	Download string
 	// DPI is written in the file's resolution field.
 	DPI int
+	// Colors (colorquant) makes PNG a palette of at most that many.
+	ColorQuant int
+	// Profile is cs: the ICC profile embedded (srgb, tinysrgb, origin).
+	Profile string
+	// KeepIPTC is iptc=allow (signed URLs only).
+	KeepIPTC bool
 	// FocalDebug draws crosshairs where the focal point is.
 	FocalDebug bool
 	// Upscale is set by renderOptions only: this render enlarges the original.
@@ -210,6 +216,7 @@ func (o *Options) settle(q url.Values, accept string, cfg ParseConfig) error {
 			o.Effects.DuotoneAlpha = *o.duotoneAlpha
 		}
 	}
+	o.Effects.Denoise, o.Effects.DenoiseSharpen = max(0, o.Effects.Denoise), max(0, o.Effects.DenoiseSharpen)
 	if o.Effects.Unsharp == 0 {
 		o.Effects.UnsharpRadius = 0
 	}

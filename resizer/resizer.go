@@ -630,7 +630,7 @@ func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options)
 		whole = *o.of
 	}
 	enc := imaging.Encoding{Format: outputFormat(opts.Format, whole.Format), Quality: opts.Quality, Progressive: !opts.Baseline,
-		Lossless: opts.Lossless, Chroma: opts.Chroma, DPI: opts.DPI}
+		Lossless: opts.Lossless, Chroma: opts.Chroma, DPI: opts.DPI, Colors: opts.ColorQuant, Profile: opts.Profile, KeepIPTC: opts.KeepIPTC}
 	if enc.Quality == 0 {
 		enc.Quality = h.cfg.Quality
 	}
@@ -684,7 +684,7 @@ func (h *Handler) servesOriginal(o *original, opts Options) bool {
 	out := outputFormat(opts.Format, o.header.Format)
 	sameFormat := out == o.header.Format || opts.Negotiated && out == imaging.AVIF && o.header.Format == imaging.WebP
 	return o.info.Own && opts.Width == 0 && opts.Height == 0 && sameFormat && o.header.Orientation == 1 && opts.Orient <= 1 &&
-		opts.Quality == 0 && opts.Blur == 0 && !opts.Lossless && opts.Chroma == 0 && opts.Effects == (imaging.Effects{}) && opts.Frame == (imaging.Frame{}) && opts.Rect == nil && opts.TrimMode == "" && opts.DPI == 0 && opts.Grid == nil && opts.Mask == "" &&
+		opts.Quality == 0 && opts.Blur == 0 && !opts.Lossless && opts.Chroma == 0 && opts.Effects == (imaging.Effects{}) && opts.Frame == (imaging.Frame{}) && opts.Rect == nil && opts.TrimMode == "" && opts.DPI == 0 && opts.Grid == nil && opts.Mask == "" && opts.ColorQuant == 0 && opts.Profile == "" && !opts.KeepIPTC &&
 		!(out == imaging.JPEG && o.header.Progressive && opts.Baseline) && !(o.header.Alpha && out == imaging.JPEG)
 }
 

@@ -304,15 +304,17 @@ var params = []param{
 			}
 		},
 	},
-	{name: "fm", values: "`webp`, `jpg`, `pjpg`, `png`, `avif`, `json`", does: "the output format (`pjpg` is `jpg`: JPEG is progressive unless `jpg-progressive=false`); `json` for the [photo's facts](#a-photos-facts-and-its-end) instead of an image",
+	{name: "fm", values: "`webp`, `jpg`, `pjpg`, `png`, `png8`, `png32`, `avif`, `json`", does: "the output format (`pjpg` is `jpg`: JPEG is progressive unless `jpg-progressive=false`; `png8` is a 256-colour palette PNG, `png32` a true-colour one); `json` for the [photo's facts](#a-photos-facts-and-its-end) instead of an image",
 		read: func(o *Options, v string) error {
 			switch v {
 			case "webp":
 				o.Format = imaging.WebP
 			case "jpg", "jpeg", "pjpg":
 				o.Format = imaging.JPEG
-			case "png":
+			case "png", "png32":
 				o.Format = imaging.PNG
+			case "png8":
+				o.Format, o.ColorQuant = imaging.PNG, 256
 			case "avif":
 				o.Format = imaging.AVIF
 			default:
@@ -391,6 +393,34 @@ var params = []param{
 		write: func(Options) string { return "" }, // when, not what
 	},
 	boolParam("fp-debug", "with `crop=focalpoint`: draws crosshairs through the focal point", func(o *Options) *bool { return &o.FocalDebug }),
+
+	{name: "colorquant", values: "2–256", does: "with PNG: a palette of at most that many colours (the largest power of two not above it)",
+		read: func(o *Options, v string) error {
+			n, ok := whole(v)
+			if !ok || n < 2 || n > 256 {
+				return badf("colorquant must be a whole number from 2 to 256, not %q", v)
+			}
+			o.ColorQuant = n
+			return nil
+		},
+		write: func(o Options) string { return itoaUnlessZero(o.ColorQuant) },
+	},
+	choiceParam("cs", []string{"strip", "srgb", "tinysrgb", "origin"}, "the colour profile: `strip` (the default: sRGB, untagged), `srgb` (sRGB, its profile embedded), `tinysrgb` (a compact sRGB profile), `origin` (the original's profile and colours, unconverted); JPEG, PNG and WebP",
+		func(o *Options, v string) {
+			if v != "strip" {
+				o.Profile = v
+			}
+		}, func(o Options) string { return o.Profile }),
+	choiceParam("iptc", []string{"block", "allow"}, "`allow` passes the original's IPTC block on in JPEG (signed URLs only: it can name people and places); `block` (the default) drops it",
+		func(o *Options, v string) { o.KeepIPTC = v == "allow" }, func(o Options) string {
+			if o.KeepIPTC {
+				return "allow"
+			}
+			return ""
+		}),
+	intParam("nr", -100, 100, "noise reduction: mixes in a 3×3 median, 100 fully; 0 and below: none", func(o *Options) *int { return &o.Effects.Denoise }),
+	intParam("nrs", -100, 100, "sharpens the edges after noise reduction, 100 most; 0 and below: not", func(o *Options) *int { return &o.Effects.DenoiseSharpen }),
+	intParam("htn", 0, 100, "halftone: mixes in a print of the luminance through a screen of 8 px dots, 100 fully", func(o *Options) *int { return &o.Effects.Halftone }),
 
 	// Palette.
 	choiceParam("palette", []string{"json", "css"}, "answers the original's main colours instead of an image: JSON (`colors` with `red`, `green`, `blue` 0–1, `hex` and `share`, most common first, and `average_luminance`) or CSS classes `.PREFIX-fg-N` and `.PREFIX-bg-N`",
@@ -685,7 +715,7 @@ func init() {
 		"blending: not yet": {"blend", "blend-align", "blend-alpha", "blend-color", "blend-crop", "blend-fit", "blend-h", "blend-mode",
 			"blend-pad", "blend-size", "blend-w", "blend-x", "blend-y"},
 		"trim decides by each pixel's difference from the border's colour (trim-md), not by a standard deviation": {"trim-sd"},
-		"output options: not yet":                                 {"ch", "colorquant", "cs", "iptc", "htn", "nr", "nrs"},
+		"output options: not yet":                                 {"ch"},
 		"for SVG and PDF sources, which imgorigin does not serve": {"svg-sanitize", "rasterize-bypass"},
 	} {
 		for _, n := range names {

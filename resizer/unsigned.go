@@ -46,6 +46,9 @@ func scaleSide(n int, f float64) int {
 // fill); unsigned ones also meet the cost ceiling that needs the original's
 // size: no box past its pixels, slow encoders only for small outputs.
 func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options, error) {
+	if !signed {
+		o.KeepIPTC = false // it can name people and places: the owner's call
+	}
 	sw, sh := h.Reoriented(o.Orient).Upright()
 	if o.Rect != nil { // the rest applies to the rectangle
 		r := o.Rect.region(sw, sh)

@@ -1,0 +1,4 @@
+package imaging
+
+// SetBlob is setBlob, for the tests' originals.
+var SetBlob = setBlob
