@@ -115,7 +115,7 @@ type Encoding struct {
 	Profile string
 	// KeepIPTC keeps the source's IPTC block in JPEG.
 	KeepIPTC bool
-	Lossless    bool   // WebP and AVIF; Quality then does not apply
+	Lossless bool // WebP and AVIF; Quality then does not apply
 }
 
 // Output is an encoded rendition.
