@@ -598,3 +598,50 @@ func noise(t *testing.T, w, h int) *vips.ImageRef {
 	}
 	return img
 }
+
+// A watermark lies where it is aligned, padded, at its opacity, or tiled;
+// a blend mixes a colour or an image in its mode.
+func TestOverlays(t *testing.T) {
+	white, red, blue := imaging.Color{R: 255, G: 255, B: 255, A: 255}, imaging.Color{R: 255, A: 255}, imaging.Color{B: 255, A: 255}
+	base := canvas(t, 200, 100, white, white, 0, 0, 1, 1, false)
+	markSrc := canvas(t, 20, 10, red, red, 0, 0, 1, 1, false)
+	mh, _ := imaging.Probe(markSrc)
+	at := func(img *vips.ImageRef, x, y int) []float64 { p, _ := img.GetPoint(x, y); return p }
+	isRed := func(p []float64) bool { return p[0] > 240 && p[1] < 15 && p[2] < 15 }
+	mark := &imaging.Overlay{Src: markSrc, Header: mh, Alpha: 1, Pad: 5, AlignX: 1, AlignY: 1, Mode: vips.BlendModeOver}
+	m := render(t, base, imaging.Transform{Mark: mark})
+	// Bottom right, 5 px in: x 175..194, y 85..94.
+	if !isRed(at(m, 176, 86)) || !isRed(at(m, 194, 94)) || isRed(at(m, 196, 96)) || isRed(at(m, 173, 86)) || m.HasAlpha() {
+		t.Errorf("mark at bottom right, pad 5: %v %v %v %v, alpha %v", at(m, 176, 86), at(m, 194, 94), at(m, 196, 96), at(m, 173, 86), m.HasAlpha())
+	}
+	half := *mark
+	half.Alpha = 0.5
+	if p := at(render(t, base, imaging.Transform{Mark: &half}), 180, 90); math.Abs(p[1]-128) > 3 || p[0] < 250 {
+		t.Errorf("mark-alpha=50 of red on white: %v, want 255,128,128", p)
+	}
+	wide := *mark
+	wide.Width, wide.X, wide.Y = imaging.Length{V: 0.5, Fraction: true}, new(int), new(int)
+	if w := render(t, base, imaging.Transform{Mark: &wide}); !isRed(at(w, 99, 49)) || isRed(at(w, 101, 10)) {
+		t.Errorf("mark-w=0.5 at 0,0: %v at 99,49, %v at 101,10", at(w, 99, 49), at(w, 101, 10))
+	}
+	tiled := *mark
+	tiled.Tile = true
+	if tl := render(t, base, imaging.Transform{Mark: &tiled}); !isRed(at(tl, 1, 1)) || !isRed(at(tl, 150, 60)) {
+		t.Errorf("mark-tile=grid: not red everywhere: %v %v", at(tl, 1, 1), at(tl, 150, 60))
+	}
+	// Multiply: blue over white is blue; over the red mark, black.
+	blend := &imaging.Overlay{Color: &blue, Alpha: 1, Mode: vips.BlendModeMultiply}
+	b := render(t, base, imaging.Transform{Blend: blend, Mark: mark})
+	if p := at(b, 10, 10); p[2] < 250 || p[0] > 5 {
+		t.Errorf("blend=blue, multiply, over white: %v", p)
+	}
+	if p := at(b, 180, 90); !isRed(p) { // the mark lies on top of the blend
+		t.Errorf("the mark under the blend: %v", p)
+	}
+	// An image blend at the output's size (blend-size=inherit).
+	img := &imaging.Overlay{Src: markSrc, Header: mh, Alpha: 1, Mode: vips.BlendModeMultiply, AlignX: 0.5, AlignY: 0.5,
+		Width: imaging.Length{V: 1, Fraction: true}, Height: imaging.Length{V: 1, Fraction: true}, Fit: imaging.FitScale}
+	if bi := render(t, base, imaging.Transform{Blend: img}); !isRed(at(bi, 5, 5)) || !isRed(at(bi, 195, 95)) {
+		t.Errorf("blend of a red image, inherit, multiply: %v %v", at(bi, 5, 5), at(bi, 195, 95))
+	}
+}

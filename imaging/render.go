@@ -85,6 +85,8 @@ type Transform struct {
 	Frame Frame
 	// Mask cuts the framed image to an ellipse or rounds its corners.
 	Mask Mask
+	// Blend, then Mark, are laid on the finished image.
+	Blend, Mark *Overlay
 	// Fill fills a padding fit's padding (zero: the pad colour).
 	Fill Fill
 	// Grid lays an image with alpha on a checkerboard of its two colours,
@@ -138,7 +140,7 @@ func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, 
 		return Output{}, err
 	}
 	animated := KeptFrames(h, e.Format) > 1
-	if animated && (t.Effects != Effects{} || t.Frame != Frame{} || t.Mask != Mask{} || correction(h.Orientation, t.Orient) != 1 || t.Region != nil || t.Trim != nil) {
+	if animated && (t.Effects != Effects{} || t.Frame != Frame{} || t.Mask != Mask{} || t.Blend != nil || t.Mark != nil || correction(h.Orientation, t.Orient) != 1 || t.Region != nil || t.Trim != nil) {
 		return Output{}, fmt.Errorf("%w: effects, frames, orient, rect and trim on an animation", ErrUnsupported)
 	}
 	if t.Region != nil || t.Trim != nil {
@@ -433,6 +435,13 @@ func finish(img *vips.ImageRef, src []byte, h Header, t Transform, e Encoding) e
 	}
 	if err := t.Mask.apply(img); err != nil {
 		return err
+	}
+	for _, o := range []*Overlay{t.Blend, t.Mark} {
+		if o != nil {
+			if err := o.apply(img); err != nil {
+				return err
+			}
+		}
 	}
 	if t.Grid != nil && img.HasAlpha() {
 		grid, err := checkerboard(img.Width(), img.Height(), t.GridSize, t.Grid[0], t.Grid[1])

@@ -71,6 +71,8 @@ type Options struct {
 	// GridSize pixels a square.
 	Grid     *[2]imaging.Color
 	GridSize int
+	// Mark and Blend lay another original, or (a blend) a colour, on it.
+	Mark, Blend OverlaySpec
 	// Palette (json or css) answers the original's Colors (0..16) instead
 	// of an image, CSS classes named by Prefix.
 	Palette string
@@ -224,6 +226,8 @@ func (o *Options) settle(q url.Values, accept string, cfg ParseConfig) error {
 		o.Effects.Pivot = false
 	}
 	o.settleTrim()
+	o.Mark.settle(false)
+	o.Blend.settle(true)
 	o.settleFill()
 	if o.Mask != "corners" {
 		o.CornerRadius = nil

@@ -3,11 +3,13 @@ package resizer
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/sign"
 )
 
 // The table's parameters through the handler: sizes, the answers that are
@@ -71,5 +73,44 @@ func TestParametersThroughTheHandler(t *testing.T) {
 		if resp, body := f.get(bad); resp.StatusCode != 400 {
 			t.Errorf("%s: %d %q, want 400", bad, resp.StatusCode, body)
 		}
+	}
+}
+
+// A watermark or a blend image needs a signature; signed, it is another
+// original of the store, laid on the output.
+func TestMarksNeedASignature(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.AnySizeUnsigned = true })
+	f.put("p", testimage.JPEG(t, testimage.Photo(t, 800, 600)))
+	f.put("logo", testimage.PNG(t, testimage.Marked(t, 40, 20)))
+	signed := func(query string) string {
+		q, _ := url.ParseQuery(query)
+		return "/p?" + query + "&s=" + sign.Sign([]byte("current-signing-key!"), "/p", q)
+	}
+	for _, q := range []string{"w=200&mark=logo", "w=200&blend=logo", "w=200&m=logo&mark-align=top,left"} {
+		if resp, body := f.get("/p?" + q); resp.StatusCode != 400 || !strings.Contains(string(body), "signed URL") {
+			t.Errorf("unsigned %s: %d %q", q, resp.StatusCode, body)
+		}
+	}
+	for _, q := range []string{"w=200&mark=logo&mark-align=top,left&mark-pad=0", "w=200&blend=logo&blend-mode=multiply&blend-size=inherit", "w=200&blend=red&bm=multiply"} {
+		resp, body := f.get(signed(q))
+		if resp.StatusCode != 200 {
+			t.Errorf("signed %s: %d %q", q, resp.StatusCode, body)
+			continue
+		}
+		img := decode(t, body)
+		if img.Width() != 200 || img.Height() != 150 {
+			t.Errorf("signed %s: %dx%d", q, img.Width(), img.Height())
+		}
+		img.Close()
+	}
+	// The mark's red corner lands at the output's top left.
+	_, body := f.get(signed("w=200&fm=png&mark=logo&mark-align=top,left&mark-pad=0"))
+	img := decode(t, body)
+	defer img.Close()
+	if p, _ := img.GetPoint(2, 2); p[0] < 200 || p[2] > 60 {
+		t.Errorf("signed mark at the top left: %v, not its red corner", p)
+	}
+	if resp, body := f.get(signed("w=200&mark=nothing-here")); resp.StatusCode != 400 || !strings.Contains(string(body), "no such image") {
+		t.Errorf("a mark that is not stored: %d %q", resp.StatusCode, body)
 	}
 }

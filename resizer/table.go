@@ -13,7 +13,19 @@ import (
 // params is imgix's URL API as this resizer speaks it, in README's order.
 // imgix's own spec (imgix-url-params) is the reference: names, aliases,
 // ranges and defaults follow it, and TestParamsFollowImgixSpec checks them.
-var params = []param{
+var params = append(baseParams, append(
+	overlayParams("blend", func(o *Options) *OverlaySpec { return &o.Blend }, map[string][]string{
+		"blend": {"b"}, "blend-align": {"ba", "blendalign"}, "blend-alpha": {"balph", "blendalpha"}, "blend-color": {"blend-clr", "blendclr", "blendcolor"},
+		"blend-crop": {"bc", "blendcrop"}, "blend-fit": {"bf", "blendfit"}, "blend-h": {"bh", "blendh"}, "blend-mode": {"blendmode", "bm"},
+		"blend-pad": {"blendpad", "bp"}, "blend-size": {"blendsize", "bs"}, "blend-w": {"blendw", "bw"}, "blend-x": {"blendx", "bx"}, "blend-y": {"blendy", "by"},
+	}, true),
+	overlayParams("mark", func(o *Options) *OverlaySpec { return &o.Mark }, map[string][]string{
+		"mark": {"m"}, "mark-align": {"ma", "markalign"}, "mark-alpha": {"malph", "markalpha"}, "mark-base": {"markbase", "mb"}, "mark-fit": {"markfit", "mf"},
+		"mark-h": {"markh", "mh"}, "mark-pad": {"markpad", "mp"}, "mark-scale": {"markscale", "ms"}, "mark-tile": {"marktile", "mtile"},
+		"mark-w": {"markw", "mw"}, "mark-x": {"markx", "mx"}, "mark-y": {"marky", "my"},
+	}, false)...)...)
+
+var baseParams = []param{
 	// Size.
 	sizeParam("w", []string{"width"}, "width", func(o *Options) (*float64, *float64) { return &o.askW, &o.WidthFrac },
 		func(o Options) (int, float64) { return o.Width, o.WidthFrac }),
@@ -708,12 +720,8 @@ var notYet = map[string]string{}
 func init() {
 	for reason, names := range map[string][]string{
 		"faces are not detected yet (the issue \"Real faces\")": {"face-blur", "face-pixel", "faceindex", "facepad", "faces"},
-		"watermarks: not yet": {"mark", "mark-align", "mark-alpha", "mark-base", "mark-fit", "mark-h", "mark-if-min-height",
-			"mark-if-min-width", "mark-pad", "mark-rot", "mark-scale", "mark-tile", "mark-w", "mark-x", "mark-y"},
 		"text: not yet": {"txt", "txt-align", "txt-clip", "txt-color", "txt-fit", "txt-font", "txt-lead", "txt-line", "txt-line-color",
 			"txt-pad", "txt-shad", "txt-size", "txt-track", "txt-width", "txt-x", "txt-y"},
-		"blending: not yet": {"blend", "blend-align", "blend-alpha", "blend-color", "blend-crop", "blend-fit", "blend-h", "blend-mode",
-			"blend-pad", "blend-size", "blend-w", "blend-x", "blend-y"},
 		"trim decides by each pixel's difference from the border's colour (trim-md), not by a standard deviation": {"trim-sd"},
 		"output options: not yet":                                 {"ch"},
 		"for SVG and PDF sources, which imgorigin does not serve": {"svg-sanitize", "rasterize-bypass"},

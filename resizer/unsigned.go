@@ -48,6 +48,11 @@ func scaleSide(n int, f float64) int {
 func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options, error) {
 	if !signed {
 		o.KeepIPTC = false // it can name people and places: the owner's call
+		if o.Mark.Key != "" || (o.Blend.Key != "" && o.Blend.Color == nil) {
+			// One original laid on another, served from the owner's domain:
+			// the owner's call, and a second decode.
+			return o, badf("mark and blend with an image need a signed URL")
+		}
 	}
 	sw, sh := h.Reoriented(o.Orient).Upright()
 	if o.Rect != nil { // the rest applies to the rectangle
