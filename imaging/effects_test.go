@@ -645,3 +645,63 @@ func TestOverlays(t *testing.T) {
 		t.Errorf("blend of a red image, inherit, multiply: %v %v", at(bi, 5, 5), at(bi, 195, 95))
 	}
 }
+
+// Text lands where it is aligned, in its colour, outlined, fitted or
+// clipped to the output, its letters and lines spaced as asked.
+func TestText(t *testing.T) {
+	white, red := imaging.Color{R: 255, G: 255, B: 255, A: 255}, imaging.Color{R: 255, A: 255}
+	base := canvas(t, 400, 120, white, white, 0, 0, 1, 1, false)
+	black := imaging.Color{A: 255}
+	box := func(tx imaging.Text) (left, top, w, h int) {
+		t.Helper()
+		img := render(t, base, imaging.Transform{Text: &tx})
+		l, tp, w, h, err := img.FindTrim(40, &vips.Color{R: 255, G: 255, B: 255})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l, tp, w, h
+	}
+	hello := imaging.Text{Text: "Hello", Size: 40, Color: black, Pad: 10}
+	l, tp, w, h := box(hello)
+	if l < 10 || l > 16 || tp < 10 || tp > 25 || w < 60 || w > 140 || h < 20 || h > 50 {
+		t.Errorf("txt=Hello, 40 px, top left, pad 10: drawn at %d,%d, %dx%d", l, tp, w, h)
+	}
+	right := hello
+	right.AlignX, right.AlignY = 1, 1
+	if l2, t2, w2, h2 := box(right); l2+w2 < 385 || l2+w2 > 391 || t2+h2 < 100 || t2+h2 > 111 {
+		t.Errorf("txt bottom right, pad 10: ends at %d,%d", l2+w2, t2+h2)
+	}
+	tracked := hello
+	tracked.Track = 10
+	if _, _, w3, _ := box(tracked); w3 < w+30 {
+		t.Errorf("txt-track=10: %d px wide against %d", w3, w)
+	}
+	long := imaging.Text{Text: strings.Repeat("wide words ", 12), Size: 30, Color: black, Pad: 10}
+	if l4, _, w4, _ := box(long); l4+w4 > 391 {
+		t.Errorf("a line too long is clipped to the output: it ends at %d", l4+w4)
+	}
+	fit := long
+	fit.Fit = true
+	if _, _, w5, h5 := box(fit); w5 > 381 || h5 > 20 {
+		t.Errorf("txt-fit=max: %dx%d, want it shrunk into 380 px", w5, h5)
+	}
+	lines := imaging.Text{Text: "one\ntwo", Size: 20, Color: black, Pad: 10}
+	_, _, _, h6 := box(lines)
+	lines.Lead = 20
+	if _, _, _, h7 := box(lines); h7 < h6+15 {
+		t.Errorf("txt-lead=20: two lines %d px tall against %d", h7, h6)
+	}
+	outlined := hello
+	outlined.Color, outlined.Line, outlined.LineColor = white, 3, red
+	img := render(t, base, imaging.Transform{Text: &outlined})
+	reds := 0
+	raw, _ := img.ToBytes()
+	for i := 0; i+2 < len(raw); i += img.Bands() {
+		if raw[i] > 200 && raw[i+1] < 60 {
+			reds++
+		}
+	}
+	if reds < 200 {
+		t.Errorf("txt-line=3 in red: %d red pixels", reds)
+	}
+}

@@ -85,8 +85,9 @@ type Transform struct {
 	Frame Frame
 	// Mask cuts the framed image to an ellipse or rounds its corners.
 	Mask Mask
-	// Blend, then Mark, are laid on the finished image.
+	// Blend, then Mark, then Text, are laid on the finished image.
 	Blend, Mark *Overlay
+	Text        *Text
 	// Fill fills a padding fit's padding (zero: the pad colour).
 	Fill Fill
 	// Grid lays an image with alpha on a checkerboard of its two colours,
@@ -140,7 +141,7 @@ func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, 
 		return Output{}, err
 	}
 	animated := KeptFrames(h, e.Format) > 1
-	if animated && (t.Effects != Effects{} || t.Frame != Frame{} || t.Mask != Mask{} || t.Blend != nil || t.Mark != nil || correction(h.Orientation, t.Orient) != 1 || t.Region != nil || t.Trim != nil) {
+	if animated && (t.Effects != Effects{} || t.Frame != Frame{} || t.Mask != Mask{} || t.Blend != nil || t.Mark != nil || t.Text != nil || correction(h.Orientation, t.Orient) != 1 || t.Region != nil || t.Trim != nil) {
 		return Output{}, fmt.Errorf("%w: effects, frames, orient, rect and trim on an animation", ErrUnsupported)
 	}
 	if t.Region != nil || t.Trim != nil {
@@ -441,6 +442,11 @@ func finish(img *vips.ImageRef, src []byte, h Header, t Transform, e Encoding) e
 			if err := o.apply(img); err != nil {
 				return err
 			}
+		}
+	}
+	if t.Text != nil {
+		if err := t.Text.apply(img); err != nil {
+			return err
 		}
 	}
 	if t.Grid != nil && img.HasAlpha() {

@@ -71,8 +71,10 @@ type Options struct {
 	// GridSize pixels a square.
 	Grid     *[2]imaging.Color
 	GridSize int
-	// Mark and Blend lay another original, or (a blend) a colour, on it.
+	// Mark and Blend lay another original, or (a blend) a colour, on it;
+	// Text draws words.
 	Mark, Blend OverlaySpec
+	Text        TextSpec
 	// Palette (json or css) answers the original's Colors (0..16) instead
 	// of an image, CSS classes named by Prefix.
 	Palette string
@@ -228,6 +230,7 @@ func (o *Options) settle(q url.Values, accept string, cfg ParseConfig) error {
 	o.settleTrim()
 	o.Mark.settle(false)
 	o.Blend.settle(true)
+	o.Text.settle()
 	o.settleFill()
 	if o.Mask != "corners" {
 		o.CornerRadius = nil

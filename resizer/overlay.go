@@ -3,7 +3,6 @@ package resizer
 import (
 	"context"
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -152,7 +151,7 @@ func overlayParams(name string, spec func(*Options) *OverlaySpec, aliases map[st
 			param{name: p("crop"), values: "list of `top`, `bottom`, `left`, `right`, `faces`", does: "with `blend-fit=crop`: what of the blend image the crop keeps",
 				read: func(o *Options, v string) error {
 					for _, c := range strings.Split(v, ",") {
-						if !slices.Contains([]string{"top", "bottom", "left", "right", "faces"}, c) {
+						if !contains([]string{"top", "bottom", "left", "right", "faces"}, c) {
 							return badf("%s must be a list of top, bottom, left, right, faces, not %q", p("crop"), v)
 						}
 					}

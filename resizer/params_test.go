@@ -76,7 +76,7 @@ func TestParametersThroughTheHandler(t *testing.T) {
 	}
 }
 
-// A watermark or a blend image needs a signature; signed, it is another
+// A watermark, a blend image or text needs a signature; signed, it is another
 // original of the store, laid on the output.
 func TestMarksNeedASignature(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.AnySizeUnsigned = true })
@@ -86,12 +86,13 @@ func TestMarksNeedASignature(t *testing.T) {
 		q, _ := url.ParseQuery(query)
 		return "/p?" + query + "&s=" + sign.Sign([]byte("current-signing-key!"), "/p", q)
 	}
-	for _, q := range []string{"w=200&mark=logo", "w=200&blend=logo", "w=200&m=logo&mark-align=top,left"} {
+	for _, q := range []string{"w=200&mark=logo", "w=200&blend=logo", "w=200&m=logo&mark-align=top,left", "w=200&txt=hello", "w=200&txt64=aGVsbG8"} {
 		if resp, body := f.get("/p?" + q); resp.StatusCode != 400 || !strings.Contains(string(body), "signed URL") {
 			t.Errorf("unsigned %s: %d %q", q, resp.StatusCode, body)
 		}
 	}
-	for _, q := range []string{"w=200&mark=logo&mark-align=top,left&mark-pad=0", "w=200&blend=logo&blend-mode=multiply&blend-size=inherit", "w=200&blend=red&bm=multiply"} {
+	for _, q := range []string{"w=200&mark=logo&mark-align=top,left&mark-pad=0", "w=200&blend=logo&blend-mode=multiply&blend-size=inherit", "w=200&blend=red&bm=multiply",
+		"w=200&txt64=SGVsbG8sIFdvcmxkIQ&txt-size=30&txt-color=fff&txt-align=bottom,center&txt-line=2&txt-line-color=000&txt-shad=3"} {
 		resp, body := f.get(signed(q))
 		if resp.StatusCode != 200 {
 			t.Errorf("signed %s: %d %q", q, resp.StatusCode, body)

@@ -653,6 +653,7 @@ func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options)
 	if tr.Blend, tr.Mark, err = h.overlays(ctx, opts); err != nil {
 		return nil, err
 	}
+	tr.Text = opts.Text.text()
 	if o.of != nil && !opts.Fit.Crops() {
 		// The copy's sides are the original's halved and rounded: an answer
 		// that fits inside a box takes its size from the original's, or it
@@ -688,7 +689,7 @@ func (h *Handler) servesOriginal(o *original, opts Options) bool {
 	out := outputFormat(opts.Format, o.header.Format)
 	sameFormat := out == o.header.Format || opts.Negotiated && out == imaging.AVIF && o.header.Format == imaging.WebP
 	return o.info.Own && opts.Width == 0 && opts.Height == 0 && sameFormat && o.header.Orientation == 1 && opts.Orient <= 1 &&
-		opts.Quality == 0 && opts.Blur == 0 && !opts.Lossless && opts.Chroma == 0 && opts.Effects == (imaging.Effects{}) && opts.Frame == (imaging.Frame{}) && opts.Rect == nil && opts.TrimMode == "" && opts.DPI == 0 && opts.Grid == nil && opts.Mask == "" && opts.ColorQuant == 0 && opts.Profile == "" && !opts.KeepIPTC && !opts.Mark.active() && !opts.Blend.active() &&
+		opts.Quality == 0 && opts.Blur == 0 && !opts.Lossless && opts.Chroma == 0 && opts.Effects == (imaging.Effects{}) && opts.Frame == (imaging.Frame{}) && opts.Rect == nil && opts.TrimMode == "" && opts.DPI == 0 && opts.Grid == nil && opts.Mask == "" && opts.ColorQuant == 0 && opts.Profile == "" && !opts.KeepIPTC && !opts.Mark.active() && !opts.Blend.active() && opts.Text.Text == "" &&
 		!(out == imaging.JPEG && o.header.Progressive && opts.Baseline) && !(o.header.Alpha && out == imaging.JPEG)
 }
 

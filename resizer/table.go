@@ -13,7 +13,7 @@ import (
 // params is imgix's URL API as this resizer speaks it, in README's order.
 // imgix's own spec (imgix-url-params) is the reference: names, aliases,
 // ranges and defaults follow it, and TestParamsFollowImgixSpec checks them.
-var params = append(baseParams, append(
+var params = slices.Concat(baseParams,
 	overlayParams("blend", func(o *Options) *OverlaySpec { return &o.Blend }, map[string][]string{
 		"blend": {"b"}, "blend-align": {"ba", "blendalign"}, "blend-alpha": {"balph", "blendalpha"}, "blend-color": {"blend-clr", "blendclr", "blendcolor"},
 		"blend-crop": {"bc", "blendcrop"}, "blend-fit": {"bf", "blendfit"}, "blend-h": {"bh", "blendh"}, "blend-mode": {"blendmode", "bm"},
@@ -23,7 +23,8 @@ var params = append(baseParams, append(
 		"mark": {"m"}, "mark-align": {"ma", "markalign"}, "mark-alpha": {"malph", "markalpha"}, "mark-base": {"markbase", "mb"}, "mark-fit": {"markfit", "mf"},
 		"mark-h": {"markh", "mh"}, "mark-pad": {"markpad", "mp"}, "mark-scale": {"markscale", "ms"}, "mark-tile": {"marktile", "mtile"},
 		"mark-w": {"markw", "mw"}, "mark-x": {"markx", "mx"}, "mark-y": {"marky", "my"},
-	}, false)...)...)
+	}, false),
+	textParams())
 
 var baseParams = []param{
 	// Size.
@@ -719,9 +720,7 @@ var notYet = map[string]string{}
 
 func init() {
 	for reason, names := range map[string][]string{
-		"faces are not detected yet (the issue \"Real faces\")": {"face-blur", "face-pixel", "faceindex", "facepad", "faces"},
-		"text: not yet": {"txt", "txt-align", "txt-clip", "txt-color", "txt-fit", "txt-font", "txt-lead", "txt-line", "txt-line-color",
-			"txt-pad", "txt-shad", "txt-size", "txt-track", "txt-width", "txt-x", "txt-y"},
+		"faces are not detected yet (the issue \"Real faces\")":                                                   {"face-blur", "face-pixel", "faceindex", "facepad", "faces"},
 		"trim decides by each pixel's difference from the border's colour (trim-md), not by a standard deviation": {"trim-sd"},
 		"output options: not yet":                                 {"ch"},
 		"for SVG and PDF sources, which imgorigin does not serve": {"svg-sanitize", "rasterize-bypass"},

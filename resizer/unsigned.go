@@ -53,6 +53,10 @@ func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options
 			// the owner's call, and a second decode.
 			return o, badf("mark and blend with an image need a signed URL")
 		}
+		if o.Text.Text != "" {
+			// Anyone's words on the owner's photo, from the owner's domain.
+			return o, badf("txt needs a signed URL")
+		}
 	}
 	sw, sh := h.Reoriented(o.Orient).Upright()
 	if o.Rect != nil { // the rest applies to the rectangle

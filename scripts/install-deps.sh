@@ -23,6 +23,8 @@ apt_install() {
 
 need=()
 pkg-config --exists vips 2>/dev/null || need+=(libvips-dev pkg-config)
+# The fonts txt draws with (libvips finds them through fontconfig).
+fc-list 2>/dev/null | grep -q DejaVuSans || need+=(fonts-dejavu-core fontconfig)
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 if [ "$what" = test ]; then
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
