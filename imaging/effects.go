@@ -196,6 +196,9 @@ func onColourBands(img *vips.ImageRef, f func(*vips.ImageRef) error) error {
 	if !img.HasAlpha() {
 		return f(img)
 	}
+	if err := branch(img); err != nil {
+		return err
+	}
 	alpha, err := img.ExtractBandToImage(img.Bands()-1, 1)
 	if err != nil {
 		return err
@@ -225,6 +228,9 @@ func (e Effects) applyColour(img *vips.ImageRef) error {
 	v := float64(e.Vibrance) / 100
 	return onColourBands(img, func(c *vips.ImageRef) error {
 		if err := c.ToColorSpace(vips.InterpretationLCH); err != nil {
+			return err
+		}
+		if err := branch(c); err != nil {
 			return err
 		}
 		// Multiply by [1, factor, 1]: govips changes images in place only.
@@ -315,6 +321,16 @@ func (e Effects) stylize(img *vips.ImageRef) error {
 	return nil
 }
 
+// branch computes img's pixels once, into memory, before two operations
+// read them: libvips computes on demand, so each would otherwise run the
+// whole pipeline before it (the decode included) again.
+func branch(img *vips.ImageRef) error {
+	if err := inMemory(img); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return nil
+}
+
 // mixWith makes img's colour bands (1-a) img + a other.
 func mixWith(img, other *vips.ImageRef, a float64) error {
 	return onColourBands(img, func(c *vips.ImageRef) error {
@@ -338,6 +354,9 @@ func mixWith(img, other *vips.ImageRef, a float64) error {
 
 func (e Effects) denoise(img *vips.ImageRef) error {
 	if e.Denoise > 0 {
+		if err := branch(img); err != nil {
+			return err
+		}
 		median, err := img.Copy()
 		if err != nil {
 			return err
@@ -370,6 +389,9 @@ const halftoneCell = 8
 // halftone mixes img with a print of its luminance through a screen of
 // dots, at strength a.
 func halftone(img *vips.ImageRef, a float64) error {
+	if err := branch(img); err != nil {
+		return err
+	}
 	lum, err := img.Copy()
 	if err != nil {
 		return err

@@ -30,31 +30,50 @@ type Gradient struct {
 }
 
 // background makes the w x h canvas the padded image is laid on: a
-// gradient, or the image blurred to cover it.
-func (f Fill) background(src []byte, h Header, t Transform, w, ht int) (*vips.ImageRef, error) {
+// gradient, or img (the image to pad) blurred to cover it.
+func (f Fill) background(img *vips.ImageRef, w, ht int) (*vips.ImageRef, error) {
 	if f.Gradient != nil {
 		return vips.NewImageFromGoImage(f.Gradient.draw(w, ht))
 	}
-	// The source covering the box, small, blurred and enlarged: blurred
-	// pixels hold no detail to lose.
-	small := Transform{Width: max(1, w/8), Height: max(1, ht/8), Fit: FitCrop, Orient: t.Orient}
-	img, err := thumbnail(src, h, small, false)
+	// The image covering the box at an eighth of its size, blurred and
+	// enlarged: blurred pixels hold no detail to lose, and no second
+	// decode is needed.
+	if err := branch(img); err != nil {
+		return nil, err
+	}
+	bg, err := img.Copy()
 	if err != nil {
 		return nil, err
 	}
-	if err := toSRGB(img); err != nil {
-		img.Close()
+	small := math.Max(float64(max(1, w/8))/float64(img.Width()), float64(max(1, ht/8))/float64(img.Height()))
+	if err := bg.Resize(small, vips.KernelLinear); err != nil {
+		bg.Close()
 		return nil, err
 	}
-	if err := img.GaussianBlur(2); err != nil {
-		img.Close()
+	cw, ch := min(bg.Width(), max(1, w/8)), min(bg.Height(), max(1, ht/8))
+	if err := bg.ExtractArea((bg.Width()-cw)/2, (bg.Height()-ch)/2, cw, ch); err != nil {
+		bg.Close()
 		return nil, err
 	}
-	if err := img.ResizeWithVScale(float64(w)/float64(img.Width()), float64(ht)/float64(img.Height()), vips.KernelLinear); err != nil {
-		img.Close()
+	if err := bg.GaussianBlur(2); err != nil {
+		bg.Close()
 		return nil, err
 	}
-	return img, nil
+	if err := bg.ResizeWithVScale(float64(w)/float64(bg.Width()), float64(ht)/float64(bg.Height()), vips.KernelLinear); err != nil {
+		bg.Close()
+		return nil, err
+	}
+	if bg.Width() != w || bg.Height() != ht { // a rounding pixel
+		if err := bg.Embed(0, 0, max(w, bg.Width()), max(ht, bg.Height()), vips.ExtendCopy); err != nil {
+			bg.Close()
+			return nil, err
+		}
+		if err := bg.ExtractArea(0, 0, w, ht); err != nil {
+			bg.Close()
+			return nil, err
+		}
+	}
+	return bg, nil
 }
 
 // under lays img, placed at left, top, on bg (w x ht): the result in img.

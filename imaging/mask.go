@@ -44,6 +44,9 @@ func (m Mask) apply(img *vips.ImageRef) error {
 // cutTo multiplies img's alpha by mask (one band, 0..255), then lays it on
 // bg if one is given.
 func cutTo(img, mask *vips.ImageRef, bg *Color) error {
+	if err := branch(img); err != nil {
+		return err
+	}
 	if !img.HasAlpha() {
 		if err := img.AddAlpha(); err != nil {
 			return err

@@ -36,11 +36,13 @@ func cropped(src []byte, h Header, t Transform) ([]byte, Header, Transform, erro
 	if t.Region != nil {
 		region = *t.Region
 	}
+	var probe *vips.ImageRef // the copy a trim was found on
 	if t.Trim != nil {
 		var err error
-		if region, err = findTrim(src, h, t); err != nil {
+		if region, probe, err = findTrim(src, h, t); err != nil {
 			return nil, h, t, err
 		}
+		defer probe.Close()
 	}
 	// Twice the scale at which the region covers the box (at most 1): the
 	// resize that follows blends the cut edges' pixels, at this scale no
@@ -50,10 +52,20 @@ func cropped(src []byte, h Header, t Transform) ([]byte, Header, Transform, erro
 	if fw, fh := float64(bw)/float64(region.Width), float64(bh)/float64(region.Height); bw > 0 || bh > 0 {
 		s = math.Min(1, 2*math.Max(fw, fh))
 	}
-	whole := Transform{Width: max(1, int(math.Ceil(float64(sw)*s))), Height: max(1, int(math.Ceil(float64(sh)*s))), Fit: FitScale, Orient: t.Orient}
-	img, err := thumbnail(src, h, whole, false)
-	if err != nil {
-		return nil, h, t, err
+	var img *vips.ImageRef
+	if probe != nil && float64(probe.Width()) >= float64(sw)*s/2 {
+		// The trim's copy covers the box: no second decode (its cut
+		// edges are the border's, so the blend there shows nothing).
+		var err error
+		if img, err = probe.Copy(); err != nil {
+			return nil, h, t, err
+		}
+	} else {
+		whole := Transform{Width: max(1, int(math.Ceil(float64(sw)*s))), Height: max(1, int(math.Ceil(float64(sh)*s))), Fit: FitScale, Orient: t.Orient}
+		var err error
+		if img, err = thumbnail(src, h, whole, false); err != nil {
+			return nil, h, t, err
+		}
 	}
 	defer img.Close()
 	fx, fy := float64(img.Width())/float64(sw), float64(img.Height())/float64(sh)
@@ -72,21 +84,39 @@ func cropped(src []byte, h Header, t Transform) ([]byte, Header, Transform, erro
 	return b, nh, t, err
 }
 
-// findTrim finds the region inside the border on a small copy of src.
-func findTrim(src []byte, h Header, t Transform) (Region, error) {
+// findTrim finds the region inside the border on a small copy of src,
+// which it returns too (the caller closes it).
+func findTrim(src []byte, h Header, t Transform) (Region, *vips.ImageRef, error) {
 	sw, sh := h.Reoriented(t.Orient).Upright()
-	small, err := thumbnail(src, h, Transform{Width: trimProbeEdge, Height: trimProbeEdge, Fit: FitClip, Orient: t.Orient}, false)
+	probe, err := thumbnail(src, h, Transform{Width: trimProbeEdge, Height: trimProbeEdge, Fit: FitClip, Orient: t.Orient}, false)
 	if err != nil {
-		return Region{}, err
+		return Region{}, nil, err
+	}
+	if err := toSRGB(probe); err != nil {
+		probe.Close()
+		return Region{}, nil, err
+	}
+	if err := branch(probe); err != nil { // read more than once, out of order
+		probe.Close()
+		return Region{}, nil, err
+	}
+	small, err := probe.Copy()
+	if err != nil {
+		probe.Close()
+		return Region{}, nil, err
 	}
 	defer small.Close()
-	if err := toSRGB(small); err != nil {
-		return Region{}, err
+	r, err := findTrimOn(small, t.Trim, sw, sh)
+	if err != nil {
+		probe.Close()
+		return Region{}, nil, err
 	}
-	if err := inMemory(small); err != nil { // read more than once, out of order
-		return Region{}, err
-	}
-	tr := t.Trim
+	return r, probe, nil
+}
+
+// findTrimOn finds the region inside small's border, in pixels of the
+// sw x sh image small is a copy of.
+func findTrimOn(small *vips.ImageRef, tr *Trim, sw, sh int) (Region, error) {
 	bg := &vips.Color{}
 	switch {
 	case tr.Alpha && small.HasAlpha():

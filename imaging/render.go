@@ -415,7 +415,7 @@ func finish(img *vips.ImageRef, src []byte, h Header, t Transform, e Encoding) e
 		}
 		left, top := (bw-img.Width())/2, (bh-img.Height())/2
 		if t.Fill != (Fill{}) {
-			bg, err := t.Fill.background(src, h, t, bw, bh)
+			bg, err := t.Fill.background(img, bw, bh)
 			if err != nil {
 				return err
 			}

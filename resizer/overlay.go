@@ -56,7 +56,7 @@ func overlayParams(name string, spec func(*Options) *OverlaySpec, aliases map[st
 		return name + "-" + suffix
 	}
 	out := []param{
-		{name: p(""), values: "a key of this store", does: "lays another original of the store on the output (signed URLs only)",
+		{name: p(""), values: "a key of this store", does: "lays another original of the store on the output",
 			read: func(o *Options, v string) error {
 				if blend {
 					if c, err := parseColor(name, v); err == nil {

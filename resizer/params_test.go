@@ -17,6 +17,11 @@ import (
 func TestParametersThroughTheHandler(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.AnySizeUnsigned = true })
 	f.put("p", testimage.JPEG(t, testimage.Photo(t, 800, 600)))
+	signed := func(path string) string {
+		p, query, _ := strings.Cut(path, "?")
+		q, _ := url.ParseQuery(query)
+		return path + "&s=" + sign.Sign([]byte("current-signing-key!"), p, q)
+	}
 	sizes := []struct {
 		path string
 		w, h int
@@ -30,8 +35,9 @@ func TestParametersThroughTheHandler(t *testing.T) {
 		{"/p?w=100&h=100&fit=crop&min-h=150", 150, 150},
 		{"/p?w=200&h=100&fit=clamp", 200, 100},
 		{"/p?w=200&pad=10", 200, 155}, // the image gets 180 wide, as imgix sizes padding
-		{"/p?w=200&bri=20&con=10&sat=-50&sepia=40&px=4&flip=h&rot=5&border=2,red", 200, 151},
-		{"/p?w=200&rot=90&rot-type=pivot", 150, 200},
+		{"/p?w=200&bri=20&con=10&flip=h&border=2,red", 200, 151},
+		{signed("/p?w=200&bri=20&con=10&sat=-50&sepia=40&px=4&flip=h&rot=5&border=2,red"), 200, 151},
+		{signed("/p?w=200&rot=90&rot-type=pivot"), 150, 200},
 		{"/p?w=200&dpr=0.5", 100, 75},
 	}
 	for _, c := range sizes {
@@ -41,8 +47,8 @@ func TestParametersThroughTheHandler(t *testing.T) {
 	}
 	// An unknown parameter is ignored, named, and buys no render.
 	before := f.renders()
-	resp, _ := f.get("/p?width=200&v=3&utm_x=1&txt=hi")
-	if resp.StatusCode != 200 || resp.Header.Get("Imgorigin-Ignored") != "txt, v" {
+	resp, _ := f.get("/p?width=200&v=3&utm_x=1&foo=hi")
+	if resp.StatusCode != 200 || resp.Header.Get("Imgorigin-Ignored") != "foo, v" {
 		t.Errorf("unknown parameters: %d, Imgorigin-Ignored %q", resp.StatusCode, resp.Header.Get("Imgorigin-Ignored"))
 	}
 	if n := f.renders() - before; n != 0 {
@@ -69,7 +75,7 @@ func TestParametersThroughTheHandler(t *testing.T) {
 	if resp.StatusCode != 200 || maxAge <= 0 || maxAge > 3600 || resp.Header.Get("Content-Disposition") != "attachment; filename=beach.jpg" {
 		t.Errorf("expires in an hour, dl: %d, Cache-Control %q, Content-Disposition %q", resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Disposition"))
 	}
-	for _, bad := range []string{"/p?w=200&bri=101", "/p?w=200&dl=a/b", "/p?palette=css&prefix=x%7By", "/p?w=200&rect=0,0,2.0,1"} {
+	for _, bad := range []string{"/p?w=200&sat=-50", "/p?w=100&trim=auto", "/p?w=100&mask=ellipse", "/p?w=100&rot=5", "/p?w=200&bri=101", "/p?w=200&dl=a/b", "/p?palette=css&prefix=x%7By", "/p?w=200&rect=0,0,2.0,1"} {
 		if resp, body := f.get(bad); resp.StatusCode != 400 {
 			t.Errorf("%s: %d %q, want 400", bad, resp.StatusCode, body)
 		}

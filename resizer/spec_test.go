@@ -219,7 +219,11 @@ func TestReadmeParameterTable(t *testing.T) {
 		for _, a := range p.aliases {
 			names += ", `" + a + "`"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", names, p.values, p.does)
+		does := p.does
+		if dearParams[p.name] != nil {
+			does += ". **Signed URLs only**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", names, p.values, does)
 	}
 	b.WriteString("\nNot implemented yet (a URL carrying one is served as if it did not, the parameter named in `Imgorigin-Ignored`):\n\n")
 	byReason := map[string][]string{}

@@ -424,7 +424,7 @@ var baseParams = []param{
 				o.Profile = v
 			}
 		}, func(o Options) string { return o.Profile }),
-	choiceParam("iptc", []string{"block", "allow"}, "`allow` passes the original's IPTC block on in JPEG (signed URLs only: it can name people and places); `block` (the default) drops it",
+	choiceParam("iptc", []string{"block", "allow"}, "`allow` passes the original's IPTC block on in JPEG (it can name people and places); `block` (the default) drops it",
 		func(o *Options, v string) { o.KeepIPTC = v == "allow" }, func(o Options) string {
 			if o.KeepIPTC {
 				return "allow"
@@ -729,4 +729,47 @@ func init() {
 			notYet[n] = reason
 		}
 	}
+}
+
+// dearParams are the parameters only a signed URL may ask for, and when
+// they ask for something: what costs more than the resize itself (measured
+// at 320 px from a 2560 px original, against 18 ms without: trim 45 ms,
+// nr 33, sat, vib and hue 31, fill=blur 29, usm 24-37, sharp and htn 23,
+// mask 22, sepia, duotone and px 21, rot 21; what stays unsigned costs at
+// most 5 % more), and what is the owner's call (another original laid on
+// the photo, words drawn on it, IPTC passed on).
+var dearParams = map[string]func(o Options) bool{
+	"sat":                 func(o Options) bool { return o.Effects.Saturation != 0 },
+	"vib":                 func(o Options) bool { return o.Effects.Vibrance != 0 },
+	"hue":                 func(o Options) bool { return o.Effects.Hue != 0 },
+	"sharp":               func(o Options) bool { return o.Effects.Sharpen != 0 },
+	"usm":                 func(o Options) bool { return o.Effects.Unsharp != 0 },
+	"sepia":               func(o Options) bool { return o.Effects.Sepia != 0 },
+	"monochrome":          func(o Options) bool { return o.Effects.Mono != nil },
+	"duotone":             func(o Options) bool { return o.Effects.Duotone != nil },
+	"px":                  func(o Options) bool { return o.Effects.Pixelate > 1 },
+	"nr":                  func(o Options) bool { return o.Effects.Denoise > 0 },
+	"nrs":                 func(o Options) bool { return o.Effects.DenoiseSharpen > 0 },
+	"htn":                 func(o Options) bool { return o.Effects.Halftone > 0 },
+	"rot":                 func(o Options) bool { return o.Effects.Rotate != 0 },
+	"mask":                func(o Options) bool { return o.Mask != "" },
+	"border-radius":       func(o Options) bool { return o.Frame.OuterRadius != (imaging.Corners{}) },
+	"border-radius-inner": func(o Options) bool { return o.Frame.InnerRadius != (imaging.Corners{}) },
+	"fill":                func(o Options) bool { return o.Fill == "blur" || o.Fill == "gradient" },
+	"trim":                func(o Options) bool { return o.TrimMode != "" },
+	"mark":                func(o Options) bool { return o.Mark.Key != "" },
+	"blend":               func(o Options) bool { return o.Blend.Key != "" && o.Blend.Color == nil },
+	"txt":                 func(o Options) bool { return o.Text.Text != "" },
+	"iptc":                func(o Options) bool { return o.KeepIPTC },
+}
+
+// needsSignature names the first parameter of o that only a signed URL
+// may ask for, "" if none.
+func (o Options) needsSignature() string {
+	for _, p := range params {
+		if dear := dearParams[p.name]; dear != nil && dear(o) {
+			return p.name
+		}
+	}
+	return ""
 }

@@ -78,7 +78,7 @@ func textParams() []param {
 	spec := func(o *Options) *TextSpec { return &o.Text }
 	on := func(o Options) bool { return o.Text.Text != "" }
 	ps := []param{
-		{name: "txt", values: "text (UTF-8; `txt64` for base64)", does: "draws the text on the output (signed URLs only), in DejaVu Sans unless `txt-font` names another installed font",
+		{name: "txt", values: "text (UTF-8; `txt64` for base64)", does: "draws the text on the output, in DejaVu Sans unless `txt-font` names another installed font",
 			read: func(o *Options, v string) error {
 				if len(v) > 1000 {
 					return badf("txt must be at most 1000 bytes, not %d", len(v))

@@ -46,17 +46,8 @@ func scaleSide(n int, f float64) int {
 // fill); unsigned ones also meet the cost ceiling that needs the original's
 // size: no box past its pixels, slow encoders only for small outputs.
 func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options, error) {
-	if !signed {
-		o.KeepIPTC = false // it can name people and places: the owner's call
-		if o.Mark.Key != "" || (o.Blend.Key != "" && o.Blend.Color == nil) {
-			// One original laid on another, served from the owner's domain:
-			// the owner's call, and a second decode.
-			return o, badf("mark and blend with an image need a signed URL")
-		}
-		if o.Text.Text != "" {
-			// Anyone's words on the owner's photo, from the owner's domain.
-			return o, badf("txt needs a signed URL")
-		}
+	if name := o.needsSignature(); !signed && name != "" {
+		return o, badf("%s needs a signed URL: it costs more than the resize itself, or is the owner's to ask", name)
 	}
 	sw, sh := h.Reoriented(o.Orient).Upright()
 	if o.Rect != nil { // the rest applies to the rectangle
