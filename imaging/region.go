@@ -26,6 +26,52 @@ type Trim struct {
 // border is found at this size and scaled back, a pixel or two wide.
 const trimProbeEdge = 512
 
+// regionThumbnail is t's Region of src, resized into t's box, when the fit
+// is one that keeps the whole region (not a crop) and no trim is asked:
+// the source decoded once at the scale the region takes in the box, and
+// the region cut from it. ok is false where it does not apply.
+func regionThumbnail(src []byte, h Header, t Transform) (img *vips.ImageRef, ok bool, err error) {
+	if t.Region == nil || t.Trim != nil || t.Fit.Crops() || t.Blur > 0 {
+		return nil, false, nil
+	}
+	sw, sh := h.Reoriented(t.Orient).Upright()
+	r := *t.Region
+	bw, bh := t.Frame.Inside(t.Width, t.Height)
+	fx, fy := 1.0, 1.0
+	switch {
+	case t.Fit == FitScale && bw > 0 && bh > 0:
+		fx, fy = float64(bw)/float64(r.Width), float64(bh)/float64(r.Height)
+	case bw > 0 || bh > 0:
+		f := math.Inf(1)
+		if bw > 0 {
+			f = float64(bw) / float64(r.Width)
+		}
+		if bh > 0 {
+			f = math.Min(f, float64(bh)/float64(r.Height))
+		}
+		if !t.Upscale || !t.Fit.MayEnlarge() {
+			f = math.Min(f, 1)
+		}
+		fx, fy = f, f
+	}
+	if fx > 1 || fy > 1 {
+		return nil, false, nil // enlarging: the general path
+	}
+	whole := Transform{Width: max(1, int(math.Round(float64(sw)*fx))), Height: max(1, int(math.Round(float64(sh)*fy))), Fit: FitScale, Orient: t.Orient}
+	if img, err = thumbnail(src, h, whole, false); err != nil {
+		return nil, true, err
+	}
+	sx, sy := float64(img.Width())/float64(sw), float64(img.Height())/float64(sh)
+	left, top := int(math.Round(float64(r.Left)*sx)), int(math.Round(float64(r.Top)*sy))
+	w := clamp(int(math.Round(float64(r.Width)*sx)), 1, img.Width()-left)
+	ht := clamp(int(math.Round(float64(r.Height)*sy)), 1, img.Height()-top)
+	if err := img.ExtractArea(left, top, w, ht); err != nil {
+		img.Close()
+		return nil, true, err
+	}
+	return img, true, nil
+}
+
 // cropped is src cut to t's Region, or trimmed by t's Trim, as a new
 // source for the rest of the pipeline: an uncompressed TIFF of the region
 // at a scale no smaller than the box needs, upright (t.Orient applied),

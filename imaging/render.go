@@ -144,15 +144,21 @@ func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, 
 	if animated && (t.Effects != Effects{} || t.Frame != Frame{} || t.Mask != Mask{} || t.Blend != nil || t.Mark != nil || t.Text != nil || correction(h.Orientation, t.Orient) != 1 || t.Region != nil || t.Trim != nil) {
 		return Output{}, fmt.Errorf("%w: effects, frames, orient, rect and trim on an animation", ErrUnsupported)
 	}
-	if t.Region != nil || t.Trim != nil {
-		var err error
-		if src, h, t, err = cropped(src, h, t); err != nil {
-			return Output{}, err
-		}
-	}
-	img, err := thumbnail(src, h, t, animated)
+	img, regionDone, err := regionThumbnail(src, h, t)
 	if err != nil {
 		return Output{}, err
+	}
+	if !regionDone {
+		if t.Region != nil || t.Trim != nil {
+			if src, h, t, err = cropped(src, h, t); err != nil {
+				return Output{}, err
+			}
+		}
+		if img, err = thumbnail(src, h, t, animated); err != nil {
+			return Output{}, err
+		}
+	} else {
+		t.Region, t.Orient = nil, 0 // done
 	}
 	if t.Blur > 0 {
 		if animated {
