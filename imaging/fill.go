@@ -261,19 +261,32 @@ func fromHSL(c [3]float64) [3]float64 {
 }
 
 // checkerboard is a w x ht grid of size px squares of a and b: imgix's
-// transparency=grid, laid under an image with alpha.
+// transparency=grid, laid under an image with alpha. One tile of four
+// squares is drawn, then repeated.
 func checkerboard(w, ht, size int, a, b Color) (*vips.ImageRef, error) {
-	size = max(size, 1)
-	img := image.NewNRGBA(image.Rect(0, 0, w, ht))
-	for y := range ht {
-		for x := range w {
+	size = min(max(size, 1), max(w, ht))
+	tile := image.NewNRGBA(image.Rect(0, 0, 2*size, 2*size))
+	for y := range 2 * size {
+		for x := range 2 * size {
 			c := a
 			if (x/size+y/size)%2 == 1 {
 				c = b
 			}
-			i := y*img.Stride + 4*x
-			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = c.R, c.G, c.B, 255
+			i := y*tile.Stride + 4*x
+			tile.Pix[i], tile.Pix[i+1], tile.Pix[i+2], tile.Pix[i+3] = c.R, c.G, c.B, 255
 		}
 	}
-	return vips.NewImageFromGoImage(img)
+	img, err := vips.NewImageFromGoImage(tile)
+	if err != nil {
+		return nil, err
+	}
+	if err := img.Replicate(w/(2*size)+1, ht/(2*size)+1); err != nil {
+		img.Close()
+		return nil, err
+	}
+	if err := img.ExtractArea(0, 0, w, ht); err != nil {
+		img.Close()
+		return nil, err
+	}
+	return img, nil
 }

@@ -240,6 +240,8 @@ func (o *Options) settle(q url.Values, accept string, cfg ParseConfig) error {
 	}
 	if o.Frame.Border == (imaging.Sides{}) {
 		o.Frame.InnerRadius, o.Frame.OuterRadius, o.Frame.Stroke, o.Frame.StrokeColor = imaging.Corners{}, imaging.Corners{}, 0, imaging.Color{}
+	} else if o.Frame.Stroke > 0 && o.Frame.StrokeColor == (imaging.Color{}) {
+		o.Frame.StrokeColor = imaging.Color{A: 255} // black, as the spec's default means
 	}
 	if o.Gravity != imaging.GravityFocal {
 		o.FocalDebug = false
