@@ -61,9 +61,9 @@ func (a *attacker) strangers(ctx context.Context) error {
 	// dear ones need a signature and are refused before any work.
 	const cheapEffects = "&bri=50&con=50&exp=50&gam=50&high=-100&shad=100&invert=1&flip=hv&or=3&border=20,red&pad=20" +
 		"&border-stroke-size=4&fit=fill&transparency=grid&fp-debug=1&cs=srgb&dpi=300&rect=10,10,0.9,0.9&chromasub=444&fm=jpg&jpg-progressive=0"
-	ratio("effects_unsigned_w320", "GET", variants("/"+cold[6]+"?w=320&h=320"+cheapEffects, 3))
-	ratio("plain_w2048", "GET", variants("/"+cold[7]+"?w=2048&fm=jpg", 3))
-	ratio("effects_unsigned_w2048", "GET", variants("/"+cold[8]+"?w=2048&h=2048"+cheapEffects, 3))
+	ratio("effects_unsigned_w320", "GET", variants("/"+cold[6]+"?w=320&h=320"+cheapEffects, 10))
+	ratio("plain_w2048", "GET", variants("/"+cold[7]+"?w=2048&h=2048&fm=jpg", 10))
+	ratio("effects_unsigned_w2048", "GET", variants("/"+cold[8]+"?w=2048&h=2048"+cheapEffects, 10))
 	ratio("effects_dear_w320", "GET", variants("/"+cold[6]+"?w=320&sat=50&nr=100&trim=auto&mask=ellipse", 3))
 	// 12. HEAD and If-None-Match: * of new variants: do they render, do they count?
 	ratio("head_new_variants", "HEAD", variants("/"+cold[2]+"?w=640&fm=webp", 4))
