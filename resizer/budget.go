@@ -104,7 +104,7 @@ func tooMuchRendering(whose string, wait time.Duration) error {
 var imgixDPRQualities = []int{75, 50, 35, 23, 20}
 
 // canonicalParams are what srcsets and imgix's libraries put in a URL.
-var canonicalParams = []string{"w", "h", "dpr", "fit", "crop", "q", "fm", "auto", "ixlib", "s"}
+var canonicalParams = []string{"w", "h", "dpr", "fit", "crop", "q", "fm", "auto", "ch", "ixlib", "s"}
 
 // canonical reports whether an unsigned request (its query on the ladder,
 // and its parsed options) is one a srcset or an imgix library builds: each

@@ -17,10 +17,13 @@ func TestBehindARealHTTPCache(t *testing.T) {
 	photo := testimage.Photo(t, 1200, 800)
 	f.put("p", testimage.JPEG(t, photo))
 	cdn := testcdn.StartNginx(t, strings.TrimPrefix(f.srv.URL, "http://"))
-	get := func(path, accept string) (*http.Response, string) {
+	get := func(path, accept string, header ...string) (*http.Response, string) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", cdn+path, nil)
 		req.Header.Set("Accept", accept)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -31,10 +34,10 @@ func TestBehindARealHTTPCache(t *testing.T) {
 	// again asks once more for what was just fetched: nginx commits a cache
 	// entry only after it has sent the response, so a request at once after
 	// may still miss; within a second it must hit.
-	again := func(path, accept string) (resp *http.Response, st string) {
+	again := func(path, accept string, header ...string) (resp *http.Response, st string) {
 		t.Helper()
 		testwait.Within(t, 2*time.Second, "nginx to commit the entry", func() bool {
-			resp, st = get(path, accept)
+			resp, st = get(path, accept, header...)
 			return st != "MISS"
 		})
 		return resp, st
@@ -66,6 +69,31 @@ func TestBehindARealHTTPCache(t *testing.T) {
 	}
 	if len(etags) != 3 {
 		t.Errorf("AVIF, WebP and JPEG answers share ETags: %v", etags)
+	}
+
+	// Client Hints: with ch, the hints are in the key, and each set of them
+	// gets its own answer (the width hint snapped to the ladder's rung).
+	width := func(resp *http.Response) string { return resp.Header.Get("Imgorigin-Rung") }
+	hinted := "/p?ch=Width,DPR,Save-Data&fm=webp"
+	for _, c := range []struct {
+		hints []string
+		rung  string
+	}{
+		{[]string{"Sec-CH-Width", "500"}, "w=640"},
+		{[]string{"Sec-CH-Width", "900"}, "w=960"},
+		{[]string{"Sec-CH-DPR", "2"}, ""},
+	} {
+		resp, st := get(hinted, "image/webp", c.hints...)
+		if st != "MISS" || width(resp) != c.rung || !strings.Contains(strings.Join(resp.Header.Values("Vary"), ","), "Sec-CH-Width") {
+			t.Errorf("ch with %v: %s, rung %q, Vary %v; want MISS, %q, varying by the hints", c.hints, st, width(resp), resp.Header.Values("Vary"), c.rung)
+		}
+		if resp, st := again(hinted, "image/webp", c.hints...); st != "HIT" || width(resp) != c.rung {
+			t.Errorf("ch with %v again: %s, rung %q", c.hints, st, width(resp))
+		}
+	}
+	// Without ch the hints change nothing, in the key or the answer.
+	if _, st := get("/p?w=320", "image/webp", "Sec-CH-Width", "1000"); st != "HIT" {
+		t.Errorf("a hint on a URL without ch: %s, want the entry of that URL (HIT)", st)
 	}
 
 	// 5xx is not cached: both requests reach the origin.

@@ -350,6 +350,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if len(unknown) > 0 {
 		w.Header().Set("Imgorigin-Ignored", strings.Join(unknown, ", "))
 	}
+	if vary := hintVary(q); len(vary) > 0 {
+		// Client Hints: the page asks for them (Accept-CH); this answer
+		// depends on them.
+		w.Header().Set("Accept-CH", "Sec-CH-Width, Sec-CH-DPR, Save-Data")
+		for _, v := range vary {
+			w.Header().Add("Vary", v)
+		}
+		q = applyHints(q, r.Header)
+	}
 	rung := ""
 	if !signed && !h.cfg.AnySizeUnsigned {
 		if q, rung, err = onLadder(q, h.cfg.Ladder, h.cfg.LadderPolicy); err != nil {

@@ -373,6 +373,17 @@ var baseParams = []param{
 		write: func(o Options) string { return itoaUnlessZero(o.Chroma) },
 	},
 
+	{name: "ch", values: "list of `width`, `dpr`, `save-data`", does: "uses the Client Hints the page asked for (`Accept-CH`) where the URL lacks the parameter: `Sec-CH-Width` (or `Width`) as `w` in device pixels, `Sec-CH-DPR` (or `DPR`) as `dpr`, `Save-Data: on` as auto=compress's quality; the answer varies by them (see docs/cloudfront.md)",
+		read: func(o *Options, v string) error {
+			for _, h := range strings.Split(strings.ToLower(v), ",") {
+				if hintHeaders[h] == nil {
+					return badf("ch must be a list of width, dpr, save-data, not %q", v)
+				}
+			}
+			return nil
+		},
+		write: func(Options) string { return "" }, // the hints become w, dpr and q
+	},
 	{name: "dpi", values: "0–10000", does: "the resolution written in the file (JPEG's JFIF, PNG's pHYs, TIFF)",
 		read: func(o *Options, v string) error {
 			n, ok := whole(v)
@@ -722,8 +733,7 @@ func init() {
 	for reason, names := range map[string][]string{
 		"faces are not detected yet (the issue \"Real faces\")":                                                   {"face-blur", "face-pixel", "faceindex", "facepad", "faces"},
 		"trim decides by each pixel's difference from the border's colour (trim-md), not by a standard deviation": {"trim-sd"},
-		"output options: not yet":                                 {"ch"},
-		"for SVG and PDF sources, which imgorigin does not serve": {"svg-sanitize", "rasterize-bypass"},
+		"for SVG and PDF sources, which imgorigin does not serve":                                                 {"svg-sanitize", "rasterize-bypass"},
 	} {
 		for _, n := range names {
 			notYet[n] = reason

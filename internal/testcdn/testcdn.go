@@ -16,7 +16,9 @@ import (
 
 // nginxConf is a CDN in front of the resizer, configured as docs/cloudfront.md
 // asks of CloudFront: Accept collapsed to the answer the resizer would give,
-// and that collapsed value in the cache key.
+// and that collapsed value in the cache key; Client Hints in the key only
+// for URLs whose ch asks for them (CloudFront's function also rounds them
+// to the ladder; nginx passes them as they come).
 const nginxConf = `
 daemon off;
 master_process off;
@@ -37,13 +39,17 @@ http {
     ~image/webp image/webp;
     default     image/jpeg;
   }
+  map $arg_ch $img_hints {
+    ""      "";
+    default "$http_sec_ch_width|$http_sec_ch_dpr|$http_save_data";
+  }
   server {
     listen 127.0.0.1:{{port}};
     location / {
       proxy_pass http://{{upstream}};
       proxy_set_header Accept $img_accept;
       proxy_cache img;
-      proxy_cache_key $request_uri|$img_accept;
+      proxy_cache_key $request_uri|$img_accept|$img_hints;
       proxy_cache_revalidate on;
       add_header X-Cache-Status $upstream_cache_status always;
     }
