@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/testimage"
 	"github.com/imgorigin/imgorigin/resizer"
 )
@@ -198,4 +199,56 @@ func abs(n int) int {
 		return -n
 	}
 	return n
+}
+
+// @imgix/js-core builds URLs for the URL API beyond sizes, unsigned and
+// signed (imgix's scheme), and the server serves each: an image 400 px wide
+// (or as the parameters size it), JSON or CSS; unsigned, what only a
+// signature may ask is refused with a reason.
+func TestImgixJSCoreParameters(t *testing.T) {
+	s := serve(t, "--sign-scheme", "imgix", "--sign-keys", imgixToken)
+	key, _, _ := storedPhoto(t, s)
+	mark, _ := s.upload(t, testimage.PNG(t, testimage.Marked(t, 400, 200)))
+	sc := bufio.NewScanner(bytes.NewReader(node(t, "jscore-params.mjs", key, mark, imgixToken)))
+	n := map[string]int{}
+	for sc.Scan() {
+		var b struct {
+			Client, Call, URL, Kind string
+			Dear                    bool
+		}
+		if err := json.Unmarshal(sc.Bytes(), &b); err != nil {
+			t.Fatal(err)
+		}
+		a, err := httpGet(strings.Replace(b.URL, "http://images.example.com", s.URL, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, ctype := string(a.body), a.header.Get("Content-Type")
+		switch {
+		case b.Client == "unsigned" && b.Dear:
+			if a.status != 400 || !strings.Contains(body, "signed URL") {
+				t.Errorf("unsigned %s: %d %q, want 400 asking for a signature", b.Call, a.status, body)
+			}
+		case a.status != 200:
+			t.Errorf("%s %s: %s: %d %q", b.Client, b.Call, b.URL, a.status, body)
+		case b.Kind == "json" && ctype != "application/json", b.Kind == "css" && !strings.HasPrefix(ctype, "text/css"):
+			t.Errorf("%s %s: %s, want %s", b.Client, b.Call, ctype, b.Kind)
+		case b.Kind == "image":
+			h, err := imaging.Probe(a.body)
+			want := map[bool]int{true: 200, false: 400}[strings.Contains(b.Call, `"width":200`)]
+			switch {
+			case strings.Contains(b.Call, `"max-w":300`):
+				want = 300
+			case strings.Contains(b.Call, `"dpr":0.75`) && b.Client == "signed":
+				want = 300 // unsigned, dpr rounds up to a multiple of 0.5 (the ladder)
+			}
+			if err != nil || (!strings.Contains(b.Call, "pivot") && abs(h.Width-want) > 1) {
+				t.Errorf("%s %s: %d px wide (%v), want %d", b.Client, b.Call, h.Width, err, want)
+			}
+		}
+		n[b.Client]++
+	}
+	if n["signed"] < 29 || n["unsigned"] < 29 {
+		t.Fatalf("js-core built %v URLs, want 29 each", n)
+	}
 }
