@@ -160,6 +160,14 @@ func TestCanonicalFormIgnoresOrderAndSpelling(t *testing.T) {
 		{"w=160&dpr=2", "w=320"},
 		{"fm=jpg", "fm=jpeg"},
 		{"fit=fill&bg=f00", "bg=FFFF0000&fit=fill"},
+		// Parameters that change nothing where they are make no new key.
+		{"w=320", "w=320&mark-pad=3&mark-alpha=50&blend-mode=screen&txt-size=40&txt-color=f00"},
+		{"w=320", "w=320&colors=3&prefix=x&duotone-alpha=40&usmrad=4&rot-type=pivot&grid-size=9&grid-colors=f00,0f0"},
+		{"w=320", "w=320&fill-color=red&fill-gradient-cs=lch&trim-color=fff&trim-md=3&mask-bg=000&corner-radius=4"},
+		{"w=320", "w=320&border-radius=9&border-stroke-size=2&min-w=10&max-h=20&fp-z=3&ch=width&dl=a.jpg&expires=99999999999"},
+		{"w=320", "w=320&q=0&chromasub=420&jpg-progressive=1&cs=strip&iptc=block&nr=-20&auto=enhance&foo=bar"},
+		{"w=320&txt=hi", "txt=hi&w=320&txt-size=12&txt-pad=10&txt-clip=end"},
+		{"width=320", "w=320"},
 	}
 	for _, p := range same {
 		if a, b := parse(p[0]), parse(p[1]); a != b {
