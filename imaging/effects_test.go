@@ -17,11 +17,17 @@ import (
 // and decodes it.
 func render(t *testing.T, src []byte, tr imaging.Transform) *vips.ImageRef {
 	t.Helper()
+	return renderAs(t, src, tr, imaging.Encoding{Format: imaging.PNG, Quality: 90})
+}
+
+// renderAs renders src with tr as e and decodes it.
+func renderAs(t *testing.T, src []byte, tr imaging.Transform, e imaging.Encoding) *vips.ImageRef {
+	t.Helper()
 	h, err := imaging.Probe(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := imaging.Render(context.Background(), src, h, tr, imaging.Encoding{Format: imaging.PNG, Quality: 90}, imaging.DefaultLimits())
+	out, err := imaging.Render(context.Background(), src, h, tr, e, imaging.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,22 +484,10 @@ func TestMasks(t *testing.T) {
 func TestOutputOptions(t *testing.T) {
 	photo := testimage.Photo(t, 300, 200)
 	src := testimage.PNG(t, photo)
-	h, _ := imaging.Probe(src)
 	encode := func(tr imaging.Transform, e imaging.Encoding) *vips.ImageRef {
 		t.Helper()
-		if e.Quality == 0 {
-			e.Quality = 80
-		}
-		out, err := imaging.Render(context.Background(), src, h, tr, e, imaging.DefaultLimits())
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := vips.NewImageFromBuffer(out.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(img.Close)
-		return img
+		e.Quality = 80
+		return renderAs(t, src, tr, e)
 	}
 	colours := func(img *vips.ImageRef) int {
 		raw, err := img.ToBytes()

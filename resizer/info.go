@@ -26,11 +26,7 @@ type Info struct {
 // that is within what the request may have decoded). Nothing is written to
 // the store: reads never write.
 func (h *Handler) factsVariant(ctx context.Context, rq request) (*variant, error) {
-	vkey := rq.key + "?" + rq.opts.String()
-	if v, ok := h.variants.Get(vkey); ok {
-		return v, h.stillStored(ctx, rq.key)
-	}
-	v, _, err := h.renders.Do(ctx, vkey, func(wctx context.Context) (*variant, error) {
+	return h.cachedAnswer(ctx, rq, func(wctx context.Context) (*variant, error) {
 		info, err := h.head(wctx, rq.key)
 		if err != nil {
 			return nil, err
@@ -45,9 +41,24 @@ func (h *Handler) factsVariant(ctx context.Context, rq request) (*variant, error
 		if err != nil {
 			return nil, err
 		}
-		v := &variant{data: body, contentType: "application/json", origETag: info.ETag, lastModified: info.LastModified}
-		h.variants.Add(vkey, v)
-		return v, nil
+		return &variant{data: body, contentType: "application/json", origETag: info.ETag, lastModified: info.LastModified}, nil
+	})
+}
+
+// cachedAnswer answers what is not an image of the original (its facts,
+// its palette) like any variant: from the cache while the original is still
+// stored, else made once for all who ask at once, then cached.
+func (h *Handler) cachedAnswer(ctx context.Context, rq request, answer func(context.Context) (*variant, error)) (*variant, error) {
+	vkey := rq.key + "?" + rq.opts.String()
+	if v, ok := h.variants.Get(vkey); ok {
+		return v, h.stillStored(ctx, rq.key)
+	}
+	v, _, err := h.renders.Do(ctx, vkey, func(wctx context.Context) (*variant, error) {
+		v, err := answer(wctx)
+		if err == nil {
+			h.variants.Add(vkey, v)
+		}
+		return v, err
 	})
 	return v, err
 }

@@ -3,6 +3,7 @@ package resizer
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -75,8 +76,8 @@ func overlayParams(name string, spec func(*Options) *OverlaySpec, aliases map[st
 				return s.Key
 			},
 		},
-		lengthOf(p("w"), what+"'s width: pixels, or a fraction of the output's", func(o *Options) **measure { return &spec(o).W }),
-		lengthOf(p("h"), what+"'s height: pixels, or a fraction of the output's", func(o *Options) **measure { return &spec(o).H }),
+		lengthParam(p("w"), what+"'s width: pixels, or a fraction of the output's", func(o *Options) **measure { return &spec(o).W }),
+		lengthParam(p("h"), what+"'s height: pixels, or a fraction of the output's", func(o *Options) **measure { return &spec(o).H }),
 		{name: p("align"), values: "list of `top`, `middle`, `bottom`, `left`, `center`, `right`", does: "where " + what + " lies (default bottom right for a mark, the centre for a blend)",
 			read: func(o *Options, v string) error {
 				for _, a := range strings.Split(v, ",") {
@@ -151,7 +152,7 @@ func overlayParams(name string, spec func(*Options) *OverlaySpec, aliases map[st
 			param{name: p("crop"), values: "list of `top`, `bottom`, `left`, `right`, `faces`", does: "with `blend-fit=crop`: what of the blend image the crop keeps",
 				read: func(o *Options, v string) error {
 					for _, c := range strings.Split(v, ",") {
-						if !contains([]string{"top", "bottom", "left", "right", "faces"}, c) {
+						if !slices.Contains([]string{"top", "bottom", "left", "right", "faces"}, c) {
 							return badf("%s must be a list of top, bottom, left, right, faces, not %q", p("crop"), v)
 						}
 					}
@@ -310,11 +311,6 @@ func (h *Handler) overlays(ctx context.Context, opts Options) (blend, mark *imag
 		*o.dst = o.spec.overlay(o.blend, src)
 	}
 	return blend, mark, nil
-}
-
-// lengthOf is lengthParam over a pointer field.
-func lengthOf(name, does string, field func(*Options) **measure) param {
-	return lengthParam(name, does, field)
 }
 
 // pointParam is a whole number of pixels, given or not.

@@ -28,11 +28,7 @@ type paletteAnswer struct {
 // paletteVariant answers palette=json or css like any variant, cached: the
 // original's colours, found on a 64 px copy in a render slot.
 func (h *Handler) paletteVariant(ctx context.Context, rq request) (*variant, error) {
-	vkey := rq.key + "?" + rq.opts.String()
-	if v, ok := h.variants.Get(vkey); ok {
-		return v, h.stillStored(ctx, rq.key)
-	}
-	v, _, err := h.renders.Do(ctx, vkey, func(wctx context.Context) (*variant, error) {
+	return h.cachedAnswer(ctx, rq, func(wctx context.Context) (*variant, error) {
 		o, err := h.original(wctx, rq.key)
 		if err != nil {
 			return nil, err
@@ -47,10 +43,8 @@ func (h *Handler) paletteVariant(ctx context.Context, rq request) (*variant, err
 		}
 		v := &variant{origETag: o.info.ETag, lastModified: o.info.LastModified}
 		v.data, v.contentType = paletteBody(swatches, lum, rq.opts)
-		h.variants.Add(vkey, v)
 		return v, nil
 	})
-	return v, err
 }
 
 func paletteBody(swatches []imaging.Swatch, lum float64, o Options) ([]byte, string) {

@@ -1,6 +1,7 @@
 package resizer
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/imgorigin/imgorigin/imaging"
@@ -116,7 +117,7 @@ func textParams() []param {
 		{name: "txt-clip", values: "list of `start`, `middle`, `end`, `ellipsis`", does: "what of a line too long for the output is cut (default `end`), with `…` if `ellipsis`",
 			read: func(o *Options, v string) error {
 				for _, c := range strings.Split(v, ",") {
-					if !contains([]string{"start", "middle", "end", "ellipsis"}, c) {
+					if !slices.Contains([]string{"start", "middle", "end", "ellipsis"}, c) {
 						return badf("txt-clip must be a list of start, middle, end, ellipsis, not %q", v)
 					}
 				}
@@ -177,13 +178,4 @@ func optionalInt(name string, lo, hi int, unit, does string, field func(*Options
 			return itoaUnlessZero(get(o))
 		},
 	}
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
