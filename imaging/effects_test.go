@@ -139,6 +139,15 @@ func TestEffectsMatchLibvips(t *testing.T) {
 			return i.ToColorSpace(vips.InterpretationSRGB)
 		}, 0.6},
 		{"usm=-100", imaging.Effects{Unsharp: -100, UnsharpRadius: 2}, func(i *vips.ImageRef) error { return i.GaussianBlur(2) }, 0.6},
+		{"sharp=40", imaging.Effects{Sharpen: 40}, func(i *vips.ImageRef) error { return i.Sharpen(1, 2, 2) }, 0.01},
+		{"usm=50&usmrad=4", imaging.Effects{Unsharp: 50, UnsharpRadius: 4}, func(i *vips.ImageRef) error { return i.Sharpen(2, 0, 2) }, 0.01},
+		{"nr=100", imaging.Effects{Denoise: 100}, func(i *vips.ImageRef) error { return i.Rank(3, 3, 4) }, 0.6},
+		{"px=10", imaging.Effects{Pixelate: 10}, func(i *vips.ImageRef) error {
+			if err := i.ResizeWithVScale(0.1, 0.1, vips.KernelLinear); err != nil {
+				return err
+			}
+			return i.Zoom(10, 10)
+		}, 0.01},
 	}
 	for _, c := range cases {
 		got := render(t, src, imaging.Transform{Width: 200, Effects: c.e})
@@ -697,5 +706,55 @@ func TestText(t *testing.T) {
 	}
 	if reds < 200 {
 		t.Errorf("txt-line=3 in red: %d red pixels", reds)
+	}
+}
+
+// The geometry, against libvips' own operations on the plain render (or
+// the plain decode): orientation, rect, padding and border, clamp, zoom.
+func TestGeometryMatchesLibvips(t *testing.T) {
+	src := testimage.PNG(t, testimage.Photo(t, 400, 300))
+	full := render(t, src, imaging.Transform{})
+	cases := []struct {
+		name  string
+		tr    imaging.Transform
+		want  func() *vips.ImageRef
+		bound float64
+	}{
+		{"orient=6", imaging.Transform{Orient: 6}, func() *vips.ImageRef {
+			return expected(t, full, func(i *vips.ImageRef) error { return i.Rotate(vips.Angle90) })
+		}, 0.01},
+		{"orient=5", imaging.Transform{Orient: 5}, func() *vips.ImageRef {
+			return expected(t, full, func(i *vips.ImageRef) error {
+				if err := i.Rotate(vips.Angle90); err != nil {
+					return err
+				}
+				return i.Flip(vips.DirectionHorizontal)
+			})
+		}, 0.01},
+		{"rect=100,50,200,150", imaging.Transform{Region: &imaging.Region{Left: 100, Top: 50, Width: 200, Height: 150}}, func() *vips.ImageRef {
+			return expected(t, full, func(i *vips.ImageRef) error { return i.ExtractArea(100, 50, 200, 150) })
+		}, 0.01},
+		{"pad=10&border=5,red", imaging.Transform{Frame: imaging.Frame{Pad: imaging.Sides{10, 10, 10, 10}, Border: imaging.Sides{5, 5, 5, 5},
+			BorderColor: imaging.Color{R: 255, A: 255}}, Background: &imaging.White}, func() *vips.ImageRef {
+			return expected(t, full, func(i *vips.ImageRef) error {
+				if err := i.EmbedBackground(10, 10, 420, 320, &vips.Color{R: 255, G: 255, B: 255}); err != nil {
+					return err
+				}
+				return i.EmbedBackground(5, 5, 430, 330, &vips.Color{R: 255})
+			})
+		}, 0.01},
+		{"w=400&h=400&fit=clamp", imaging.Transform{Width: 400, Height: 400, Fit: imaging.FitClamp}, func() *vips.ImageRef {
+			return expected(t, full, func(i *vips.ImageRef) error { return i.Embed(0, 50, 400, 400, vips.ExtendCopy) })
+		}, 0.01},
+		{"w=200&h=150&fit=crop&crop=focalpoint&fp-z=2", imaging.Transform{Width: 200, Height: 150, Fit: imaging.FitCrop, Gravity: imaging.GravityFocal,
+			FocalX: 0.5, FocalY: 0.5, Zoom: 2}, func() *vips.ImageRef {
+			return expected(t, full, func(i *vips.ImageRef) error { return i.ExtractArea(100, 75, 200, 150) })
+		}, 0.01},
+	}
+	for _, c := range cases {
+		got := render(t, src, c.tr)
+		if d := meanDifference(t, got, c.want()); d > c.bound {
+			t.Errorf("%s: mean difference %.2f from libvips' own, over %.2f", c.name, d, c.bound)
+		}
 	}
 }
