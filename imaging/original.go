@@ -60,7 +60,7 @@ func ConvertOriginal(src []byte, lim Limits, cfg OriginalConfig) (Converted, err
 		return Converted{}, err
 	}
 	defer img.Close()
-	if err := finish(img, src, h, t, e); err != nil {
+	if err := finish(img, t, e); err != nil {
 		return Converted{}, err
 	}
 	long := max(img.Width(), img.PageHeight())

@@ -170,7 +170,7 @@ func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, 
 		}
 	}
 	defer img.Close()
-	if err := finish(img, src, h, t, e); err != nil {
+	if err := finish(img, t, e); err != nil {
 		return Output{}, err
 	}
 	stop := whenDone(ctx, img)
@@ -400,7 +400,7 @@ func focalCrop(src []byte, sw, sh, w, ht int, t Transform, size vips.Size, param
 }
 
 // finish pads, converts to sRGB, drops metadata and alpha where needed.
-func finish(img *vips.ImageRef, src []byte, h Header, t Transform, e Encoding) error {
+func finish(img *vips.ImageRef, t Transform, e Encoding) error {
 	var origin []byte // the source's profile, kept with its pixels as they are
 	if e.Profile == "origin" && img.HasICCProfile() && img.Interpretation() != vips.InterpretationCMYK {
 		origin = img.GetICCProfile()
@@ -414,28 +414,8 @@ func finish(img *vips.ImageRef, src []byte, h Header, t Transform, e Encoding) e
 	if err := t.Effects.apply(img, t.Background); err != nil {
 		return err
 	}
-	bw, bh := t.Frame.Inside(t.Width, t.Height)
-	if t.Fit.Pads() && bw > 0 && bh > 0 && (img.Width() < bw || img.PageHeight() < bh) {
-		if img.Pages() > 1 {
-			return fmt.Errorf("%w: fit=fill on an animation", ErrUnsupported)
-		}
-		left, top := (bw-img.Width())/2, (bh-img.Height())/2
-		if t.Fill != (Fill{}) {
-			bg, err := t.Fill.background(img, bw, bh)
-			if err != nil {
-				return err
-			}
-			defer bg.Close()
-			if err := under(img, bg, left, top, bw, bh); err != nil {
-				return err
-			}
-		} else if t.Fit == FitClamp {
-			if err := img.Embed(left, top, bw, bh, vips.ExtendCopy); err != nil {
-				return err
-			}
-		} else if err := embed(img, left, top, bw, bh, padColour(t, e)); err != nil {
-			return err
-		}
+	if err := padToBox(img, t, e); err != nil {
+		return err
 	}
 	if err := t.Frame.apply(img, padColour(t, e)); err != nil {
 		return err
@@ -443,33 +423,8 @@ func finish(img *vips.ImageRef, src []byte, h Header, t Transform, e Encoding) e
 	if err := t.Mask.apply(img); err != nil {
 		return err
 	}
-	for _, o := range []*Overlay{t.Blend, t.Mark} {
-		if o != nil {
-			if err := o.apply(img); err != nil {
-				return err
-			}
-		}
-	}
-	if t.Text != nil {
-		if err := t.Text.apply(img); err != nil {
-			return err
-		}
-	}
-	if t.Grid != nil && img.HasAlpha() {
-		grid, err := checkerboard(img.Width(), img.Height(), t.GridSize, t.Grid[0], t.Grid[1])
-		if err != nil {
-			return err
-		}
-		defer grid.Close()
-		if err := img.Composite(grid, vips.BlendModeDestOver, 0, 0); err != nil {
-			return err
-		}
-		if err := img.ExtractBand(0, img.Bands()-1); err != nil { // opaque now
-			return err
-		}
-		if err := img.Cast(vips.BandFormatUchar); err != nil {
-			return err
-		}
+	if err := layOn(img, t); err != nil {
+		return err
 	}
 	if img.HasAlpha() && e.Format == JPEG {
 		bg := White
@@ -493,6 +448,63 @@ func finish(img *vips.ImageRef, src []byte, h Header, t Transform, e Encoding) e
 		}
 	}
 	return embedProfile(img, e.Profile, origin)
+}
+
+// padToBox pads a padding fit's image to its box (inside the frame): with
+// the fill, the edge pixels (clamp) or the pad colour.
+func padToBox(img *vips.ImageRef, t Transform, e Encoding) error {
+	bw, bh := t.Frame.Inside(t.Width, t.Height)
+	if !t.Fit.Pads() || bw <= 0 || bh <= 0 || (img.Width() >= bw && img.PageHeight() >= bh) {
+		return nil
+	}
+	if img.Pages() > 1 {
+		return fmt.Errorf("%w: fit=fill on an animation", ErrUnsupported)
+	}
+	left, top := (bw-img.Width())/2, (bh-img.Height())/2
+	switch {
+	case t.Fill != (Fill{}):
+		bg, err := t.Fill.background(img, bw, bh)
+		if err != nil {
+			return err
+		}
+		defer bg.Close()
+		return under(img, bg, left, top, bw, bh)
+	case t.Fit == FitClamp:
+		return img.Embed(left, top, bw, bh, vips.ExtendCopy)
+	}
+	return embed(img, left, top, bw, bh, padColour(t, e))
+}
+
+// layOn lays the blend, the watermark and the text on img, then, where it
+// has alpha, puts it on the transparency grid.
+func layOn(img *vips.ImageRef, t Transform) error {
+	for _, o := range []*Overlay{t.Blend, t.Mark} {
+		if o != nil {
+			if err := o.apply(img); err != nil {
+				return err
+			}
+		}
+	}
+	if t.Text != nil {
+		if err := t.Text.apply(img); err != nil {
+			return err
+		}
+	}
+	if t.Grid == nil || !img.HasAlpha() {
+		return nil
+	}
+	grid, err := checkerboard(img.Width(), img.Height(), t.GridSize, t.Grid[0], t.Grid[1])
+	if err != nil {
+		return err
+	}
+	defer grid.Close()
+	if err := img.Composite(grid, vips.BlendModeDestOver, 0, 0); err != nil {
+		return err
+	}
+	if err := img.ExtractBand(0, img.Bands()-1); err != nil { // opaque now
+		return err
+	}
+	return img.Cast(vips.BandFormatUchar)
 }
 
 // profilePath is the file of the sRGB profile cs names ("" for others).

@@ -58,7 +58,7 @@ func Stages(src []byte, h Header, t Transform, e Encoding) (StageTimes, error) {
 	if err := lap(&st.Resize); err != nil {
 		return st, err
 	}
-	if err := finish(img, src, h, t, e); err != nil {
+	if err := finish(img, t, e); err != nil {
 		return st, err
 	}
 	if err := lap(&st.Colour); err != nil {

@@ -54,6 +54,26 @@ func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options
 		r := o.Rect.region(sw, sh)
 		sw, sh = r.Width, r.Height
 	}
+	o = c.box(o, sw, sh, signed)
+	out := outputFormat(o.Format, h.Format)
+	// bg shows only where there is padding (fill) or alpha to flatten (JPEG).
+	if o.Background != nil && !o.Fit.Pads() && !(h.Alpha && out == imaging.JPEG) {
+		o.Background = nil
+	}
+	switch {
+	case o.Lossless && (out == imaging.JPEG || out == imaging.PNG):
+		o.Lossless = false // JPEG cannot be, PNG always is
+	case o.Lossless:
+		o.Quality = 0 // lossless ignores q
+	}
+	return c.costCeiling(o, h, sw, sh, signed)
+}
+
+// box resolves o's box on a source of sw x sh: fractions and ar become
+// pixels, imgix's fits become clip, crop, fill or scale (Upscale where the
+// render enlarges), and without a signature nothing passes the source's
+// pixels.
+func (c Config) box(o Options, sw, sh int, signed bool) Options {
 	if o.WidthFrac > 0 || o.HeightFrac > 0 {
 		// w or h as a fraction of the original's side.
 		if o.WidthFrac > 0 {
@@ -114,17 +134,14 @@ func (c Config) renderOptions(o Options, h imaging.Header, signed bool) (Options
 		f := math.Min(float64(sw)/float64(o.Width), float64(sh)/float64(o.Height))
 		o.Width, o.Height = scaleSide(o.Width, f), scaleSide(o.Height, f)
 	}
+	return o
+}
+
+// costCeiling refuses, before any work, what o would cost past the limits:
+// slow encoders, large blurs and animations without a signature, and what
+// decodes too many pixels.
+func (c Config) costCeiling(o Options, h imaging.Header, sw, sh int, signed bool) (Options, error) {
 	out := outputFormat(o.Format, h.Format)
-	// bg shows only where there is padding (fill) or alpha to flatten (JPEG).
-	if o.Background != nil && !o.Fit.Pads() && !(h.Alpha && out == imaging.JPEG) {
-		o.Background = nil
-	}
-	switch {
-	case o.Lossless && (out == imaging.JPEG || out == imaging.PNG):
-		o.Lossless = false // JPEG cannot be, PNG always is
-	case o.Lossless:
-		o.Quality = 0 // lossless ignores q
-	}
 	slow := out == imaging.PNG || o.Lossless
 	if !signed && slow && outputPixels(o, sw, sh) > c.Unsigned.MaxSlowPixels {
 		side := int(math.Sqrt(float64(c.Unsigned.MaxSlowPixels)))
