@@ -371,7 +371,7 @@ func ingestCorpus(ctx context.Context, cfg Config, tgt *target, rep *Report, twe
 		tgt.sources = append(tgt.sources, s.data)
 		originals = append(originals, res.Data)
 		rep.Corpus.Files = append(rep.Corpus.Files, CorpusFile{Name: s.name, SourceBytes: int64(len(s.data)), OriginalBytes: res.Bytes,
-			SmallCopyBytes: int64(len(res.Small)), Width: res.Width, Height: res.Height, SSIM: ssim})
+			SmallCopyBytes: int64(len(res.Small)), Width: res.Width, Height: res.Height, SSIM: ssim, Faces: len(res.Faces)})
 	}
 	log.Info("corpus ingested", "files", len(tgt.keys))
 	// Zipf popularity needs many photos: store the originals again under

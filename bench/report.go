@@ -56,6 +56,8 @@ type CorpusFile struct {
 	Width          int     `json:"width"`
 	Height         int     `json:"height"`
 	SSIM           float64 `json:"ssim"`
+	// Faces found in it at ingest.
+	Faces int `json:"faces"`
 }
 
 // Report is a whole run.
@@ -159,15 +161,17 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		}
 	}
 	if len(r.Corpus.Files) > 0 {
-		fmt.Fprintln(w, "\n## Originals against their sources\n\n| file | source bytes | WebP original bytes | change | small copy bytes | of the original | size | SSIM |\n|---|---:|---:|---:|---:|---:|---|---:|")
+		fmt.Fprintln(w, "\n## Originals against their sources\n\n| file | source bytes | WebP original bytes | change | small copy bytes | of the original | size | SSIM | faces |\n|---|---:|---:|---:|---:|---:|---|---:|---:|")
 		var src, orig, small int64
 		var ssim float64
+		faces := 0
 		for _, f := range r.Corpus.Files {
 			src, orig, small, ssim = src+f.SourceBytes, orig+f.OriginalBytes, small+f.SmallCopyBytes, ssim+f.SSIM/float64(len(r.Corpus.Files))
-			fmt.Fprintf(w, "| %s | %d | %d | %+.1f %% | %d | %.0f %% | %dx%d | %.4f |\n", f.Name, f.SourceBytes, f.OriginalBytes, 100*(float64(f.OriginalBytes)/float64(f.SourceBytes)-1),
-				f.SmallCopyBytes, 100*float64(f.SmallCopyBytes)/float64(f.OriginalBytes), f.Width, f.Height, f.SSIM)
+			faces += f.Faces
+			fmt.Fprintf(w, "| %s | %d | %d | %+.1f %% | %d | %.0f %% | %dx%d | %.4f | %d |\n", f.Name, f.SourceBytes, f.OriginalBytes, 100*(float64(f.OriginalBytes)/float64(f.SourceBytes)-1),
+				f.SmallCopyBytes, 100*float64(f.SmallCopyBytes)/float64(f.OriginalBytes), f.Width, f.Height, f.SSIM, f.Faces)
 		}
-		fmt.Fprintf(w, "| **all** | %d | %d | %+.1f %% | %d | %.0f %% | | %.4f mean |\n", src, orig, 100*(float64(orig)/float64(src)-1), small, 100*float64(small)/float64(orig), ssim)
+		fmt.Fprintf(w, "| **all** | %d | %d | %+.1f %% | %d | %.0f %% | | %.4f mean | %d |\n", src, orig, 100*(float64(orig)/float64(src)-1), small, 100*float64(small)/float64(orig), ssim, faces)
 	}
 	fmt.Fprintln(w, "\nRSS and CPU are of the benchmark process, which runs the server in-process (load generator included). The floor is libvips alone in-process: thumbnail of the same in-memory WebP originals (never their small copies) + an encode in the scenario's format at the resizer's quality and effort, on the same number of workers.")
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/davidbyttow/govips/v2/vips"
+
+	"github.com/imgorigin/imgorigin/faces"
 )
 
 // OriginalConfig is how uploads become stored originals.
@@ -39,7 +41,15 @@ type Converted struct {
 	// Placeholder, when set, was made from the small copy's pixels: cheaper
 	// than decoding the upload again.
 	Placeholder *Placeholder
+	// Faces found in the original at GrayEdge px (FaceScale times its
+	// size), beside the original's encode; nil for animations.
+	Faces     []faces.Box
+	FaceScale float64
 }
+
+// GrayEdge is the long edge faces are looked for at: pigo finds the three
+// faces of the group test at 512, 640 and 800 px alike, in 36 ms at 640.
+const GrayEdge = 640
 
 // ConvertOriginal turns an upload into a WebP original: orientation applied,
 // sRGB, no metadata, long edge capped, animation kept. The small copy is
@@ -72,8 +82,17 @@ func ConvertOriginal(src []byte, lim Limits, cfg OriginalConfig) (Converted, err
 		}
 	}
 	if !small {
-		out, err := encode(img, e)
-		return Converted{Original: out}, err
+		var c Converted
+		if img.Pages() == 1 {
+			if err := inMemory(img); err != nil { // read twice: the gray copy and the encode
+				return Converted{}, fmt.Errorf("%w: %s: %v", ErrCorrupt, h.Format, err)
+			}
+			if err := c.findFaces(img, long); err != nil {
+				return Converted{}, err
+			}
+		}
+		c.Original, err = encode(img, e)
+		return c, err
 	}
 	// The copy is made beside the original's encode, on another core when
 	// one is idle: both only read the pixels in memory.
@@ -112,6 +131,34 @@ func smallCopy(img *vips.ImageRef, long int, cfg OriginalConfig, c *Converted) e
 		return err
 	}
 	c.Placeholder = &ph
+	if err := c.findFaces(img, long); err != nil {
+		return err
+	}
 	c.Small, err = encode(img, Encoding{Format: WebP, Quality: cfg.SmallQuality, Effort: cfg.Effort})
 	return err
+}
+
+// findFaces looks for faces in img (in memory, of an original long px on
+// its long edge) at GrayEdge px, grayscale.
+func (c *Converted) findFaces(img *vips.ImageRef, long int) error {
+	g, err := img.Copy()
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if err := g.ThumbnailWithSize(GrayEdge, GrayEdge, vips.InterestingNone, vips.SizeDown); err != nil {
+		return err
+	}
+	pix, w, h, err := grayBytes(g)
+	if err != nil {
+		return err
+	}
+	if c.Faces, err = faces.Detect(pix, w, h); err != nil {
+		return err
+	}
+	if c.Faces == nil {
+		c.Faces = []faces.Box{} // looked, found none
+	}
+	c.FaceScale = float64(max(w, h)) / float64(long)
+	return nil
 }

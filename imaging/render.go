@@ -47,7 +47,10 @@ const (
 	GravityCenter    Gravity = "center"
 	GravityEntropy   Gravity = "entropy"
 	GravityAttention Gravity = "attention"
-	GravityFocal     Gravity = "focalpoint" // FocalX, FocalY
+	// GravityFaces is a crop around the faces found (the resizer makes it a
+	// focal point, or attention where there is none).
+	GravityFaces Gravity = "faces"
+	GravityFocal Gravity = "focalpoint" // FocalX, FocalY
 )
 
 // Color is an RGBA colour; A=0 is fully transparent.
@@ -316,7 +319,7 @@ func thumbnailAsStored(src []byte, h Header, t Transform, animated bool) (*vips.
 		switch t.Gravity {
 		case GravityEntropy:
 			crop = vips.InterestingEntropy
-		case GravityAttention:
+		case GravityAttention, GravityFaces:
 			crop = vips.InterestingAttention
 		case GravityFocal:
 			return focalCrop(src, sw, sh, w, ht, t, size, params)

@@ -47,6 +47,9 @@ type Result struct {
 	// Placeholder is kept with the original (facts) and signed into result
 	// tokens.
 	Placeholder imaging.Placeholder `json:"placeholder"`
+	// Faces found in it, kept with the original (facts); nil for an
+	// animation, which is not looked at.
+	Faces []facts.Face `json:"-"`
 	// Data is the converted original's bytes, always set by Prepare (also
 	// when Save then finds it stored already): for placeholders, checksums
 	// and the store.
@@ -121,14 +124,19 @@ func (in *Ingester) Prepare(key string, src []byte) (Result, error) {
 		}
 		ph = &p
 	}
+	var found []facts.Face
+	if c.Faces != nil {
+		found = facts.FromBoxes(c.Faces, c.FaceScale)
+	}
 	sum := sha256.Sum256(out.Bytes)
 	return Result{Key: key, Width: out.Width, Height: out.Height, Bytes: int64(len(out.Bytes)), Format: string(out.Format),
-		SHA256: hex.EncodeToString(sum[:]), Placeholder: *ph, Data: out.Bytes, Small: c.Small.Bytes}, nil
+		SHA256: hex.EncodeToString(sum[:]), Placeholder: *ph, Faces: found, Data: out.Bytes, Small: c.Small.Bytes}, nil
 }
 
 // Facts are what is kept with the stored original.
 func (r Result) Facts() facts.Facts {
-	return facts.Facts{Width: r.Width, Height: r.Height, Format: imaging.Format(r.Format), Placeholder: r.Placeholder}
+	return facts.Facts{Width: r.Width, Height: r.Height, Format: imaging.Format(r.Format), Placeholder: r.Placeholder,
+		Faces: r.Faces, FacesKnown: r.Faces != nil}
 }
 
 // MayHaveSmallCopy reports whether key has the form of the keys Key makes

@@ -71,7 +71,7 @@ func TestImgixSpellingsShareAVariant(t *testing.T) {
 	photo.Close()
 	same := [][]string{
 		{"/p?w=320", "/p?w=320&ixlib=js-3.8.0", "/p?utm_source=mail&w=320&utm_campaign=x", "/p?w=300", "/p?w=301&ixlib=react-9"},
-		{"/p?w=320&h=320&fit=crop&crop=attention", "/p?w=320&h=320&fit=crop&crop=faces", "/p?w=320&h=320&fit=crop&crop=faces,top"},
+		{"/p?w=320&h=320&fit=crop&crop=faces", "/p?w=320&h=320&fit=crop&crop=faces,top", "/p?w=320&h=320&fit=crop&crop=top,faces"},
 		{"/p?w=320&auto=compress", "/p?w=320&q=45", "/p?w=320&auto=compress&auto=enhance"},
 		{"/p?w=320&auto=format,compress", "/p?w=320&auto=format&auto=compress"},
 	}

@@ -18,6 +18,8 @@ type Info struct {
 	Bytes       int64 `json:"bytes"`
 	PixelWidth  int   `json:"PixelWidth"`
 	PixelHeight int   `json:"PixelHeight"`
+	// Faces, with faces=1: the largest first, in the original's pixels.
+	Faces []facts.Face `json:"faces,omitempty"`
 }
 
 // factsVariant answers fm=json like any variant, cached: from the facts kept
@@ -37,7 +39,13 @@ func (h *Handler) factsVariant(ctx context.Context, rq request) (*variant, error
 				return nil, err
 			}
 		}
-		body, err := json.Marshal(Info{Key: rq.key, Facts: f, Bytes: info.Size, PixelWidth: f.Width, PixelHeight: f.Height})
+		answer := Info{Key: rq.key, Facts: f, Bytes: info.Size, PixelWidth: f.Width, PixelHeight: f.Height}
+		if rq.opts.ListFaces {
+			if answer.Faces, err = h.listFaces(wctx, rq.key, f); err != nil {
+				return nil, err
+			}
+		}
+		body, err := json.Marshal(answer)
 		if err != nil {
 			return nil, err
 		}
@@ -96,4 +104,21 @@ func (h *Handler) computeFacts(ctx context.Context, rq request) (facts.Facts, er
 	cheap := rq.signed || imaging.DecodedPixels(o.header, thumb, imaging.WebP)*imaging.DecodeWeight(o.header) <= h.cfg.Unsigned.MaxDecodePixels
 	f, err := facts.Of(o.data, o.header, cheap && h.cfg.Limits.CheckRender(o.header, thumb, imaging.WebP) == nil)
 	return f, err
+}
+
+// listFaces are the original's faces for fm=json&faces=1: those kept with
+// it, else found on the original, in a render slot.
+func (h *Handler) listFaces(ctx context.Context, key string, f facts.Facts) ([]facts.Face, error) {
+	if f.FacesKnown {
+		return f.Faces, nil
+	}
+	o, err := h.original(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.pool.Acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer h.pool.Release()
+	return h.facesOf(key, o)
 }

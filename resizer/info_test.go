@@ -3,6 +3,7 @@ package resizer
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/imgorigin/imgorigin/facts"
@@ -35,7 +36,7 @@ func TestFactsAsJSON(t *testing.T) {
 		return i, resp.Header.Get("Cache-Control")
 	}
 	got, cc := info("/kept?fm=json&w=320&q=50")
-	if got.Facts != kept || got.Key != "kept" || got.Bytes != int64(len(webp)) || got.PixelWidth != 640 || cc != f.h.cacheControl {
+	if !reflect.DeepEqual(got.Facts, kept) || got.Key != "kept" || got.Bytes != int64(len(webp)) || got.PixelWidth != 640 || cc != f.h.cacheControl {
 		t.Errorf("kept facts: %+v, Cache-Control %q; want %+v and the variants' caching", got, cc, kept)
 	}
 	if f.store.gets.Load() != 0 {
@@ -46,7 +47,7 @@ func TestFactsAsJSON(t *testing.T) {
 		t.Errorf("a legacy file's facts: %+v, want 300x200 (upright) jpeg with a placeholder", legacy)
 	}
 	gets := f.store.gets.Load()
-	if again, _ := info("/photo.jpg?fm=json"); again != legacy || f.store.gets.Load() != gets {
+	if again, _ := info("/photo.jpg?fm=json"); !reflect.DeepEqual(again, legacy) || f.store.gets.Load() != gets {
 		t.Errorf("asked again: %+v after %d more reads, want the same from the cache", again, f.store.gets.Load()-gets)
 	}
 	if _, err := f.h.store.Head(context.Background(), "photo.jpg"); err != nil {

@@ -75,6 +75,13 @@ type Options struct {
 	// Text draws words.
 	Mark, Blend OverlaySpec
 	Text        TextSpec
+	// FaceArea is fit=facearea: the box is cut around face FaceIndex
+	// (1-based, the largest first), FacePad times its size.
+	FaceArea  bool
+	FacePad   float64
+	FaceIndex int
+	// ListFaces (faces=1) adds the faces to fm=json's answer.
+	ListFaces bool
 	// Palette (json or css) answers the original's Colors (0..16) instead
 	// of an image, CSS classes named by Prefix.
 	Palette string
@@ -138,7 +145,7 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 	if q.Get("fm") == "json" || q.Get("palette") != "" {
 		// What is known of the image, or its colours: no pixels, so no
 		// other parameter counts (and none makes a new key).
-		for _, name := range []string{"palette", "colors", "prefix", "expires", "dl"} {
+		for _, name := range []string{"palette", "colors", "prefix", "expires", "dl", "faces"} {
 			if vs := q[name]; len(vs) > 0 {
 				if err := paramsByName[name].read(&o, vs[0]); err != nil {
 					return Options{}, err
@@ -146,7 +153,7 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 			}
 		}
 		if q.Get("fm") == "json" {
-			return Options{Format: FormatJSON, Expires: o.Expires, Download: o.Download}, nil
+			return Options{Format: FormatJSON, Expires: o.Expires, Download: o.Download, ListFaces: o.ListFaces}, nil
 		}
 		return Options{Palette: o.Palette, Colors: o.Colors, Prefix: o.Prefix, Expires: o.Expires, Download: o.Download}, nil
 	}
@@ -228,6 +235,12 @@ func (o *Options) settle(q url.Values, accept string, cfg ParseConfig) error {
 		o.Effects.Pivot = false
 	}
 	o.settleTrim()
+	if !o.FaceArea {
+		o.FacePad, o.FaceIndex = 0, 0
+	} else {
+		o.FacePad, o.FaceIndex = cmpOr(o.FacePad, 1), max(o.FaceIndex, 1)
+	}
+	o.ListFaces = false // fm=json's only
 	o.Mark.settle(false)
 	o.Blend.settle(true)
 	o.Text.settle()
@@ -304,7 +317,8 @@ func parseAspect(v string) (float64, error) {
 // parseCrop reads imgix's crop: a comma-separated list of faces, entropy,
 // edges, focalpoint (the first of these wins) and top, bottom, left, right
 // (the fallback position), plus our center and attention. libvips has no
-// face detector: faces is its attention crop; edges is its entropy crop.
+// face detector: faces are found at upload (or on first read), and faces
+// crops around them, else as attention; edges is its entropy crop.
 // Positions become a focal point at the edge they name; focalpoint's comes
 // from fp-x and fp-y.
 func parseCrop(q url.Values) (g imaging.Gravity, fx, fy float64, err error) {
@@ -314,7 +328,9 @@ func parseCrop(q url.Values) (g imaging.Gravity, fx, fy float64, err error) {
 		var smart imaging.Gravity
 		switch c {
 		case "", "center":
-		case "faces", "attention":
+		case "faces":
+			smart = imaging.GravityFaces
+		case "attention":
 			smart = imaging.GravityAttention
 		case "entropy", "edges":
 			smart = imaging.GravityEntropy
@@ -519,4 +535,11 @@ func (o Options) mask() imaging.Mask {
 		}
 	}
 	return m
+}
+
+func cmpOr(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
 }

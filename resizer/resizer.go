@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/imgorigin/imgorigin/facts"
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/flight"
 	"github.com/imgorigin/imgorigin/internal/httperr"
@@ -232,21 +233,24 @@ type Originals interface {
 
 // Handler serves renditions.
 type Handler struct {
-	cfg          Config
-	store        Originals
-	log          *slog.Logger
-	originals    *byteCache[*original]
-	variants     *byteCache[*variant]
-	fetches      flight.Group[*original]
-	heads        flight.Group[struct{}] // revalidations of cached keys
-	checks       *checks
-	lacksSmall   *checks // photos found without a small copy, and when
-	renders      flight.Group[*variant]
-	pool         *workpool.Pool
-	perOriginal  *costBudget
-	perClient    *costBudget
-	reads        *readBudget
-	recent       *recent // what reads of originals told lately, cached or not
+	cfg         Config
+	store       Originals
+	log         *slog.Logger
+	originals   *byteCache[*original]
+	variants    *byteCache[*variant]
+	fetches     flight.Group[*original]
+	heads       flight.Group[struct{}] // revalidations of cached keys
+	checks      *checks
+	lacksSmall  *checks // photos found without a small copy, and when
+	renders     flight.Group[*variant]
+	pool        *workpool.Pool
+	perOriginal *costBudget
+	perClient   *costBudget
+	reads       *readBudget
+	recent      *recent // what reads of originals told lately, cached or not
+	// faces found on reads of originals stored without them (a read never
+	// writes), by key and ETag.
+	faces        *byteCache[[]facts.Face]
 	metrics      *metrics
 	cacheControl string
 }
@@ -289,6 +293,7 @@ func New(store Originals, cfg Config, log *slog.Logger, reg prometheus.Registere
 		recent:      newRecent(),
 		checks:      newChecks(),
 		lacksSmall:  newChecks(),
+		faces:       newByteCache(1<<20, func(f []facts.Face) int64 { return int64(40 + 40*len(f)) }),
 	}
 	h.metrics = newMetrics(reg, h)
 	h.cacheControl = cfg.CacheControl
@@ -607,7 +612,7 @@ func (h *Handler) render(ctx context.Context, key, rkey string, o *original, opt
 		}
 		rendering := time.Now()
 		h.metrics.stages.WithLabelValues("queue").Observe(rendering.Sub(queued).Seconds())
-		v, err := h.renderOriginal(wctx, o, opts)
+		v, err := h.renderOriginal(wctx, key, o, opts)
 		h.metrics.stages.WithLabelValues("render").Observe(time.Since(rendering).Seconds())
 		if err != nil {
 			if errors.Is(err, imaging.ErrCorrupt) {
@@ -633,7 +638,7 @@ func (h *Handler) render(ctx context.Context, key, rkey string, o *original, opt
 // 0.5 % (5 px on a 1000 px image), alike at every size of a srcset.
 const blurScale = 20000
 
-func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options) (*variant, error) {
+func (h *Handler) renderOriginal(ctx context.Context, key string, o *original, opts Options) (*variant, error) {
 	whole := o.header
 	if o.of != nil {
 		whole = *o.of
@@ -663,6 +668,25 @@ func (h *Handler) renderOriginal(ctx context.Context, o *original, opts Options)
 		return nil, err
 	}
 	tr.Text = opts.Text.text()
+	if opts.Gravity == imaging.GravityFaces || opts.FaceArea {
+		found, err := h.facesOf(key, o)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case len(found) == 0:
+			tr.Gravity = imaging.GravityAttention // as libvips finds what stands out
+		case opts.FaceArea:
+			r := faceArea(found[min(opts.FaceIndex, len(found))-1], opts.FacePad, opts.Width, opts.Height, sw, sh)
+			tr.Region, tr.Fit, tr.Gravity = &r, imaging.FitScale, ""
+			if opts.Width == 0 || opts.Height == 0 {
+				tr.Fit = imaging.FitClip
+			}
+		default:
+			tr.Gravity = imaging.GravityFocal
+			tr.FocalX, tr.FocalY = facesFocus(found, max(tr.Width, 1), max(tr.Height, 1), sw, sh)
+		}
+	}
 	if o.of != nil && !opts.Fit.Crops() {
 		// The copy's sides are the original's halved and rounded: an answer
 		// that fits inside a box takes its size from the original's, or it

@@ -95,7 +95,7 @@ func (h *Handler) mayServeSmall(o Options) bool {
 	long := max(o.Width, o.Height)
 	// A turn, a frame or a zoom changes which pixels of the original the
 	// box holds: those read the original.
-	plain := o.Orient <= 1 && o.Frame == (imaging.Frame{}) && o.Zoom <= 1 && o.Rect == nil && o.TrimMode == ""
+	plain := o.Orient <= 1 && o.Frame == (imaging.Frame{}) && o.Zoom <= 1 && o.Rect == nil && o.TrimMode == "" && !o.FaceArea
 	return h.cfg.SmallCopyEdge > 0 && long > 0 && long <= h.cfg.SmallCopyEdge && !o.Lossless && !o.Fit.Pads() && plain
 }
 

@@ -43,23 +43,32 @@ var baseParams = []param{
 		},
 		write: func(Options) string { return "" }, // folded into the sizes
 	},
-	{name: "fit", aliases: []string{"f"}, values: "`clip`, `max`, `crop`, `min`, `fill`, `fillmax`, `scale`, `clamp`",
-		does: "`clip` (default): fit inside the box; `max`: the same, never enlarged; `crop`: cover the box, then cut; `min`: the same, never enlarged (a smaller box of the same aspect); `fill`: fit inside, pad to the box with `bg`; `fillmax`: the same, never enlarged; `scale`: stretch; `clamp`: as `fill`, the edge pixels stretched into the padding",
+	{name: "fit", aliases: []string{"f"}, values: "`clip`, `max`, `crop`, `min`, `fill`, `fillmax`, `scale`, `clamp`, `facearea`",
+		does: "`clip` (default): fit inside the box; `max`: the same, never enlarged; `crop`: cover the box, then cut; `min`: the same, never enlarged (a smaller box of the same aspect); `fill`: fit inside, pad to the box with `bg`; `fillmax`: the same, never enlarged; `scale`: stretch; `clamp`: as `fill`, the edge pixels stretched into the padding; `facearea`: the box cut around a face (`faceindex`, `facepad`), as `crop` where there is none",
 		read: func(o *Options, v string) error {
+			if v == "facearea" {
+				o.Fit, o.FaceArea = imaging.FitCrop, true
+				return nil
+			}
 			o.Fit = imaging.Fit(v)
 			if !slices.Contains(imaging.Fits, o.Fit) {
 				return badf("fit must be clip, max, crop, min, fill, fillmax, scale or clamp, not %q", v)
 			}
 			return nil
 		},
-		write: func(o Options) string { return string(o.Fit) },
+		write: func(o Options) string {
+			if o.FaceArea {
+				return "facearea"
+			}
+			return string(o.Fit)
+		},
 	},
 	{name: "ar", values: "`W:H` (`16:9`, `1.91:1`)", does: "with a cropping or padding `fit` and one side (the other follows) or none (the largest crop of that aspect)",
 		read:     func(*Options, string) error { return nil }, // settle reads it
 		write:    func(o Options) string { return ratio(o.Aspect) },
 		unsigned: func(o *Options, _ UnsignedLimits) { o.Aspect = roundTo(o.Aspect, 0.01) },
 	},
-	{name: "crop", values: "list", does: "with `fit=crop`/`min`: a list of `faces`, `entropy`, `edges`, `focalpoint` (the first wins; `fp-x`, `fp-y`, `fp-z` place it) and `top`, `bottom`, `left`, `right` (the fallback position); also `center`, `attention`. `faces` is libvips' attention crop until faces are detected",
+	{name: "crop", values: "list", does: "with `fit=crop`/`min`: a list of `faces`, `entropy`, `edges`, `focalpoint` (the first wins; `fp-x`, `fp-y`, `fp-z` place it) and `top`, `bottom`, `left`, `right` (the fallback position); also `center`, `attention`. `faces` holds as many of the faces found as fit, the largest first (libvips' attention crop where none was found)",
 		read:  func(*Options, string) error { return nil }, // settle reads it, for cropping fits only
 		write: func(o Options) string { return string(o.Gravity) },
 	},
@@ -81,6 +90,54 @@ var baseParams = []param{
 			return ftoaUnlessZero(o.Zoom)
 		},
 		unsigned: func(o *Options, _ UnsignedLimits) { o.Zoom = roundTo(o.Zoom, 0.1) },
+	},
+	{name: "facepad", values: "1–10", does: "with `fit=facearea`: the box holds the face this many times its size (default 1)",
+		read: func(o *Options, v string) error {
+			f, ok := decimal(v)
+			if !ok || f < 1 || f > 10 {
+				return badf("facepad must be a plain decimal number from 1 to 10, not %q", v)
+			}
+			o.FacePad = f
+			return nil
+		},
+		write: func(o Options) string {
+			if o.FacePad == 1 {
+				return ""
+			}
+			return ftoaUnlessZero(o.FacePad)
+		},
+		unsigned: func(o *Options, _ UnsignedLimits) { o.FacePad = roundTo(o.FacePad, 0.1) },
+	},
+	{name: "faceindex", values: "1–100", does: "with `fit=facearea`: which face, the largest first (default 1)",
+		read: func(o *Options, v string) error {
+			n, ok := whole(v)
+			if !ok || n < 1 || n > 100 {
+				return badf("faceindex must be a whole number from 1 to 100, not %q", v)
+			}
+			o.FaceIndex = n
+			return nil
+		},
+		write: func(o Options) string {
+			if o.FaceIndex <= 1 {
+				return ""
+			}
+			return strconv.Itoa(o.FaceIndex)
+		},
+	},
+	{name: "faces", values: "`1`", does: "with `fm=json`: lists the faces found (`x`, `y`, `width`, `height` in the original's pixels, `confidence`), the largest first",
+		read: func(o *Options, v string) error {
+			if v != "1" {
+				return badf("faces must be 1, not %q", v)
+			}
+			o.ListFaces = true
+			return nil
+		},
+		write: func(o Options) string {
+			if o.ListFaces {
+				return "1"
+			}
+			return ""
+		},
 	},
 	{name: "rect", values: "`x,y,w,h`: pixels or fractions (`0.25`); x also `left`, `center`, `right`, y `top`, `middle`, `bottom`", does: "cuts that rectangle of the original first; the rest applies to it",
 		read: func(o *Options, v string) (err error) {
@@ -731,7 +788,7 @@ var notYet = map[string]string{}
 
 func init() {
 	for reason, names := range map[string][]string{
-		"faces are not detected yet (the issue \"Real faces\")":                                                   {"face-blur", "face-pixel", "faceindex", "facepad", "faces"},
+		"blurring and pixelating faces: not yet": {"face-blur", "face-pixel"},
 		"trim decides by each pixel's difference from the border's colour (trim-md), not by a standard deviation": {"trim-sd"},
 		"for SVG and PDF sources, which imgorigin does not serve":                                                 {"svg-sanitize", "rasterize-bypass"},
 	} {
