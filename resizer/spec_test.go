@@ -83,9 +83,8 @@ func (s imgixSpec) stillImage() []string {
 // valueNotYet are values of implemented parameters this resizer refuses,
 // and why.
 var valueNotYet = map[string]map[string]string{
-	"fm":  {"gif": "animations are served as WebP", "jp2": "no JPEG 2000 encoder", "jxr": "no JPEG XR encoder", "mp4": "not video", "webm": "not video", "blurhash": "placeholders are ThumbHash, in fm=json", "spritesheet": "not video"},
-	"fit": {"facearea": "faces are not detected yet"},
-	"cs":  {"adobergb1998": "no Adobe RGB profile ships with libvips or Debian's base"},
+	"fm": {"gif": "animations are served as WebP", "jp2": "no JPEG 2000 encoder", "jxr": "no JPEG XR encoder", "mp4": "not video", "webm": "not video", "blurhash": "placeholders are ThumbHash, in fm=json", "spritesheet": "not video"},
+	"cs": {"adobergb1998": "no Adobe RGB profile ships with libvips or Debian's base"},
 	"blend-mode": {"color": "libvips has no HSL blend modes", "hue": "libvips has no HSL blend modes",
 		"luminosity": "libvips has no HSL blend modes", "saturation": "libvips has no HSL blend modes"},
 	"fill": {"gen": "generative fill needs model weights", "generative": "generative fill needs model weights"},
