@@ -248,7 +248,7 @@ func TestImgixJSCoreParameters(t *testing.T) {
 		}
 		n[b.Client]++
 	}
-	if n["signed"] < 29 || n["unsigned"] < 29 {
-		t.Fatalf("js-core built %v URLs, want 29 each", n)
+	if n["signed"] < 34 || n["unsigned"] < 34 {
+		t.Fatalf("js-core built %v URLs, want 34 each", n)
 	}
 }

@@ -1,10 +1,6 @@
 package faces_test
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/imgorigin/imgorigin/faces"
@@ -13,20 +9,6 @@ import (
 )
 
 func TestMain(m *testing.M) { testimage.Main(m) }
-
-// pigoSample is pigo's own test photo (one face), from its module.
-func pigoSample(t testing.TB) []byte {
-	t.Helper()
-	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-	if err != nil {
-		t.Fatalf("pigo's module: %v", err)
-	}
-	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(dir)), "testdata", "sample.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func detect(t testing.TB, src []byte, edge int) []faces.Box {
 	t.Helper()
@@ -49,11 +31,12 @@ func detect(t testing.TB, src []byte, edge int) []faces.Box {
 // scales on a busy, saturated picture, are all found, each where it was
 // put, at every size faces could be looked for at.
 func TestFindsTheFaces(t *testing.T) {
-	sample := pigoSample(t)
-	if got := detect(t, sample, 640); len(got) != 1 || got[0].Score < faces.MinScore {
+	sample := testimage.FaceSample(t)
+	defer sample.Close()
+	if got := detect(t, testimage.JPEG(t, sample), 640); len(got) != 1 || got[0].Score < faces.MinScore {
 		t.Errorf("pigo's sample: %+v, want its one face", got)
 	}
-	g := group(t, sample)
+	g := group(t, true)
 	for _, edge := range []int{512, 640, 800} {
 		got := detect(t, g, edge)
 		if len(got) != len(groupPlaces) {
@@ -69,7 +52,7 @@ func TestFindsTheFaces(t *testing.T) {
 		}
 	}
 	// Nothing but the busy picture: no face.
-	if got := detect(t, group(t, nil), 640); len(got) != 0 {
+	if got := detect(t, group(t, false), 640); len(got) != 0 {
 		t.Errorf("the busy picture alone: %+v, want no face", got)
 	}
 }
@@ -77,8 +60,9 @@ func TestFindsTheFaces(t *testing.T) {
 // BenchmarkDetect is what finding faces costs an upload: pigo on the 640 px
 // grayscale copy ingest makes.
 func BenchmarkDetect(b *testing.B) {
-	h, _ := imaging.Probe(group(b, pigoSample(b)))
-	gray, w, ht, _, err := imaging.Gray(group(b, pigoSample(b)), h, 640)
+	g := group(b, true)
+	h, _ := imaging.Probe(g)
+	gray, w, ht, _, err := imaging.Gray(g, h, 640)
 	if err != nil {
 		b.Fatal(err)
 	}

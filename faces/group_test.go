@@ -16,8 +16,8 @@ var groupPlaces = []placed{{150, 200, 420}, {800, 120, 260}, {1250, 550, 170}}
 
 // group makes a busy, saturated 1600x1000 picture (a colour gradient with
 // noise) with the sample's face at three scales and places (none without
-// a sample).
-func group(t testing.TB, sample []byte) []byte {
+// faces).
+func group(t testing.TB, faces bool) []byte {
 	t.Helper()
 	canvas := testimage.Photo(t, 1600, 1000)
 	defer canvas.Close()
@@ -27,31 +27,11 @@ func group(t testing.TB, sample []byte) []byte {
 	if err := canvas.Cast(vips.BandFormatUchar); err != nil {
 		t.Fatal(err)
 	}
+	var places [][3]int
 	for _, p := range groupPlaces {
-		if sample == nil {
-			break
+		if faces {
+			places = append(places, [3]int{p.x, p.y, p.side})
 		}
-		face, err := vips.NewImageFromBuffer(sample)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The sample is a head and shoulders; its face is the square at
-		// (34, 81), 245 px, of the 450 px wide photo: keep a margin round it.
-		if err := face.ExtractArea(0, 30, face.Width(), min(face.Height()-30, face.Width())); err != nil {
-			t.Fatal(err)
-		}
-		if err := face.Resize(float64(p.side)/float64(face.Width()), vips.KernelLanczos3); err != nil {
-			t.Fatal(err)
-		}
-		if face.Bands() < 3 {
-			if err := face.ToColorSpace(vips.InterpretationSRGB); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := canvas.Insert(face, p.x, p.y, false, nil); err != nil {
-			t.Fatal(err)
-		}
-		face.Close()
 	}
-	return testimage.JPEG(t, canvas)
+	return testimage.WithFaces(t, canvas, places)
 }

@@ -477,3 +477,32 @@ func TestSchemaVersionsKeepOldDatabases(t *testing.T) {
 		st.Close()
 	}
 }
+
+// A migrated photo keeps the faces found in it with its facts, as an
+// upload does.
+func TestMigratedPhotosKeepTheirFaces(t *testing.T) {
+	ctx := context.Background()
+	src, _ := disk.New(t.TempDir())
+	dst, _ := disk.New(t.TempDir())
+	bg := testimage.Photo(t, 1200, 800)
+	defer bg.Close()
+	if _, err := src.Put(ctx, "legacy/couple-9/p1.jpg", testimage.WithFaces(t, bg, [][3]int{{500, 150, 400}}), "image/jpeg", nil); err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, src, dst, engines[0])
+	if _, err := Plan(ctx, src, r.layout, r.state, r.queue); err != nil {
+		t.Fatal(err)
+	}
+	r.run(t, WorkerConfig{})
+	keys := list(t, dst, "")
+	if len(keys) != 1 {
+		t.Fatalf("target holds %v", keys)
+	}
+	info, err := dst.Head(ctx, keys[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := facts.FromMeta(info.Meta); !ok || !f.FacesKnown || len(f.Faces) != 1 || f.Faces[0].X < 500 || f.Faces[0].X > 700 {
+		t.Errorf("the migrated original's faces: %+v (known %v)", f.Faces, f.FacesKnown)
+	}
+}

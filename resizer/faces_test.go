@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"image"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -16,30 +14,8 @@ import (
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/testimage"
+	"github.com/imgorigin/imgorigin/sign"
 )
-
-// pigoSample is the photo of a face in pigo's module.
-func pigoSample(t *testing.T) *vips.ImageRef {
-	t.Helper()
-	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-	if err != nil {
-		t.Fatalf("pigo's module: %v", err)
-	}
-	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(dir)), "testdata", "sample.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := vips.NewImageFromBuffer(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if img.Bands() < 3 {
-		if err := img.ToColorSpace(vips.InterpretationSRGB); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return img
-}
 
 // busy is a w x h saturated, high-contrast pattern: thin stripes of skin
 // tones and orange between dark lines, what libvips' attention crop (skin
@@ -63,25 +39,6 @@ func busy(t *testing.T, w, h int) *vips.ImageRef {
 		t.Fatal(err)
 	}
 	return img
-}
-
-// withFaces lays the sample's face, side px square, at each place on bg.
-func withFaces(t *testing.T, bg *vips.ImageRef, places [][3]int) []byte {
-	t.Helper()
-	for _, p := range places {
-		face := pigoSample(t)
-		if err := face.ExtractArea(0, 30, face.Width(), min(face.Height()-30, face.Width())); err != nil {
-			t.Fatal(err)
-		}
-		if err := face.Resize(float64(p[2])/float64(face.Width()), vips.KernelLanczos3); err != nil {
-			t.Fatal(err)
-		}
-		if err := bg.Insert(face, p[0], p[1], false, nil); err != nil {
-			t.Fatal(err)
-		}
-		face.Close()
-	}
-	return testimage.JPEG(t, bg)
 }
 
 // facesIn finds the faces in an answer.
@@ -109,7 +66,7 @@ func TestFaceCrops(t *testing.T) {
 	if err := scene.DrawRect(vips.ColorRGBA{R: 128, G: 124, B: 118, A: 255}, 512, 0, 1024, 512, true); err != nil {
 		t.Fatal(err)
 	}
-	f.place("scene.jpg", withFaces(t, scene, [][3]int{{1150, 100, 300}}))
+	f.place("scene.jpg", testimage.WithFaces(t, scene, [][3]int{{1150, 100, 300}}))
 	_, faces := f.get("/scene.jpg?w=160&h=160&fit=crop&crop=faces")
 	_, attention := f.get("/scene.jpg?w=160&h=160&fit=crop&crop=attention")
 	if n := len(facesIn(t, faces)); n != 1 {
@@ -122,7 +79,7 @@ func TestFaceCrops(t *testing.T) {
 	// Three faces on a busy 1600x1000 picture; a 1000x1000 window holds
 	// the two largest, not the third.
 	group := busy(t, 1600, 1000)
-	f.place("group.jpg", withFaces(t, group, [][3]int{{150, 200, 420}, {800, 120, 260}, {1250, 550, 170}}))
+	f.place("group.jpg", testimage.WithFaces(t, group, [][3]int{{150, 200, 420}, {800, 120, 260}, {1250, 550, 170}}))
 	resp, body := f.get("/group.jpg?w=1000&h=1000&fit=crop&crop=faces")
 	if got := facesIn(t, body); resp.StatusCode != 200 || len(got) != 2 {
 		t.Errorf("crop=faces of the group in a 1000x1000 window: %d, %d faces (%+v), want the two that fit", resp.StatusCode, len(got), got)
@@ -158,7 +115,7 @@ func mustGet(t *testing.T, f *fixture, path string) []byte {
 func TestFacesInJSON(t *testing.T) {
 	f := newFixture(t, nil)
 	scene := busy(t, 1200, 800)
-	src := withFaces(t, scene, [][3]int{{600, 200, 400}})
+	src := testimage.WithFaces(t, scene, [][3]int{{600, 200, 400}})
 	in, err := ingest.New(f.store, ingest.Config{Limits: imaging.DefaultLimits(), Original: imaging.DefaultOriginal(), KeySecret: []byte("faces-test-secret!")})
 	if err != nil {
 		t.Fatal(err)
@@ -195,4 +152,27 @@ func mustHead(t *testing.T, f *fixture, key string) map[string]string {
 		t.Fatal(err)
 	}
 	return info.Meta
+}
+
+// mask=ellipse (a round avatar) keeps alpha: its corners are transparent in
+// WebP, AVIF and PNG.
+func TestRoundAvatarsKeepAlpha(t *testing.T) {
+	f := newFixture(t, nil)
+	bg := testimage.Photo(t, 1200, 800)
+	defer bg.Close()
+	f.place("face.jpg", testimage.WithFaces(t, bg, [][3]int{{500, 150, 400}}))
+	for _, fm := range []string{"webp", "avif", "png"} {
+		q, _ := url.ParseQuery("w=160&h=160&fit=facearea&facepad=2&mask=ellipse&fm=" + fm)
+		body := mustGet(t, f, "/face.jpg?"+q.Encode()+"&s="+sign.Sign([]byte("current-signing-key!"), "/face.jpg", q))
+		img, err := vips.NewImageFromBuffer(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		corner, _ := img.GetPoint(1, 1)
+		middle, _ := img.GetPoint(80, 80)
+		if img.Width() != 160 || !img.HasAlpha() || corner[len(corner)-1] != 0 || middle[len(middle)-1] != 255 {
+			t.Errorf("fm=%s: %dx%d, alpha %v, corner %v, middle %v", fm, img.Width(), img.Height(), img.HasAlpha(), corner, middle)
+		}
+		img.Close()
+	}
 }
