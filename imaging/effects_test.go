@@ -758,3 +758,43 @@ func TestGeometryMatchesLibvips(t *testing.T) {
 		}
 	}
 }
+
+// Overlays, fills and the grid against libvips' own operations: a colour
+// blended in multiply mode is the image times the colour; a watermark at
+// the top left is the mark composited over the plain render; fill=solid
+// and the grid are the plain render embedded on, or composited over, the
+// colours.
+func TestLayersMatchLibvips(t *testing.T) {
+	src := testimage.PNG(t, testimage.Photo(t, 400, 300))
+	full := render(t, src, imaging.Transform{})
+	halfBlue := imaging.Color{R: 255, G: 128, B: 0, A: 255}
+	mark := canvas(t, 40, 20, imaging.Color{R: 255, A: 255}, imaging.Color{G: 255, A: 255}, 0, 0, 20, 20, false)
+	mh, _ := imaging.Probe(mark)
+	zero := 0
+	cases := []struct {
+		name  string
+		tr    imaging.Transform
+		want  func(*vips.ImageRef) error
+		bound float64
+	}{
+		{"blend=ff8000&bm=multiply", imaging.Transform{Blend: &imaging.Overlay{Color: &halfBlue, Alpha: 1, Mode: vips.BlendModeMultiply}},
+			func(i *vips.ImageRef) error { return i.Linear([]float64{1, 128.0 / 255, 0}, []float64{0, 0, 0}) }, 0.6},
+		{"mark at 0,0", imaging.Transform{Mark: &imaging.Overlay{Src: mark, Header: mh, Alpha: 1, X: &zero, Y: &zero, Mode: vips.BlendModeOver}},
+			func(i *vips.ImageRef) error {
+				m, err := vips.NewImageFromBuffer(mark)
+				if err != nil {
+					return err
+				}
+				defer m.Close()
+				return i.Insert(m, 0, 0, false, nil)
+			}, 0.01},
+		{"w=400&h=400&fit=fill&fill=solid&fill-color=0000ff", imaging.Transform{Width: 400, Height: 400, Fit: imaging.FitFill, Background: &imaging.Color{B: 255, A: 255}},
+			func(i *vips.ImageRef) error { return i.EmbedBackground(0, 50, 400, 400, &vips.Color{B: 255}) }, 0.01},
+	}
+	for _, c := range cases {
+		got := render(t, src, c.tr)
+		if d := meanDifference(t, got, expected(t, full, c.want)); d > c.bound {
+			t.Errorf("%s: mean difference %.2f from libvips' own, over %.2f", c.name, d, c.bound)
+		}
+	}
+}
