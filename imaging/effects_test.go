@@ -592,14 +592,7 @@ func noise(t *testing.T, w, h int) *vips.ImageRef {
 		x = x*1664525 + 1013904223
 		g.Pix[i] = uint8(x >> 24)
 	}
-	img, err := vips.NewImageFromGoImage(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := img.ExtractBand(0, 3); err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return testimage.FromGo(t, g)
 }
 
 // A watermark lies where it is aligned, padded, at its opacity, or tiled;

@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"cmp"
 	"math"
 
 	"github.com/davidbyttow/govips/v2/vips"
@@ -109,8 +110,8 @@ func (o Overlay) layer(w, h int) (*vips.ImageRef, error) {
 	if bw == 0 && bh == 0 && o.Scale > 0 {
 		bw = max(1, int(math.Round(o.Scale*float64(w))))
 	}
-	if o.Color != nil {
-		return solid(max(bw, 1, w*boolInt(bw == 0)), max(bh, 1, h*boolInt(bh == 0)), *o.Color)
+	if o.Color != nil { // a colour covers what its box does not say
+		return solid(cmp.Or(bw, w), cmp.Or(bh, h), *o.Color)
 	}
 	fit := o.Fit
 	if fit == "" {

@@ -31,14 +31,7 @@ func busy(t *testing.T, w, h int) *vips.ImageRef {
 			g.Pix[i], g.Pix[i+1], g.Pix[i+2], g.Pix[i+3] = c[0], c[1], c[2], 255
 		}
 	}
-	img, err := vips.NewImageFromGoImage(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := img.ExtractBand(0, 3); err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return testimage.FromGo(t, g)
 }
 
 // facesIn finds the faces in an answer.

@@ -1,6 +1,7 @@
 package resizer
 
 import (
+	"cmp"
 	"math"
 	"net/http"
 	"net/url"
@@ -141,6 +142,11 @@ func ParseOptions(q url.Values, accept string, cfg ParseConfig) (Options, error)
 	if err != nil {
 		return Options{}, err
 	}
+	return parseNormalized(q, accept, cfg)
+}
+
+// parseNormalized is ParseOptions of a query normalize has spelled.
+func parseNormalized(q url.Values, accept string, cfg ParseConfig) (Options, error) {
 	o := Options{Fit: imaging.FitClip, dpr: 1, Colors: 6, Prefix: "image"}
 	if q.Get("fm") == "json" || q.Get("palette") != "" {
 		// What is known of the image, or its colours: no pixels, so no
@@ -238,7 +244,7 @@ func (o *Options) settle(q url.Values, accept string, cfg ParseConfig) error {
 	if !o.FaceArea {
 		o.FacePad, o.FaceIndex = 0, 0
 	} else {
-		o.FacePad, o.FaceIndex = cmpOr(o.FacePad, 1), max(o.FaceIndex, 1)
+		o.FacePad, o.FaceIndex = cmp.Or(o.FacePad, 1), max(o.FaceIndex, 1)
 	}
 	o.ListFaces = false // fm=json's only
 	o.Mark.settle(false)
@@ -535,11 +541,4 @@ func (o Options) mask() imaging.Mask {
 		}
 	}
 	return m
-}
-
-func cmpOr(v, def float64) float64 {
-	if v == 0 {
-		return def
-	}
-	return v
 }

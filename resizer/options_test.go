@@ -148,6 +148,19 @@ func TestParseOptions(t *testing.T) {
 	}
 }
 
+// A value that is not the default is written, zero included: txt-pad=0
+// (default 10) or mark-alpha=0 (default 100) must not become the default
+// in the key.
+func TestCanonicalFormKeepsZeroes(t *testing.T) {
+	for query, want := range map[string]string{"w=320&txt=hi&txt-pad=0": "txt-pad=0", "w=320&mark=logo&mark-alpha=0&mark-pad=0": "mark-alpha=0&mark-pad=0"} {
+		q, _ := url.ParseQuery(query)
+		o, err := ParseOptions(q, "", ParseConfig{MaxOutput: 4096})
+		if err != nil || !strings.Contains(o.String(), want) {
+			t.Errorf("%s: canonical %q (%v), want it to hold %s", query, o.String(), err, want)
+		}
+	}
+}
+
 func TestCanonicalFormIgnoresOrderAndSpelling(t *testing.T) {
 	parse := func(s string) string {
 		q, _ := url.ParseQuery(s)

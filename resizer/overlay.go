@@ -78,50 +78,11 @@ func overlayParams(name string, spec func(*Options) *OverlaySpec, aliases map[st
 		},
 		lengthParam(p("w"), what+"'s width: pixels, or a fraction of the output's", func(o *Options) **measure { return &spec(o).W }),
 		lengthParam(p("h"), what+"'s height: pixels, or a fraction of the output's", func(o *Options) **measure { return &spec(o).H }),
-		{name: p("align"), values: "list of `top`, `middle`, `bottom`, `left`, `center`, `right`", does: "where " + what + " lies (default bottom right for a mark, the centre for a blend)",
-			read: func(o *Options, v string) error {
-				for _, a := range strings.Split(v, ",") {
-					if _, ok := alignments[a]; !ok {
-						return badf("%s must be a list of top, middle, bottom, left, center, right, not %q", p("align"), v)
-					}
-				}
-				spec(o).Align = v
-				return nil
-			},
-			write: func(o Options) string { return spec(&o).Align },
-		},
-		{name: p("alpha"), values: "0–100", does: what + "'s opacity (default 100)",
-			read: func(o *Options, v string) error {
-				n, ok := whole(v)
-				if !ok || n > 100 {
-					return badf("%s must be a whole number from 0 to 100, not %q", p("alpha"), v)
-				}
-				spec(o).alpha = &n
-				return nil
-			},
-			write: func(o Options) string {
-				if s := spec(&o); s.active() && s.Alpha != 100 {
-					return strconv.Itoa(s.Alpha)
-				}
-				return ""
-			},
-		},
-		{name: p("pad"), values: "pixels", does: "how far " + what + " lies from the edges it is aligned to",
-			read: func(o *Options, v string) error {
-				n, ok := whole(v)
-				if !ok || n > 8192 {
-					return badf("%s must be a whole number of pixels up to 8192, not %q", p("pad"), v)
-				}
-				spec(o).pad = &n
-				return nil
-			},
-			write: func(o Options) string {
-				if s := spec(&o); s.active() && s.Pad != defaultPad(blend) {
-					return strconv.Itoa(s.Pad)
-				}
-				return ""
-			},
-		},
+		alignParam(p("align"), "where "+what+" lies (default bottom right for a mark, the centre for a blend)", func(o *Options) *string { return &spec(o).Align }),
+		optionalInt(p("alpha"), 0, 100, "0–100", what+"'s opacity (default 100)", func(o *Options) **int { return &spec(o).alpha },
+			func(o Options) int { return spec(&o).Alpha }, 100, func(o Options) bool { return spec(&o).active() }),
+		optionalInt(p("pad"), 0, 8192, "pixels", "how far "+what+" lies from the edges it is aligned to", func(o *Options) **int { return &spec(o).pad },
+			func(o Options) int { return spec(&o).Pad }, defaultPad(blend), func(o Options) bool { return spec(&o).active() }),
 		pointParam(p("x"), "where "+what+"'s left edge lies, in pixels (over the alignment)", func(o *Options) **int { return &spec(o).X }),
 		pointParam(p("y"), "where "+what+"'s top edge lies, in pixels (over the alignment)", func(o *Options) **int { return &spec(o).Y }),
 	}
@@ -197,8 +158,39 @@ func overlayParams(name string, spec func(*Options) *OverlaySpec, aliases map[st
 }
 
 // alignments place along one axis: 0 left or top, 0.5 centre, 1 right or
-// bottom.
+// bottom (-1: not this axis).
 var alignments = map[string][2]float64{"top": {-1, 0}, "middle": {-1, 0.5}, "bottom": {-1, 1}, "left": {0, -1}, "center": {0.5, -1}, "right": {1, -1}}
+
+// alignParam is a list of where something lies: top, middle, bottom,
+// left, center, right.
+func alignParam(name, does string, field func(*Options) *string) param {
+	return param{name: name, values: "list of `top`, `middle`, `bottom`, `left`, `center`, `right`", does: does,
+		read: func(o *Options, v string) error {
+			for _, a := range strings.Split(v, ",") {
+				if _, ok := alignments[a]; !ok {
+					return badf("%s must be a list of top, middle, bottom, left, center, right, not %q", name, v)
+				}
+			}
+			*field(o) = v
+			return nil
+		},
+		write: func(o Options) string { return *field(&o) },
+	}
+}
+
+// align sets x and y from an alignment list, each where it names one.
+func align(v string, x, y *float64) {
+	for _, a := range strings.Split(v, ",") {
+		if at, ok := alignments[a]; ok {
+			if at[0] >= 0 {
+				*x = at[0]
+			}
+			if at[1] >= 0 {
+				*y = at[1]
+			}
+		}
+	}
+}
 
 func defaultPad(blend bool) int {
 	if blend {
@@ -244,16 +236,7 @@ func (s OverlaySpec) overlay(blend bool, src *original) *imaging.Overlay {
 			o.Width, o.Height, o.Fit = imaging.Length{V: 1, Fraction: true}, imaging.Length{V: 1, Fraction: true}, imaging.FitScale
 		}
 	}
-	for _, a := range strings.Split(s.Align, ",") {
-		if v, ok := alignments[a]; ok {
-			if v[0] >= 0 {
-				o.AlignX = v[0]
-			}
-			if v[1] >= 0 {
-				o.AlignY = v[1]
-			}
-		}
-	}
+	align(s.Align, &o.AlignX, &o.AlignY)
 	if s.W != nil {
 		o.Width = imaging.Length{V: s.W.v, Fraction: s.W.kind == 'f'}
 	}

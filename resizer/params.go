@@ -49,6 +49,17 @@ var paramsByName = func() map[string]*param {
 	return m
 }()
 
+// asksBeyond reports whether o asks anything of the table but the
+// parameters named: whether any other writes a value.
+func (o Options) asksBeyond(names ...string) bool {
+	for _, p := range params {
+		if !slices.Contains(names, p.name) && p.write(o) != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // noBase64 are the parameters imgix takes no base64 variant of.
 var noBase64 = []string{"auto", "ch"}
 
@@ -302,3 +313,24 @@ func ftoaUnlessZero(f float64) string {
 
 // roundTo rounds f to a multiple of step, for the unsigned ceiling.
 func roundTo(f, step float64) float64 { return math.Round(f/step) * step }
+
+// optionalInt is a whole number in lo..hi whose default (def) applies
+// only when on(o): read into a pointer that settle resolves.
+func optionalInt(name string, lo, hi int, unit, does string, field func(*Options) **int, get func(Options) int, def int, on func(Options) bool) param {
+	return param{name: name, values: unit, does: does,
+		read: func(o *Options, v string) error {
+			n, ok := whole(v)
+			if !ok || n < lo || n > hi {
+				return badf("%s must be a whole number from %d to %d, not %q", name, lo, hi, v)
+			}
+			*field(o) = &n
+			return nil
+		},
+		write: func(o Options) string {
+			if !on(o) || get(o) == def {
+				return ""
+			}
+			return strconv.Itoa(get(o)) // 0 too, where the default is not
+		},
+	}
+}

@@ -370,7 +370,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	opts, err := ParseOptions(q, r.Header.Get("Accept"), ParseConfig{MaxOutput: h.cfg.MaxOutput, AutoAVIF: h.cfg.AutoAVIF})
+	opts, err := parseNormalized(q, r.Header.Get("Accept"), ParseConfig{MaxOutput: h.cfg.MaxOutput, AutoAVIF: h.cfg.AutoAVIF}) // normalized above
 	if err != nil {
 		return err
 	}
@@ -721,9 +721,8 @@ func (h *Handler) renderOriginal(ctx context.Context, key string, o *original, o
 func (h *Handler) servesOriginal(o *original, opts Options) bool {
 	out := outputFormat(opts.Format, o.header.Format)
 	sameFormat := out == o.header.Format || opts.Negotiated && out == imaging.AVIF && o.header.Format == imaging.WebP
-	return o.info.Own && opts.Width == 0 && opts.Height == 0 && sameFormat && o.header.Orientation == 1 && opts.Orient <= 1 &&
-		opts.Quality == 0 && opts.Blur == 0 && !opts.Lossless && opts.Chroma == 0 && opts.Effects == (imaging.Effects{}) && opts.Frame == (imaging.Frame{}) && opts.Rect == nil && opts.TrimMode == "" && opts.DPI == 0 && opts.Grid == nil && opts.Mask == "" && opts.ColorQuant == 0 && opts.Profile == "" && !opts.KeepIPTC && !opts.Mark.active() && !opts.Blend.active() && opts.Text.Text == "" &&
-		!(out == imaging.JPEG && o.header.Progressive && opts.Baseline) && !(o.header.Alpha && out == imaging.JPEG)
+	return o.info.Own && opts.Width == 0 && opts.Height == 0 && sameFormat && o.header.Orientation == 1 &&
+		!opts.asksBeyond("fit", "fm") && !(o.header.Alpha && out == imaging.JPEG)
 }
 
 // outputFormat is the asked format, else the source's where browsers show it,

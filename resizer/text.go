@@ -54,16 +54,7 @@ func (s TextSpec) text() *imaging.Text {
 	if s.LineColor != nil {
 		t.LineColor = *s.LineColor
 	}
-	for _, a := range strings.Split(s.Align, ",") {
-		if v, ok := alignments[a]; ok {
-			if v[0] >= 0 {
-				t.AlignX = v[0]
-			}
-			if v[1] >= 0 {
-				t.AlignY = v[1]
-			}
-		}
-	}
+	align(s.Align, &t.AlignX, &t.AlignY)
 	for _, c := range strings.Split(s.Clip, ",") {
 		if c == "ellipsis" {
 			t.Ellipsis = true
@@ -102,18 +93,7 @@ func textParams() []param {
 		optionalInt("txt-size", 0, 1000, "pixels", "the text's size (default 12)", func(o *Options) **int { return &o.Text.size }, func(o Options) int { return o.Text.Size }, 12, on),
 		optionalInt("txt-pad", 0, 8192, "pixels", "how far the text lies from the edges it is aligned to (default 10)", func(o *Options) **int { return &o.Text.pad }, func(o Options) int { return o.Text.Pad }, 10, on),
 		aka(colorParam("txt-color", "the text's colour (default black)", func(o *Options) **imaging.Color { return &o.Text.Color }), "tc", "txt-clr", "txtclr", "txtcolor"),
-		{name: "txt-align", values: "list of `top`, `middle`, `bottom`, `left`, `center`, `right`", does: "where the text lies (default top left)",
-			read: func(o *Options, v string) error {
-				for _, a := range strings.Split(v, ",") {
-					if _, ok := alignments[a]; !ok {
-						return badf("txt-align must be a list of top, middle, bottom, left, center, right, not %q", v)
-					}
-				}
-				o.Text.Align = v
-				return nil
-			},
-			write: func(o Options) string { return o.Text.Align },
-		},
+		alignParam("txt-align", "where the text lies (default top left)", func(o *Options) *string { return &o.Text.Align }),
 		{name: "txt-clip", values: "list of `start`, `middle`, `end`, `ellipsis`", does: "what of a line too long for the output is cut (default `end`), with `…` if `ellipsis`",
 			read: func(o *Options, v string) error {
 				for _, c := range strings.Split(v, ",") {
@@ -157,25 +137,4 @@ func textParams() []param {
 		}
 	}
 	return ps
-}
-
-// optionalInt is a whole number in lo..hi whose default (def) applies
-// only when on(o): read into a pointer that settle resolves.
-func optionalInt(name string, lo, hi int, unit, does string, field func(*Options) **int, get func(Options) int, def int, on func(Options) bool) param {
-	return param{name: name, values: unit, does: does,
-		read: func(o *Options, v string) error {
-			n, ok := whole(v)
-			if !ok || n < lo || n > hi {
-				return badf("%s must be a whole number from %d to %d, not %q", name, lo, hi, v)
-			}
-			*field(o) = &n
-			return nil
-		},
-		write: func(o Options) string {
-			if !on(o) || get(o) == def {
-				return ""
-			}
-			return itoaUnlessZero(get(o))
-		},
-	}
 }

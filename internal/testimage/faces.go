@@ -1,6 +1,7 @@
 package testimage
 
 import (
+	"image"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,4 +42,13 @@ func WithFaces(t testing.TB, bg *vips.ImageRef, places [][3]int) []byte {
 		face.Close()
 	}
 	return JPEG(t, bg)
+}
+
+// FromGo is a Go image as a three-band sRGB libvips image (alpha dropped).
+func FromGo(t testing.TB, img image.Image) *vips.ImageRef {
+	t.Helper()
+	out, err := vips.NewImageFromGoImage(img)
+	must(t, err)
+	must(t, out.ExtractBand(0, 3))
+	return out
 }
