@@ -38,7 +38,7 @@ func placeholderOfPixels(pixels *vips.ImageRef) (Placeholder, error) {
 		return Placeholder{}, err
 	}
 	defer img.Close()
-	if err := img.ThumbnailWithSize(placeholderEdge, placeholderEdge, vips.InterestingNone, vips.SizeDown); err != nil {
+	if err := reduceTo(img, placeholderEdge); err != nil {
 		return Placeholder{}, err
 	}
 	return placeholderOf(img)

@@ -1,0 +1,79 @@
+package imaging_test
+
+import (
+	"math"
+	"strconv"
+	"testing"
+
+	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/testimage"
+)
+
+// The faces and the placeholder are taken of one small image made from the
+// decoded upload, the copy's pixels when it has a copy and the original's
+// when not: either way they are what the upload shows. The faces are
+// where they were put, and the placeholder's colour is the one
+// MakePlaceholder finds by decoding the upload again.
+func TestTheGlanceIsTheSameWithOrWithoutACopy(t *testing.T) {
+	bg := testimage.Photo(t, 3000, 2000)
+	defer bg.Close()
+	put := [][3]int{{300, 400, 700}, {1900, 700, 420}}
+	src := testimage.WithFaces(t, bg, put)
+	want, err := imaging.MakePlaceholder(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, edge := range []int{1280, 0} {
+		cfg := imaging.DefaultOriginal()
+		cfg.SmallEdge = edge
+		c, err := imaging.ConvertOriginal(src, imaging.DefaultLimits(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (c.Small.Bytes != nil) != (edge > 0) || c.Placeholder == nil {
+			t.Fatalf("copy edge %d: copy of %d bytes, placeholder %v", edge, len(c.Small.Bytes), c.Placeholder)
+		}
+		if d := colourDistance(c.Placeholder.Color, want.Color); d > 3 || c.Placeholder.ThumbHash == "" {
+			t.Errorf("copy edge %d: placeholder %+v, %d levels from the upload's %s", edge, *c.Placeholder, d, want.Color)
+		}
+		if len(c.Faces) != len(put) {
+			t.Fatalf("copy edge %d: faces %+v, want %d", edge, c.Faces, len(put))
+		}
+		k := c.FaceScale * 2560 / 3000 // the original is 2560 px wide
+		for i, p := range put {
+			cx, cy := float64(c.Faces[i].X+c.Faces[i].Size/2)/k, float64(c.Faces[i].Y+c.Faces[i].Size/2)/k
+			if cx < float64(p[0]) || cx > float64(p[0]+p[2]) || cy < float64(p[1]) || cy > float64(p[1]+p[2]) {
+				t.Errorf("copy edge %d: face %d centred at %.0f,%.0f in the upload, outside %v", edge, i, cx, cy, p)
+			}
+		}
+	}
+}
+
+// colourDistance is the largest difference of two #rrggbb colours' channels.
+func colourDistance(a, b string) int {
+	d := 0
+	for i := 1; i < 7; i += 2 {
+		x, _ := strconv.ParseInt(a[i:i+2], 16, 0)
+		y, _ := strconv.ParseInt(b[i:i+2], 16, 0)
+		d = max(d, int(math.Abs(float64(x-y))))
+	}
+	return d
+}
+
+// reduceTo halves until the last step, and never leaves a pixel past the
+// edge asked, whatever the rounding.
+func TestReduceToStaysWithinTheEdge(t *testing.T) {
+	for _, size := range [][2]int{{2560, 1920}, {1281, 721}, {999, 3001}, {640, 480}, {101, 33}} {
+		for _, edge := range []int{640, 100, 99} {
+			img := testimage.Photo(t, size[0], size[1])
+			if err := imaging.ReduceTo(img, edge); err != nil {
+				t.Fatal(err)
+			}
+			long := max(img.Width(), img.Height())
+			if want := min(edge, max(size[0], size[1])); long > want || long < want-1 {
+				t.Errorf("%v to %d px: %dx%d", size, edge, img.Width(), img.Height())
+			}
+			img.Close()
+		}
+	}
+}
