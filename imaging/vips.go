@@ -122,3 +122,12 @@ func slogLevel(l vips.LogLevel) slog.Level {
 
 // VipsVersion is the version of the libvips this binary runs on.
 func VipsVersion() string { return vips.Version }
+
+// Memory is what libvips holds now in pixel buffers it tracks, and the most
+// it has held since it started, in bytes. Decoders' and encoders' own
+// allocations (libwebp, libaom) are not tracked: RSS has them.
+func Memory() (now, high int64) {
+	var s vips.MemoryStats
+	vips.ReadVipsMemStats(&s)
+	return s.Mem, s.MemHigh
+}

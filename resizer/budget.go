@@ -95,7 +95,7 @@ func (b *costBudget) charge(key string, d time.Duration, now time.Time) {
 // says what others did, not what the URL is.
 func tooMuchRendering(whose string, wait time.Duration) error {
 	e := httperr.New(http.StatusTooManyRequests, "%s has had its share of unsigned render time for parameters off the usual sizes; retry later, use a ladder size without q, blur, bg or ar, or a signed URL", whose)
-	e.RetryAfter = max(time.Second, wait)
+	e.RetryAfter, e.Kind = max(time.Second, wait), "render_budget"
 	return e
 }
 

@@ -309,21 +309,40 @@ func New(store Originals, cfg Config, log *slog.Logger, reg prometheus.Registere
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	if err := h.serve(rec, r); err != nil {
+	cache := "none"
+	r = r.WithContext(context.WithValue(r.Context(), cacheKey{}, &cache))
+	switch err := h.serve(rec, r); {
+	case err != nil:
+		cache = "none"
 		server.WriteError(rec, r, err, server.ErrorFormat{CacheClientErrors: h.cfg.ErrorCacheControl, Log: h.log, Component: "resizer"})
+	case rec.status == http.StatusNotModified:
+		cache = "none"
+	case cache == "none": // answered without a variant look-up: the original, a palette
+		cache = "miss"
 	}
-	h.metrics.requests.WithLabelValues(strconv.Itoa(rec.status)).Observe(time.Since(start).Seconds())
+	h.metrics.requests.WithLabelValues(strconv.Itoa(rec.status), cache).Observe(time.Since(start).Seconds())
+	if rec.bytes > 0 {
+		h.metrics.bytesOut.WithLabelValues(formatOf(rec.Header().Get("Content-Type"))).Add(float64(rec.bytes))
+	}
 }
 
-// statusWriter remembers the status, which http.ServeContent may set to 304.
+// statusWriter remembers the status, which http.ServeContent may set to
+// 304, and counts the body's bytes.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	bytes  int
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
@@ -404,6 +423,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	v, ok := h.variants.Get(key + "?" + opts.String())
 	if ok {
 		h.metrics.cacheOps.WithLabelValues("variant", "hit").Inc()
+		noteCache(ctx, "hit")
 		if err := h.stillStored(ctx, key); err != nil {
 			return err
 		}
@@ -553,6 +573,7 @@ func (h *Handler) variant(ctx context.Context, rq request) (*variant, error) {
 	rkey := rq.key + "?" + ropts.String()
 	v, ok := h.variants.Get(rkey)
 	h.metrics.cacheOps.WithLabelValues("variant", hitMiss(ok)).Inc()
+	noteCache(ctx, hitMiss(ok))
 	if ok {
 		return v, nil
 	}

@@ -10,7 +10,10 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/imgorigin/imgorigin/cdn"
+	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/resizer"
 	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/storage"
@@ -57,6 +60,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Role, error) {
 		return nil, err
 	}
 	srv := server.New(cfg.Server, nil, log)
+	srv.Registry.MustRegister(libvipsMemory()...)
 	r := &Role{Server: srv}
 	var checks []server.Check
 	if cfg.Resizer != nil {
@@ -131,4 +135,17 @@ func (r *Role) Run(ctx context.Context) error {
 		errs = append(errs, <-done)
 	}
 	return errors.Join(errs...)
+}
+
+// libvipsMemory is what libvips holds in pixel buffers, and its high water.
+func libvipsMemory() []prometheus.Collector {
+	gauge := func(name, help string, v func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, v)
+	}
+	return []prometheus.Collector{
+		gauge("imgorigin_libvips_memory_bytes", "Bytes libvips holds in the pixel buffers it tracks (not its codecs' own: RSS has those).",
+			func() float64 { now, _ := imaging.Memory(); return float64(now) }),
+		gauge("imgorigin_libvips_memory_high_bytes", "The most bytes libvips has held in tracked pixel buffers since the process started.",
+			func() float64 { _, high := imaging.Memory(); return float64(high) }),
+	}
 }

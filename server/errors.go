@@ -29,6 +29,7 @@ type ErrorFormat struct {
 // status sent. It is the one place an error becomes an answer.
 func WriteError(w http.ResponseWriter, r *http.Request, err error, f ErrorFormat) int {
 	e := httperr.From(err)
+	countError(f.Component, e)
 	if f.Log != nil {
 		e.LogTo(f.Log, r, f.Component, Truncate(r.RequestURI, 256))
 	}

@@ -126,16 +126,23 @@ type Server struct {
 	mux      *chi.Mux
 	lns      []net.Listener
 	checks   *checks
-	Registry *prometheus.Registry
+	Registry *Registry
 }
 
 // New wraps handler (nil: add routes with Handle) with probes and an access
 // log. Register metrics on s.Registry before Run.
 func New(cfg Config, handler http.Handler, log *slog.Logger) *Server {
 	cfg.defaults()
-	s := &Server{cfg: cfg, log: log, Registry: prometheus.NewRegistry()}
-	s.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	s := &Server{cfg: cfg, log: log, Registry: NewRegistry()}
+	s.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}), errorAnswers)
 	s.checks = newChecks(cfg, s.Registry)
+	s.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "imgorigin_ready",
+		Help: "1 while /readyz answers ready: serving, not draining, every readiness check passing."}, func() float64 {
+		if s.ready.Load() && s.checks.notReady() == "" {
+			return 1
+		}
+		return 0
+	}))
 	s.mux = newRouter()
 	s.mux.Get("/healthz", s.healthz)
 	s.mux.Get("/readyz", s.readyz)

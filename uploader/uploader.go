@@ -332,7 +332,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 		return 0, errUnauthorized(tokenRefusal(err))
 	}
 	if !h.subjects.acquire(claims.Subject) {
-		return 0, &httperr.Error{Status: http.StatusTooManyRequests, RetryAfter: time.Second,
+		return 0, &httperr.Error{Status: http.StatusTooManyRequests, RetryAfter: time.Second, Kind: "subject_busy",
 			Msg: fmt.Sprintf("%d uploads are already in progress for this subject; retry when one is done", h.cfg.PerSubject)}
 	}
 	defer h.subjects.release(claims.Subject)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/imgorigin/imgorigin/imaging"
@@ -34,6 +35,9 @@ type Error struct {
 	// Close asks for the connection to be closed after the answer: the
 	// request's body was not read.
 	Close bool
+	// Kind names the cause in metrics when Err wraps no sentinel Reason
+	// knows (a store that failed, a spent budget); empty: the status.
+	Kind string
 }
 
 func (e *Error) Error() string {
@@ -59,7 +63,7 @@ func Unavailable(msg string, cause error) *Error {
 // an error (it is ours to fix).
 func Store(cause error) *Error {
 	e := Unavailable("the store is unavailable; retry shortly", cause)
-	e.Log, e.Level = true, slog.LevelError
+	e.Log, e.Level, e.Kind = true, slog.LevelError, "store"
 	return e
 }
 
@@ -95,6 +99,31 @@ func From(err error) *Error {
 		return &Error{Status: ClientClosed, Msg: "client closed the request", Err: err}
 	}
 	return &Error{Status: http.StatusInternalServerError, Msg: "internal error", Log: true, Level: slog.LevelError, Err: err}
+}
+
+// reasons name the causes From knows, for metrics.
+var reasons = []struct {
+	err  error
+	name string
+}{
+	{storage.ErrInvalidKey, "invalid_key"}, {storage.ErrNotFound, "not_found"}, {storage.ErrTooLarge, "body_too_large"},
+	{imaging.ErrUnsupported, "unsupported"}, {imaging.ErrTooLarge, "too_many_pixels"}, {imaging.ErrCorrupt, "corrupt"},
+	{workpool.ErrOverloaded, "overloaded"}, {context.DeadlineExceeded, "deadline"}, {context.Canceled, "client_closed"},
+}
+
+// Reason is a short name of why e was answered, from a bounded set, for
+// metrics: its Kind, else the sentinel it wraps, else its status
+// ("bad_request", "too_many_requests").
+func (e *Error) Reason() string {
+	if e.Kind != "" {
+		return e.Kind
+	}
+	for _, r := range reasons {
+		if errors.Is(e.Err, r.err) {
+			return r.name
+		}
+	}
+	return strings.ToLower(strings.ReplaceAll(http.StatusText(e.Status), " ", "_"))
 }
 
 // SetHeaders sets what every error answer carries besides its body:
