@@ -1,7 +1,8 @@
 // Package deploy checks the Kubernetes manifests in deploy/kubernetes: every
 // document conforms to the OpenAPI schema the API server checks it against
-// (Kubernetes' own for its kinds, KEDA's CRDs for KEDA's), unknown fields
-// refused; and the resizer and uploader pod specs run under podman kube play.
+// (Kubernetes' own for its kinds, KEDA's and the Prometheus Operator's CRDs
+// for theirs), unknown fields refused; the alerts pass promtool's tests;
+// and the resizer and uploader pod specs run under podman kube play.
 // It is a module of its own so that its tests' needs stay out of imgorigin's.
 package deploy
 
@@ -30,6 +31,7 @@ import (
 const (
 	kubernetesModule = "k8s.io/kubernetes@v1.31.3"
 	kedaModule       = "github.com/kedacore/keda/v2@v2.16.1"
+	operatorModule   = "github.com/prometheus-operator/prometheus-operator@v0.88.0"
 )
 
 // kinds maps each apiVersion/kind the manifests use to the file of
@@ -41,13 +43,16 @@ var kinds = map[string]string{
 	"v1/Secret":                              "api__v1_openapi.json",
 	"policy/v1/PodDisruptionBudget":          "apis__policy__v1_openapi.json",
 	"autoscaling/v2/HorizontalPodAutoscaler": "apis__autoscaling__v2_openapi.json",
+	"networking.k8s.io/v1/NetworkPolicy":     "apis__networking.k8s.io__v1_openapi.json",
 }
 
-// kedaCRDs are the CustomResourceDefinitions KEDA installs, by
-// apiVersion/kind.
-var kedaCRDs = map[string]string{
-	"keda.sh/v1alpha1/ScaledObject": "config/crd/bases/keda.sh_scaledobjects.yaml",
-	"keda.sh/v1alpha1/ScaledJob":    "config/crd/bases/keda.sh_scaledjobs.yaml",
+// crds are the CustomResourceDefinitions the manifests use, by apiVersion/kind:
+// the module that defines each (KEDA's, the Prometheus Operator's) and its file.
+var crds = map[string][2]string{
+	"keda.sh/v1alpha1/ScaledObject":          {kedaModule, "config/crd/bases/keda.sh_scaledobjects.yaml"},
+	"keda.sh/v1alpha1/ScaledJob":             {kedaModule, "config/crd/bases/keda.sh_scaledjobs.yaml"},
+	"monitoring.coreos.com/v1/PodMonitor":     {operatorModule, "example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml"},
+	"monitoring.coreos.com/v1/PrometheusRule": {operatorModule, "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml"},
 }
 
 const objectMeta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
@@ -88,12 +93,13 @@ var loadSchemas = sync.OnceValues(func() (*schemas, error) {
 			}
 		}
 	}
-	keda, err := moduleDir(kedaModule)
-	if err != nil {
-		return nil, err
-	}
-	for id, file := range kedaCRDs {
-		b, err := os.ReadFile(filepath.Join(keda, file))
+	for id, crd := range crds {
+		dir, err := moduleDir(crd[0])
+		if err != nil {
+			return nil, err
+		}
+		file := crd[1]
+		b, err := os.ReadFile(filepath.Join(dir, file))
 		if err != nil {
 			return nil, err
 		}
@@ -117,7 +123,7 @@ var loadSchemas = sync.OnceValues(func() (*schemas, error) {
 			}
 		}
 	}
-	for _, id := range slices.Concat(slices.Collect(maps.Keys(kinds)), slices.Collect(maps.Keys(kedaCRDs))) {
+	for _, id := range slices.Concat(slices.Collect(maps.Keys(kinds)), slices.Collect(maps.Keys(crds))) {
 		if out.kinds[id] == nil {
 			return nil, fmt.Errorf("no schema for %s", id)
 		}
@@ -272,8 +278,8 @@ func stripComments(b []byte) []byte {
 }
 
 // decodeStrict decodes one document and checks it against its kind's
-// schema; a KEDA document's metadata also against ObjectMeta, which the API
-// server checks itself.
+// schema; a custom resource's metadata also against ObjectMeta, which the
+// API server checks itself.
 func decodeStrict(doc []byte) (map[string]any, string, error) {
 	sc, err := loadSchemas()
 	if err != nil {
@@ -289,7 +295,7 @@ func decodeStrict(doc []byte) (map[string]any, string, error) {
 		return obj, id, fmt.Errorf("no schema known for %s", id)
 	}
 	errs := sc.conform(id, obj, schema)
-	if _, ok := kedaCRDs[id]; ok {
+	if _, ok := crds[id]; ok {
 		errs = append(errs, sc.conform(id+".metadata", obj["metadata"], sc.defs[objectMeta])...)
 	}
 	if len(errs) > 0 {
@@ -330,7 +336,7 @@ func TestManifestsParseStrictly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range slices.Concat(slices.Collect(maps.Keys(kinds)), slices.Collect(maps.Keys(kedaCRDs))) {
+	for _, id := range slices.Concat(slices.Collect(maps.Keys(kinds)), slices.Collect(maps.Keys(crds))) {
 		if kinds[id] == 0 {
 			t.Errorf("no %s among the manifests", id)
 		}
@@ -369,6 +375,24 @@ func TestStrictDecodingRefusesUnknownFields(t *testing.T) {
 		}
 		if _, _, err := decodeStrict(bad); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("ScaledJob with %s: %v, want %s", c.to, err, c.want)
+		}
+	}
+	// The Prometheus Operator's: a rule's misspelt field, a label copied
+	// from the pod given as a map instead of a list.
+	for _, c := range []struct{ path, from, to, want string }{
+		{"kubernetes/monitoring/alerts.yaml", "annotations:", "annotation:", `unknown field "annotation"`},
+		{"kubernetes/monitoring/podmonitor.yaml", "podTargetLabels:\n    - app.kubernetes.io/name", "podTargetLabels:\n    name: app.kubernetes.io/name", "is not an array"},
+	} {
+		doc := documents(t, c.path)[0]
+		if _, _, err := decodeStrict(doc); err != nil {
+			t.Fatalf("%s as written: %v", c.path, err)
+		}
+		bad := bytes.Replace(doc, []byte(c.from), []byte(c.to), 1)
+		if bytes.Equal(bad, doc) {
+			t.Fatalf("%q is not in %s", c.from, c.path)
+		}
+		if _, _, err := decodeStrict(bad); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s with %q: %v, want %s", c.path, c.to, err, c.want)
 		}
 	}
 }

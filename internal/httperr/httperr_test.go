@@ -64,3 +64,23 @@ func TestHeaders(t *testing.T) {
 		t.Errorf("a 404 says when to come back: %v", h)
 	}
 }
+
+// Reasons come from a bounded set: a Kind, a sentinel's name, or the
+// status in words; never a message.
+func TestReasonsAreBounded(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{Store(errors.New("connection reset")), "store"},
+		{fmt.Errorf("render: %w", workpool.ErrOverloaded), "overloaded"},
+		{fmt.Errorf("decode: %w", imaging.ErrCorrupt), "corrupt"},
+		{New(http.StatusBadRequest, "w=%d is out of range", 99999), "bad_request"},
+		{&Error{Status: http.StatusTooManyRequests, Kind: "subject_busy"}, "subject_busy"},
+		{errors.New("something else"), "internal_server_error"},
+	} {
+		if got := From(c.err).Reason(); got != c.want {
+			t.Errorf("%v: reason %q, want %q", c.err, got, c.want)
+		}
+	}
+}

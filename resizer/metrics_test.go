@@ -1,0 +1,61 @@
+package resizer
+
+import (
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/imgorigin/imgorigin/internal/testimage"
+)
+
+// The request histogram tells renders from cache hits, and the bytes sent
+// are counted by the format they were sent in.
+func TestMetricsTellHitsFromRendersAndCountBytesByFormat(t *testing.T) {
+	f := newFixture(t, nil)
+	f.put("photo", testimage.JPEG(t, testimage.Photo(t, 800, 600)))
+	requests := func(status, cache string) float64 { return histogramCount(t, f, status, cache) }
+	sent := map[string]int{}
+	for _, c := range []struct{ path, format, cache string }{
+		{"/photo?w=320", "jpeg", "miss"}, // the source's format
+		{"/photo?w=320", "jpeg", "hit"},
+		{"/photo?w=320&fm=webp", "webp", "miss"},
+		{"/photo?w=320&fm=avif", "avif", "miss"},
+		{"/photo?w=320&fm=png", "png", "miss"},
+		{"/photo?w=320&fm=json", "json", "miss"},
+	} {
+		before := requests("200", c.cache)
+		resp, body := f.get(c.path)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", c.path, resp.StatusCode, body)
+		}
+		if n := requests("200", c.cache) - before; n != 1 {
+			t.Errorf("%s: %v requests counted with cache=%q, want 1", c.path, n, c.cache)
+		}
+		if got := formatOf(resp.Header.Get("Content-Type")); got != c.format {
+			t.Errorf("%s: answered %s, want %s", c.path, got, c.format)
+		}
+		sent[c.format] += len(body)
+	}
+	for format, n := range sent {
+		if got := testutil.ToFloat64(f.h.metrics.bytesOut.WithLabelValues(format)); got != float64(n) {
+			t.Errorf("%s: %v bytes counted, %d sent", format, got, n)
+		}
+	}
+	before := requests("404", "none")
+	if resp, _ := f.get("/nothing-here?w=320"); resp.StatusCode != 404 || requests("404", "none")-before != 1 {
+		t.Errorf("a 404: status %d, not counted once with cache=none", resp.StatusCode)
+	}
+}
+
+// histogramCount is how many observations the request histogram holds for
+// status and cache.
+func histogramCount(t *testing.T, f *fixture, status, cache string) float64 {
+	t.Helper()
+	m := &dto.Metric{}
+	if err := f.h.metrics.requests.WithLabelValues(status, cache).(prometheus.Histogram).Write(m); err != nil {
+		t.Fatal(err)
+	}
+	return float64(m.GetHistogram().GetSampleCount())
+}
