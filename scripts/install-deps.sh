@@ -32,6 +32,9 @@ if [ "$what" = test ]; then
   command -v node >/dev/null || need+=(nodejs npm)
   # Debian's PyJWT, for the system python3 (not any other python on PATH).
   [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || need+=(python3 python3-jwt python3-cryptography)
+  # Prometheus and promtool: the alerts' unit tests, and the real server the
+  # dashboard's queries run against.
+  command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
   # The perceptual distance the views benchmark measures bytes against.
   command -v butteraugli >/dev/null || need+=(butteraugli)
   # A real browser for the CORS, srcset and upload test.
