@@ -49,8 +49,8 @@ var kinds = map[string]string{
 // crds are the CustomResourceDefinitions the manifests use, by apiVersion/kind:
 // the module that defines each (KEDA's, the Prometheus Operator's) and its file.
 var crds = map[string][2]string{
-	"keda.sh/v1alpha1/ScaledObject":          {kedaModule, "config/crd/bases/keda.sh_scaledobjects.yaml"},
-	"keda.sh/v1alpha1/ScaledJob":             {kedaModule, "config/crd/bases/keda.sh_scaledjobs.yaml"},
+	"keda.sh/v1alpha1/ScaledObject":           {kedaModule, "config/crd/bases/keda.sh_scaledobjects.yaml"},
+	"keda.sh/v1alpha1/ScaledJob":              {kedaModule, "config/crd/bases/keda.sh_scaledjobs.yaml"},
 	"monitoring.coreos.com/v1/PodMonitor":     {operatorModule, "example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml"},
 	"monitoring.coreos.com/v1/PrometheusRule": {operatorModule, "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml"},
 }
