@@ -53,7 +53,7 @@ func NewCloudFront(ctx context.Context, cfg CloudFrontConfig, log *slog.Logger) 
 	if cfg.Every <= 0 {
 		cfg.Every = time.Second
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"), awslog.Option())
+	awsCfg, err := awslog.Load(ctx, config.WithRegion("us-east-1"))
 	if err != nil {
 		return nil, err
 	}

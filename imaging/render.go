@@ -9,6 +9,9 @@ import (
 	"strings"
 
 	"github.com/davidbyttow/govips/v2/vips"
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/imgorigin/imgorigin/internal/tracing"
 )
 
 // Fit says how a source goes into the requested box (imgix's names and
@@ -147,18 +150,46 @@ func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, 
 	if animated && (t.Effects != Effects{} || t.Frame != Frame{} || t.Mask != Mask{} || t.Blend != nil || t.Mark != nil || t.Text != nil || correction(h.Orientation, t.Orient) != 1 || t.Region != nil || t.Trim != nil) {
 		return Output{}, fmt.Errorf("%w: effects, frames, orient, rect and trim on an animation", ErrUnsupported)
 	}
-	img, regionDone, err := regionThumbnail(src, h, t)
+	dctx, span := tracing.Start(ctx, "decode+resize")
+	img, err := decoded(src, h, t, e, animated)
+	if err == nil && tracing.Recording(dctx) {
+		// libvips decodes while the encode pulls pixels: a traced render
+		// computes them first, so that each span times its own stage.
+		if err = inMemory(img); err != nil {
+			img.Close()
+		}
+	}
+	tracing.End(span, err)
 	if err != nil {
 		return Output{}, err
+	}
+	defer img.Close()
+	_, span = tracing.Start(ctx, "encode", attribute.String("format", string(e.Format)))
+	stop := whenDone(ctx, img)
+	out, err := encode(img, e)
+	stop()
+	if ctx.Err() != nil {
+		out, err = Output{}, ctx.Err()
+	}
+	tracing.End(span, err)
+	return out, err
+}
+
+// decoded is src decoded, shrunk on load, resized and finished for t (all
+// but the encode): libvips' pipeline, to be computed as it is encoded.
+func decoded(src []byte, h Header, t Transform, e Encoding, animated bool) (*vips.ImageRef, error) {
+	img, regionDone, err := regionThumbnail(src, h, t)
+	if err != nil {
+		return nil, err
 	}
 	if !regionDone {
 		if t.Region != nil || t.Trim != nil {
 			if src, h, t, err = cropped(src, h, t); err != nil {
-				return Output{}, err
+				return nil, err
 			}
 		}
 		if img, err = thumbnail(src, h, t, animated); err != nil {
-			return Output{}, err
+			return nil, err
 		}
 	} else {
 		t.Region, t.Orient = nil, 0 // done
@@ -166,23 +197,17 @@ func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, 
 	if t.Blur > 0 {
 		if animated {
 			img.Close()
-			return Output{}, fmt.Errorf("%w: blur on an animation", ErrUnsupported)
+			return nil, fmt.Errorf("%w: blur on an animation", ErrUnsupported)
 		}
 		if img, err = blurred(src, h, t, img); err != nil {
-			return Output{}, err
+			return nil, err
 		}
 	}
-	defer img.Close()
 	if err := finish(img, t, e); err != nil {
-		return Output{}, err
+		img.Close()
+		return nil, err
 	}
-	stop := whenDone(ctx, img)
-	out, err := encode(img, e)
-	stop()
-	if ctx.Err() != nil {
-		return Output{}, ctx.Err()
-	}
-	return out, err
+	return img, nil
 }
 
 // KeptFrames is how many frames rendering h as out decodes and encodes: all

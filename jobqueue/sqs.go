@@ -55,7 +55,7 @@ func OpenSQS[J Job](ctx context.Context, cfg SQSConfig) (*SQSQueue[J], error) {
 	if cfg.InFlightCap <= 0 {
 		cfg.InFlightCap = 100_000
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(cfg.Region), awslog.Option())
+	awsCfg, err := awslog.Load(ctx, config.WithRegion(cfg.Region))
 	if err != nil {
 		return nil, err
 	}

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"golang.org/x/time/rate"
 
 	"github.com/imgorigin/imgorigin/ingest"
+	"github.com/imgorigin/imgorigin/internal/tracing"
 	"github.com/imgorigin/imgorigin/jobqueue"
 	"github.com/imgorigin/imgorigin/storage"
 )
@@ -113,7 +115,9 @@ func (w *Worker) hook(step, key string) error {
 // thumbnails of the verified ones, then records them done. Every step is
 // idempotent: run it twice, or stop it anywhere and run it again, and the end
 // state is the same. Nothing is deleted before its replacement is verified.
-func (w *Worker) MigrateGroup(ctx context.Context, job Job) error {
+func (w *Worker) MigrateGroup(ctx context.Context, job Job) (err error) {
+	ctx, span := tracing.Start(ctx, "migrate group", attribute.String("group", job.Group), attribute.Int("photos", len(job.Photos)))
+	defer func() { tracing.End(span, err) }()
 	var ready []PhotoRecord
 	var doomed []string
 	for _, p := range job.Photos {
@@ -138,7 +142,7 @@ func (w *Worker) MigrateGroup(ctx context.Context, job Job) error {
 		if err := w.deletes.WaitN(ctx, len(batch)); err != nil {
 			return err
 		}
-		if err := w.src.DeleteMany(ctx, batch); err != nil {
+		if err := tracing.Step(ctx, "delete legacy", func(ctx context.Context) error { return w.src.DeleteMany(ctx, batch) }); err != nil {
 			return fmt.Errorf("delete legacy objects: %w", err)
 		}
 	}
@@ -178,29 +182,37 @@ func (w *Worker) migratePhoto(ctx context.Context, group string, p JobPhoto) (Ph
 	if err := w.hook("convert", p.Original); err != nil {
 		return rec, err
 	}
-	obj, err := w.src.Get(ctx, p.Original)
 	var data []byte
-	if err == nil {
-		data, err = storage.ReadAll(obj, maxLegacyOriginal)
-	}
-	if err != nil {
+	if err := tracing.Step(ctx, "read legacy", func(ctx context.Context) error {
+		obj, err := w.src.Get(ctx, p.Original)
+		if err == nil {
+			data, err = storage.ReadAll(obj, maxLegacyOriginal)
+		}
+		return err
+	}); err != nil {
 		return rec, fmt.Errorf("read legacy original: %w", err)
 	}
-	res, err := w.in.Prepare(w.in.Key(group, data), data)
-	if err != nil {
+	var res ingest.Result
+	if err := tracing.Step(ctx, "convert", func(context.Context) (err error) {
+		res, err = w.in.Prepare(w.in.Key(group, data), data)
+		return err
+	}); err != nil {
 		return rec, fmt.Errorf("convert: %w", err)
 	}
 	if err := w.hook("put", res.Key); err != nil {
 		return rec, err
 	}
-	if err := w.in.Save(ctx, &res); err != nil {
+	if err := tracing.Step(ctx, "store", func(ctx context.Context) error { return w.in.Save(ctx, &res) }); err != nil {
 		return rec, err
 	}
 	if err := w.hook("verify", res.Key); err != nil {
 		return rec, err
 	}
-	info, err := w.dst.Head(ctx, res.Key)
-	if err != nil {
+	var info storage.Info
+	if err := tracing.Step(ctx, "verify", func(ctx context.Context) (err error) {
+		info, err = w.dst.Head(ctx, res.Key)
+		return err
+	}); err != nil {
 		return rec, fmt.Errorf("verify: %w", err)
 	}
 	sum := md5.Sum(res.Data)

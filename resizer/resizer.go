@@ -19,11 +19,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/imgorigin/imgorigin/facts"
 	"github.com/imgorigin/imgorigin/imaging"
 	"github.com/imgorigin/imgorigin/internal/flight"
 	"github.com/imgorigin/imgorigin/internal/httperr"
+	"github.com/imgorigin/imgorigin/internal/tracing"
 	"github.com/imgorigin/imgorigin/internal/workpool"
 	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/sign"
@@ -633,7 +635,9 @@ func (h *Handler) render(ctx context.Context, key, rkey string, o *original, opt
 		}
 		rendering := time.Now()
 		h.metrics.stages.WithLabelValues("queue").Observe(rendering.Sub(queued).Seconds())
-		v, err := h.renderOriginal(wctx, key, o, opts)
+		rctx, span := tracing.Start(wctx, "render", attribute.Bool("small_copy", o.of != nil))
+		v, err := h.renderOriginal(rctx, key, o, opts)
+		tracing.End(span, err)
 		h.metrics.stages.WithLabelValues("render").Observe(time.Since(rendering).Seconds())
 		if err != nil {
 			if errors.Is(err, imaging.ErrCorrupt) {
@@ -767,9 +771,12 @@ func (h *Handler) original(ctx context.Context, key string) (*original, error) {
 
 // object reads the object under key as original does; a copy held in
 // memory is served while the original under of is still stored.
-func (h *Handler) object(ctx context.Context, key, of string) (*original, error) {
+func (h *Handler) object(ctx context.Context, key, of string) (o *original, err error) {
+	ctx, span := tracing.Start(ctx, "fetch", attribute.Bool("small_copy", key != of))
+	defer func() { tracing.End(span, err) }()
 	if o, ok := h.originals.Get(key); ok {
 		h.metrics.cacheOps.WithLabelValues("original", "hit").Inc()
+		span.SetAttributes(attribute.String("source", "cache"))
 		if err := h.stillStored(ctx, of); err != nil {
 			return nil, err
 		}
@@ -800,6 +807,9 @@ func (h *Handler) object(ctx context.Context, key, of string) (*original, error)
 	})
 	if shared {
 		h.metrics.coalesced.WithLabelValues("fetch").Inc()
+		span.SetAttributes(attribute.String("source", "coalesced"))
+	} else {
+		span.SetAttributes(attribute.String("source", "store"))
 	}
 	return o, err
 }

@@ -64,6 +64,14 @@ if [ "$what" = test ]; then
     mkdir -p "$TOOLS/node-clients"
     npm install --silent --no-audit --no-fund --prefix "$TOOLS/node-clients" $NODE_CLIENTS >/dev/null
   fi
+  # Jaeger, the tracing backend of the e2e tests: a Go tool of tools/go.mod,
+  # built once (about four minutes on two cores) and kept while its version
+  # is the one tools/go.mod names.
+  jaeger_version=$(cd "$(dirname "$0")/../tools" && go list -m -f '{{.Version}}' github.com/jaegertracing/jaeger)
+  if ! go version -m "$TOOLS/bin/jaeger" 2>/dev/null | grep -q "github.com/jaegertracing/jaeger[[:space:]]*$jaeger_version"; then
+    echo "building jaeger $jaeger_version (the tracing backend of the tests; about four minutes)"
+    (cd "$(dirname "$0")/../tools" && GOFLAGS=-buildvcs=false go build -o "$TOOLS/bin/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger)
+  fi
   gobin=$(go env GOPATH)/bin
   if ! go version -m "$gobin/versitygw" 2>/dev/null | grep -q "versitygw[[:space:]]*$VERSITYGW_VERSION"; then
     echo "installing versitygw $VERSITYGW_VERSION (the S3-compatible test server; about a minute)"

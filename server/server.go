@@ -23,6 +23,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/imgorigin/imgorigin/internal/httperr"
+	"github.com/imgorigin/imgorigin/internal/tracing"
 )
 
 // Config of the listeners.
@@ -150,7 +151,7 @@ func New(cfg Config, handler http.Handler, log *slog.Logger) *Server {
 		s.mux.Handle("/*", handler)
 	}
 	if cfg.Addr != "" {
-		s.public = &http.Server{Addr: cfg.Addr, Handler: requestIDs(accessLog(log, newCORS(cfg.CORSOrigins, s.mux, s.mux))), IdleTimeout: cfg.IdleTimeout,
+		s.public = &http.Server{Addr: cfg.Addr, Handler: tracing.Handler(requestIDs(accessLog(log, newCORS(cfg.CORSOrigins, s.mux, s.mux)))), IdleTimeout: cfg.IdleTimeout,
 			ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout}
 	}
 	if cfg.AdminAddr != "" {

@@ -28,6 +28,7 @@ import (
 	"github.com/imgorigin/imgorigin/ingest"
 	"github.com/imgorigin/imgorigin/internal/flight"
 	"github.com/imgorigin/imgorigin/internal/httperr"
+	"github.com/imgorigin/imgorigin/internal/tracing"
 	"github.com/imgorigin/imgorigin/internal/workpool"
 	"github.com/imgorigin/imgorigin/server"
 	"github.com/imgorigin/imgorigin/storage"
@@ -373,9 +374,11 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) (int, error) {
 		}
 	}
 	stored = true
+	_, span := tracing.Start(r.Context(), "token")
 	result, err := h.keys.MintResult(claims.Subject, token.Result{Key: res.Key, Width: res.Width, Height: res.Height, Bytes: res.Bytes, SHA256: res.SHA256, Home: h.ingest.Home(),
 		Color: res.Placeholder.Color, ThumbHash: res.Placeholder.ThumbHash},
 		h.cfg.ResultTTL, time.Now())
+	tracing.End(span, err)
 	if err != nil {
 		return 0, err
 	}
@@ -402,11 +405,16 @@ func (h *Handler) convert(ctx context.Context, key string, body []byte) (ingest.
 		if err := wctx.Err(); err != nil {
 			return ingest.Result{}, err // every uploader has gone
 		}
-		res, err := h.ingest.Prepare(key, body)
-		if err != nil {
+		var res ingest.Result
+		if err := tracing.Step(wctx, "convert", func(context.Context) (err error) {
+			res, err = h.ingest.Prepare(key, body)
+			return err
+		}); err != nil {
 			return ingest.Result{}, err
 		}
-		if err := h.storeWrite(wctx, "original", func(ctx context.Context) error { return h.ingest.Save(ctx, &res) }); err != nil {
+		if err := tracing.Step(wctx, "store", func(ctx context.Context) error {
+			return h.storeWrite(ctx, "original", func(ctx context.Context) error { return h.ingest.Save(ctx, &res) })
+		}); err != nil {
 			return ingest.Result{}, err
 		}
 		return res, nil

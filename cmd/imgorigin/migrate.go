@@ -61,6 +61,13 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if sub == "work" { // before the stores' clients are made, which trace their calls
+		stopTracing, err := startTracing(ctx, "imgorigin-migrate", log)
+		if err != nil {
+			return err
+		}
+		defer stopTracing()
+	}
 	m, err := role.OpenMigration(ctx, role.MigrationConfig{Stores: sf.Stores, Source: *source, Originals: *originals, Thumbnails: *thumbnails,
 		StateDir: *stateDir, DB: *dbURL, QueueURL: *queueURL, MaxAttempts: *maxAttempts, StoreRate: *storeRate, Worker: wc, ProgressEvery: *progressEvery})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/imgorigin/imgorigin/imaging"
+	"github.com/imgorigin/imgorigin/internal/tracing"
 	"github.com/imgorigin/imgorigin/server"
 )
 
@@ -34,6 +35,26 @@ func versionString() string {
 func versionCmd(out io.Writer) error {
 	_, err := fmt.Fprintf(out, "imgorigin %s (%s, libvips %s, %s/%s)\n", versionString(), runtime.Version(), imaging.VipsVersion(), runtime.GOOS, runtime.GOARCH)
 	return err
+}
+
+// startTracing turns OpenTelemetry tracing on when the OTEL_* environment
+// asks for it (an OTLP endpoint: internal/tracing). The returned stop
+// flushes the spans left.
+func startTracing(ctx context.Context, service string, log *slog.Logger) (stop func(), err error) {
+	shutdown, err := tracing.Setup(ctx, service, versionString())
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
+	if tracing.Enabled() {
+		log.Info("tracing on", "service", service, "exporter", "otlp/http")
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shutdown(ctx); err != nil {
+			log.Warn("tracing: spans not flushed", "err", err)
+		}
+	}, nil
 }
 
 // registerBuildInfo adds imgorigin_build_info, always 1, labelled with what

@@ -167,6 +167,11 @@ func serve(name string, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	stopTracing, err := startTracing(ctx, "imgorigin-"+name, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	r, err := role.New(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -17,7 +17,7 @@ func TestSDKLinesAreStructured(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
 	defer slog.SetDefault(prev)
 
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"), Option())
+	cfg, err := Load(context.Background(), config.WithRegion("us-east-1"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,8 +70,8 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx,
-		config.WithRegion(cfg.Region), awslog.Option(),
+	awsCfg, err := awslog.Load(ctx,
+		config.WithRegion(cfg.Region),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(so *retry.StandardOptions) {
 				so.MaxAttempts = cfg.MaxAttempts
