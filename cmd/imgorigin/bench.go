@@ -89,6 +89,13 @@ func runBench(args []string) error {
 	cfg.DataDir = dir
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// With OTEL_* set, the in-process server traces as a served one would:
+	// what tracing costs is measured by running with and without.
+	stopTracing, err := startTracing(ctx, "imgorigin-bench", log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	rep, err := bench.Run(ctx, cfg, log)
 	if err != nil {
 		return err

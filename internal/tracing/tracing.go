@@ -32,10 +32,10 @@ var enabled atomic.Bool
 // Enabled reports whether Setup turned tracing on.
 func Enabled() bool { return enabled.Load() }
 
-// Wanted reports whether the environment asks for traces: an OTLP endpoint
+// wanted reports whether the environment asks for traces: an OTLP endpoint
 // (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), and
 // neither OTEL_SDK_DISABLED=true nor OTEL_TRACES_EXPORTER=none.
-func Wanted() bool {
+func wanted() bool {
 	if strings.EqualFold(os.Getenv("OTEL_SDK_DISABLED"), "true") || os.Getenv("OTEL_TRACES_EXPORTER") == "none" {
 		return false
 	}
@@ -47,7 +47,7 @@ func Wanted() bool {
 // OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG (default: every trace
 // whose parent is sampled, and every root). stop flushes the spans left.
 func Setup(ctx context.Context, service, version string) (stop func(context.Context) error, err error) {
-	if !Wanted() {
+	if !wanted() {
 		return func(context.Context) error { return nil }, nil
 	}
 	exp, err := otlptracehttp.New(ctx)
