@@ -29,6 +29,10 @@ import (
 
 var enabled atomic.Bool
 
+// tracer makes every span here. Taken once: the global provider hands it
+// on to the SDK's when Setup installs one.
+var tracer = otel.Tracer("imgorigin")
+
 // Enabled reports whether Setup turned tracing on.
 func Enabled() bool { return enabled.Load() }
 
@@ -114,7 +118,7 @@ func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f
 // Start starts a span named name under ctx's, to be ended with End. With
 // tracing off it costs next to nothing.
 func Start(ctx context.Context, name string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
-	return otel.Tracer("imgorigin").Start(ctx, name, trace.WithAttributes(attrs...))
+	return tracer.Start(ctx, name, trace.WithAttributes(attrs...))
 }
 
 // End ends span with the error its work ended with.
