@@ -322,10 +322,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case cache == "none": // answered without a variant look-up: the original, a palette
 		cache = "miss"
 	}
-	h.metrics.requests.WithLabelValues(strconv.Itoa(rec.status), cache).Observe(time.Since(start).Seconds())
 	if rec.bytes > 0 {
 		h.metrics.bytesOut.WithLabelValues(formatOf(rec.Header().Get("Content-Type"))).Add(float64(rec.bytes))
 	}
+	h.metrics.requests.WithLabelValues(strconv.Itoa(rec.status), cache).Observe(time.Since(start).Seconds())
 }
 
 // statusWriter remembers the status, which http.ServeContent may set to
