@@ -258,8 +258,13 @@ func documents(t *testing.T, path string) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return splitDocuments(b)
+}
+
+// splitDocuments splits YAML into its documents, leaving out empty ones.
+func splitDocuments(b []byte) [][]byte {
 	var docs [][]byte
-	for _, d := range bytes.Split(b, []byte("\n---\n")) {
+	for _, d := range bytes.Split(append([]byte("\n"), b...), []byte("\n---\n")) {
 		if len(bytes.TrimSpace(stripComments(d))) > 0 {
 			docs = append(docs, d)
 		}

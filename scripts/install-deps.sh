@@ -64,14 +64,21 @@ if [ "$what" = test ]; then
     mkdir -p "$TOOLS/node-clients"
     npm install --silent --no-audit --no-fund --prefix "$TOOLS/node-clients" $NODE_CLIENTS >/dev/null
   fi
-  # Jaeger, the tracing backend of the e2e tests: a Go tool of tools/go.mod,
-  # built once (about four minutes on two cores) and kept while its version
-  # is the one tools/go.mod names.
-  jaeger_version=$(cd "$(dirname "$0")/../tools" && go list -m -f '{{.Version}}' github.com/jaegertracing/jaeger)
-  if ! go version -m "$TOOLS/bin/jaeger" 2>/dev/null | grep -q "github.com/jaegertracing/jaeger[[:space:]]*$jaeger_version"; then
-    echo "building jaeger $jaeger_version (the tracing backend of the tests; about four minutes)"
-    (cd "$(dirname "$0")/../tools" && GOFLAGS=-buildvcs=false go build -o "$TOOLS/bin/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger)
-  fi
+  # Go programs the tests run, each a Go tool of a module of its own under
+  # tools/ (their dependencies stay out of imgorigin's): built once into
+  # $TOOLS/bin and kept while their version is the one the module names.
+  build_tool() { # module-dir module package name minutes
+    local version
+    version=$(cd "$(dirname "$0")/../$1" && go list -m -f '{{.Version}}' "$2")
+    if ! go version -m "$TOOLS/bin/$4" 2>/dev/null | grep -q "$2[[:space:]]*$version"; then
+      echo "building $4 $version (a test tool; about $5 minutes)"
+      (cd "$(dirname "$0")/../$1" && GOFLAGS=-buildvcs=false go build -o "$TOOLS/bin/$4" "$3")
+    fi
+  }
+  # Jaeger: the tracing backend the e2e tests send traces to.
+  build_tool tools github.com/jaegertracing/jaeger github.com/jaegertracing/jaeger/cmd/jaeger jaeger 4
+  # Helm: lints and renders the chart in deploy/helm.
+  build_tool tools/helm helm.sh/helm/v4 helm.sh/helm/v4/cmd/helm helm 3
   gobin=$(go env GOPATH)/bin
   if ! go version -m "$gobin/versitygw" 2>/dev/null | grep -q "versitygw[[:space:]]*$VERSITYGW_VERSION"; then
     echo "installing versitygw $VERSITYGW_VERSION (the S3-compatible test server; about a minute)"

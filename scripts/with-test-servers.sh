@@ -71,8 +71,9 @@ echo "PostgreSQL on 127.0.0.1:$pgport"
 export IMGORIGIN_TEST_NODE_MODULES="$TOOLS/node-clients/node_modules"
 export IMGORIGIN_TEST_CHROMIUM=/usr/bin/chromium
 
-# Jaeger (traces) is started by the tests that need it, from this binary.
-export IMGORIGIN_TEST_JAEGER="$TOOLS/bin/jaeger"
+# Jaeger (traces) is started by the tests that need it, from this binary;
+# helm renders the chart.
+export IMGORIGIN_TEST_JAEGER="$TOOLS/bin/jaeger" IMGORIGIN_TEST_HELM="$TOOLS/bin/helm"
 
 # nginx is started by the tests that need it (a config per test), from this binary.
 export IMGORIGIN_TEST_NGINX=$(command -v nginx || echo /usr/sbin/nginx)

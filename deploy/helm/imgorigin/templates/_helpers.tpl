@@ -1,0 +1,3 @@
+{{- define "imgorigin.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag }}
+{{- end -}}
