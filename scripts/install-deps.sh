@@ -24,7 +24,8 @@ apt_install() {
 need=()
 pkg-config --exists vips 2>/dev/null || need+=(libvips-dev pkg-config)
 # The fonts txt draws with (libvips finds them through fontconfig).
-fc-list 2>/dev/null | grep -q DejaVuSans || need+=(fonts-dejavu-core fontconfig)
+# (grep -q would stop reading early, and pipefail then counts fc-list as failed)
+fc-list 2>/dev/null | grep DejaVuSans >/dev/null || need+=(fonts-dejavu-core fontconfig)
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 if [ "$what" = test ]; then
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
