@@ -396,7 +396,7 @@ func TestEncoderQuality(t *testing.T) {
 	for _, c := range []struct {
 		f             imaging.Format
 		q, edge, want int
-	}{{imaging.AVIF, 80, 640, 63}, {imaging.AVIF, 78, 640, 61}, {imaging.AVIF, 80, 320, 64}, {imaging.AVIF, 80, 1080, 65},
+	}{{imaging.AVIF, 80, 640, 65}, {imaging.AVIF, 78, 640, 63}, {imaging.AVIF, 80, 320, 64}, {imaging.AVIF, 80, 1080, 63},
 		{imaging.JPEG, 80, 1080, 75}, {imaging.WebP, 80, 320, 80}, {imaging.AVIF, 0, 640, 1}} {
 		if got := imaging.EncoderQuality(c.f, c.q, c.edge); got != c.want {
 			t.Errorf("%s q=%d at %d px: %d, want %d", c.f, c.q, c.edge, got, c.want)

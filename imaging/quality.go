@@ -16,13 +16,13 @@ var qualityPoints = map[Format][][2]int{
 // AVIF's offset per size class (up to 400 px, up to 800 px, above) was
 // chosen so that, on six corpus photos' srcset at 320, 640 and 1080 px,
 // AVIF is no further from the lossless answer than WebP in any class (at
-// most +0.05 butteraugli) for at most 0.75x WebP's bytes in all: +2, +1
-// and +3 give -0.03, +0.01 and -0.14 for 0.97x, 0.91x and 0.65x, 0.74x in
-// all (bench/results/views.md, which lists the offsets tried). Above 800
-// px AVIF's bytes buy the most: a lower offset there (-4 once) lost 0.17
-// to WebP. libaom quantises in steps of about 1.6 of this quality, so
-// smaller changes can change nothing. The ends, 1 and 100, stay where they
-// are.
+// most +0.05 butteraugli) for at most 0.75x WebP's bytes in all: +2, +3
+// and +1 give -0.11, -0.01 and -0.08 for 0.97x, 0.94x and 0.63x, 0.73x in
+// all (bench/results/views.md, which lists the offsets tried). With the
+// small copies made at effort 0, +2/+1/+3 had left 401-800 px at +0.10.
+// libaom quantises in steps of about 1.6 of this quality, so smaller
+// changes can change nothing (+2 at 401-800 px gave what +1 did). The ends,
+// 1 and 100, stay where they are.
 func EncoderQuality(f Format, q, longEdge int) int {
 	q = min(max(q, 1), 100)
 	pts, ok := qualityPoints[f]
@@ -41,9 +41,9 @@ func EncoderQuality(f Format, q, longEdge int) int {
 		case longEdge <= 400:
 			eq += 2
 		case longEdge <= 800:
-			eq++
-		default:
 			eq += 3
+		default:
+			eq++
 		}
 	}
 	return min(max(eq, 1), 100)

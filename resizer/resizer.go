@@ -542,7 +542,7 @@ func (h *Handler) notModified(w http.ResponseWriter, etag string, opts Options) 
 // renditionVersion changes every ETag when the same URL starts to render
 // other bytes (encoder settings, the quality map), so that caches holding
 // the old bytes do not revalidate them as current.
-const renditionVersion = "5"
+const renditionVersion = "6"
 
 func variantETag(origETag string, opts Options) string {
 	sum := sha256.Sum256([]byte(renditionVersion + "\x00" + origETag + "\x00" + opts.String()))
