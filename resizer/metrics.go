@@ -72,8 +72,9 @@ func formatOf(contentType string) string {
 	return "other"
 }
 
-// cacheKey holds, in a request's context, how its answer was found: hit,
-// miss or none (the request histogram's cache label).
+// cacheKey holds, in a request's context, where its statusWriter keeps how
+// the answer was found (the request histogram's cache label): the render
+// path below serve has the context, not the writer.
 type cacheKey struct{}
 
 // noteCache records for the request histogram how ctx's answer was found.

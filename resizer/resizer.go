@@ -310,30 +310,30 @@ func New(store Originals, cfg Config, log *slog.Logger, reg prometheus.Registere
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	cache := "none"
-	r = r.WithContext(context.WithValue(r.Context(), cacheKey{}, &cache))
+	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK, cache: "none"}
 	switch err := h.serve(rec, r); {
 	case err != nil:
-		cache = "none"
+		rec.cache = "none"
 		server.WriteError(rec, r, err, server.ErrorFormat{CacheClientErrors: h.cfg.ErrorCacheControl, Log: h.log, Component: "resizer"})
 	case rec.status == http.StatusNotModified:
-		cache = "none"
-	case cache == "none": // answered without a variant look-up: the original, a palette
-		cache = "miss"
+		rec.cache = "none"
+	case rec.cache == "none": // answered without a variant look-up: the original, a palette
+		rec.cache = "miss"
 	}
 	if rec.bytes > 0 {
 		h.metrics.bytesOut.WithLabelValues(formatOf(rec.Header().Get("Content-Type"))).Add(float64(rec.bytes))
 	}
-	h.metrics.requests.WithLabelValues(strconv.Itoa(rec.status), cache).Observe(time.Since(start).Seconds())
+	h.metrics.requests.WithLabelValues(strconv.Itoa(rec.status), rec.cache).Observe(time.Since(start).Seconds())
 }
 
-// statusWriter remembers the status, which http.ServeContent may set to
-// 304, and counts the body's bytes.
+// statusWriter remembers what the request histogram and the bytes counter
+// label an answer by: its status (http.ServeContent may set 304), its
+// body's bytes, and how its variant was found (noteCache: hit, miss, none).
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int
+	cache  string
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -347,7 +347,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) serve(w *statusWriter, r *http.Request) error {
 	key := strings.TrimPrefix(r.URL.Path, "/")
 	if key == "" {
 		return fmt.Errorf("%w: no key in the path", storage.ErrNotFound)
@@ -406,7 +406,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if !signed && !h.cfg.canonical(q, opts) {
 		rq.client = client(r, h.cfg.ClientAddressHeader)
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Deadline)
+	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), cacheKey{}, &w.cache), h.cfg.Deadline)
 	defer cancel()
 	if opts.Expires > 0 && time.Now().Unix() >= opts.Expires {
 		return httperr.New(http.StatusNotFound, "this URL expired at %s", time.Unix(opts.Expires, 0).UTC().Format(time.RFC3339))
