@@ -5,3 +5,10 @@ var SetBlob = setBlob
 
 // ReduceTo is reduceTo, for its bound.
 var ReduceTo = reduceTo
+
+// LoadThumbnail and DirectSize are the thumbnail through libwebp directly,
+// to be compared with libvips' own.
+var (
+	LoadThumbnail = loadThumbnail
+	DirectSize    = directSize
+)

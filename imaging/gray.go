@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/davidbyttow/govips/v2/vips"
@@ -10,7 +11,7 @@ import (
 // and in grayscale (one byte a pixel, row by row), as face detection
 // wants it. scale is its size against the upright original's.
 func Gray(src []byte, h Header, edge int) (gray []byte, w, ht int, scale float64, err error) {
-	img, err := thumbnail(src, h, Transform{Width: edge, Height: edge, Fit: FitClip}, false)
+	img, err := thumbnail(context.Background(), src, h, Transform{Width: edge, Height: edge, Fit: FitClip}, false)
 	if err != nil {
 		return nil, 0, 0, 0, err
 	}

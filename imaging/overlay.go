@@ -2,6 +2,7 @@ package imaging
 
 import (
 	"cmp"
+	"context"
 	"math"
 
 	"github.com/davidbyttow/govips/v2/vips"
@@ -125,7 +126,7 @@ func (o Overlay) layer(w, h int) (*vips.ImageRef, error) {
 		// Its own size, no larger than the output.
 		t.Width, t.Height, t.Fit, t.Upscale = w, h, FitClip, false
 	}
-	layer, err := thumbnail(o.Src, o.Header, t, false)
+	layer, err := thumbnail(context.Background(), o.Src, o.Header, t, false)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -16,7 +17,7 @@ type Swatch struct {
 // Palette finds up to n colours of src (median cut on a 64 px copy), the
 // most common first, and its mean luminance (0..1).
 func Palette(src []byte, h Header, n int) ([]Swatch, float64, error) {
-	img, err := thumbnail(src, h, Transform{Width: 64, Height: 64, Fit: FitClip}, false)
+	img, err := thumbnail(context.Background(), src, h, Transform{Width: 64, Height: 64, Fit: FitClip}, false)
 	if err != nil {
 		return nil, 0, err
 	}

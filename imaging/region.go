@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -58,7 +59,7 @@ func regionThumbnail(src []byte, h Header, t Transform) (img *vips.ImageRef, ok 
 		return nil, false, nil // enlarging: the general path
 	}
 	whole := Transform{Width: max(1, int(math.Round(float64(sw)*fx))), Height: max(1, int(math.Round(float64(sh)*fy))), Fit: FitScale, Orient: t.Orient}
-	if img, err = thumbnail(src, h, whole, false); err != nil {
+	if img, err = thumbnail(context.Background(), src, h, whole, false); err != nil {
 		return nil, true, err
 	}
 	sx, sy := float64(img.Width())/float64(sw), float64(img.Height())/float64(sh)
@@ -109,7 +110,7 @@ func cropped(src []byte, h Header, t Transform) ([]byte, Header, Transform, erro
 	} else {
 		whole := Transform{Width: max(1, int(math.Ceil(float64(sw)*s))), Height: max(1, int(math.Ceil(float64(sh)*s))), Fit: FitScale, Orient: t.Orient}
 		var err error
-		if img, err = thumbnail(src, h, whole, false); err != nil {
+		if img, err = thumbnail(context.Background(), src, h, whole, false); err != nil {
 			return nil, h, t, err
 		}
 	}
@@ -134,7 +135,7 @@ func cropped(src []byte, h Header, t Transform) ([]byte, Header, Transform, erro
 // which it returns too (the caller closes it).
 func findTrim(src []byte, h Header, t Transform) (Region, *vips.ImageRef, error) {
 	sw, sh := h.Reoriented(t.Orient).Upright()
-	probe, err := thumbnail(src, h, Transform{Width: trimProbeEdge, Height: trimProbeEdge, Fit: FitClip, Orient: t.Orient}, false)
+	probe, err := thumbnail(context.Background(), src, h, Transform{Width: trimProbeEdge, Height: trimProbeEdge, Fit: FitClip, Orient: t.Orient}, false)
 	if err != nil {
 		return Region{}, nil, err
 	}

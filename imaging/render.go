@@ -151,7 +151,7 @@ func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, 
 		return Output{}, fmt.Errorf("%w: effects, frames, orient, rect and trim on an animation", ErrUnsupported)
 	}
 	dctx, span := tracing.Start(ctx, "decode+resize")
-	img, err := decoded(src, h, t, e, animated)
+	img, err := decoded(ctx, src, h, t, e, animated)
 	if err == nil && tracing.Recording(dctx) {
 		// libvips decodes while the encode pulls pixels: a traced render
 		// computes them first, so that each span times its own stage.
@@ -177,7 +177,7 @@ func Render(ctx context.Context, src []byte, h Header, t Transform, e Encoding, 
 
 // decoded is src decoded, shrunk on load, resized and finished for t (all
 // but the encode): libvips' pipeline, to be computed as it is encoded.
-func decoded(src []byte, h Header, t Transform, e Encoding, animated bool) (*vips.ImageRef, error) {
+func decoded(ctx context.Context, src []byte, h Header, t Transform, e Encoding, animated bool) (*vips.ImageRef, error) {
 	img, regionDone, err := regionThumbnail(src, h, t)
 	if err != nil {
 		return nil, err
@@ -188,7 +188,7 @@ func decoded(src []byte, h Header, t Transform, e Encoding, animated bool) (*vip
 				return nil, err
 			}
 		}
-		if img, err = thumbnail(src, h, t, animated); err != nil {
+		if img, err = thumbnail(ctx, src, h, t, animated); err != nil {
 			return nil, err
 		}
 	} else {
@@ -199,7 +199,7 @@ func decoded(src []byte, h Header, t Transform, e Encoding, animated bool) (*vip
 			img.Close()
 			return nil, fmt.Errorf("%w: blur on an animation", ErrUnsupported)
 		}
-		if img, err = blurred(src, h, t, img); err != nil {
+		if img, err = blurred(ctx, src, h, t, img); err != nil {
 			return nil, err
 		}
 	}
@@ -288,9 +288,9 @@ func LoadShrink(h Header, t Transform) int {
 
 // thumbnail decodes with shrink-on-load (JPEG DCT scaling, WebP scaled decode,
 // HEIF thumbnails) straight to about the box size, applying EXIF orientation.
-func thumbnail(src []byte, h Header, t Transform, animated bool) (*vips.ImageRef, error) {
+func thumbnail(ctx context.Context, src []byte, h Header, t Transform, animated bool) (*vips.ImageRef, error) {
 	turn := correction(h.Orientation, t.Orient)
-	img, err := thumbnailAsStored(src, h, t.asStored(turn), animated)
+	img, err := thumbnailAsStored(ctx, src, h, t.asStored(turn), animated)
 	if err == nil && turn != 1 {
 		if err = orient(img, turn); err != nil {
 			img.Close()
@@ -313,7 +313,7 @@ func (t Transform) asStored(turn int) Transform {
 }
 
 // thumbnailAsStored is thumbnail before the turn orient asks.
-func thumbnailAsStored(src []byte, h Header, t Transform, animated bool) (*vips.ImageRef, error) {
+func thumbnailAsStored(ctx context.Context, src []byte, h Header, t Transform, animated bool) (*vips.ImageRef, error) {
 	sw, sh := h.Upright()
 	w, ht := t.Width, t.Height
 	if w == 0 && ht == 0 {
@@ -330,7 +330,7 @@ func thumbnailAsStored(src []byte, h Header, t Transform, animated bool) (*vips.
 	}
 	switch {
 	case t.Fit == FitScale && w > 0 && ht > 0 && !animated:
-		return stretch(src, h, w, ht, params)
+		return stretch(ctx, src, h, w, ht, params)
 	case t.Fit == FitScale && w > 0 && ht > 0:
 		size = vips.SizeForce
 	case t.Fit.Crops() && w > 0 && ht > 0:
@@ -347,7 +347,7 @@ func thumbnailAsStored(src []byte, h Header, t Transform, animated bool) (*vips.
 		case GravityAttention, GravityFaces:
 			crop = vips.InterestingAttention
 		case GravityFocal:
-			return focalCrop(src, sw, sh, w, ht, t, size, params)
+			return focalCrop(ctx, src, h, w, ht, t, size, params)
 		default:
 			crop = vips.InterestingCentre
 		}
@@ -358,21 +358,17 @@ func thumbnailAsStored(src []byte, h Header, t Transform, animated bool) (*vips.
 	if ht == 0 {
 		ht = maxCoord
 	}
-	img, err := vips.LoadThumbnailFromBuffer(src, w, ht, crop, size, params)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, h.Format, oneLine(err))
-	}
-	return img, nil
+	return loadThumbnail(ctx, src, h, w, ht, crop, size, params)
 }
 
 // stretch scales src to exactly w x ht. libvips 8.14's thumbnail can come
 // out a pixel off (WebP's scaled decode rounds one way, its last resize the
 // other): that pixel is cut, or its neighbour copied, rather than the whole
 // image resampled again.
-func stretch(src []byte, h Header, w, ht int, params *vips.ImportParams) (*vips.ImageRef, error) {
-	img, err := vips.LoadThumbnailFromBuffer(src, w, ht, vips.InterestingNone, vips.SizeForce, params)
+func stretch(ctx context.Context, src []byte, h Header, w, ht int, params *vips.ImportParams) (*vips.ImageRef, error) {
+	img, err := loadThumbnail(ctx, src, h, w, ht, vips.InterestingNone, vips.SizeForce, params)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, h.Format, oneLine(err))
+		return nil, err
 	}
 	if img.Width() == w && img.Height() == ht {
 		return img, nil
@@ -392,15 +388,16 @@ func stretch(src []byte, h Header, w, ht int, params *vips.ImportParams) (*vips.
 
 // focalCrop scales the source to just cover w x ht (zoom times that), then
 // cuts the box centred as near the focal point as the edges allow.
-func focalCrop(src []byte, sw, sh, w, ht int, t Transform, size vips.Size, params *vips.ImportParams) (*vips.ImageRef, error) {
+func focalCrop(ctx context.Context, src []byte, h Header, w, ht int, t Transform, size vips.Size, params *vips.ImportParams) (*vips.ImageRef, error) {
+	sw, sh := h.Upright()
 	fx, fy, zoom := t.FocalX, t.FocalY, max(t.Zoom, 1)
 	bw, bh := int(math.Round(float64(w)*zoom)), maxCoord
 	if float64(w)/float64(sw) < float64(ht)/float64(sh) {
 		bw, bh = maxCoord, int(math.Round(float64(ht)*zoom))
 	}
-	img, err := vips.LoadThumbnailFromBuffer(src, bw, bh, vips.InterestingNone, size, params)
+	img, err := loadThumbnail(ctx, src, h, bw, bh, vips.InterestingNone, size, params)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, oneLine(err))
+		return nil, err
 	}
 	sw2, sh2 := img.Width(), img.Height() // the scaled source
 	w, ht = min(w, sw2), min(ht, sh2)
@@ -676,7 +673,7 @@ const blurDirect = 4.0
 // blurred blurs img, the lazily computed still thumbnail of src with t (its
 // pixels are only computed by the encode, so for a large sigma they never
 // are: img is closed and a smaller thumbnail made instead).
-func blurred(src []byte, h Header, t Transform, img *vips.ImageRef) (*vips.ImageRef, error) {
+func blurred(ctx context.Context, src []byte, h Header, t Transform, img *vips.ImageRef) (*vips.ImageRef, error) {
 	w, ht := img.Width(), img.Height()
 	sigma := t.Blur * float64(max(w, ht))
 	if sigma > blurDirect {
@@ -693,7 +690,7 @@ func blurred(src []byte, h Header, t Transform, img *vips.ImageRef) (*vips.Image
 		small.Frame = Frame{} // img is already the box inside the frame
 		img.Close()
 		var err error
-		if img, err = thumbnail(src, h, small, false); err != nil {
+		if img, err = thumbnail(ctx, src, h, small, false); err != nil {
 			return nil, err
 		}
 		sigma = blurDirect

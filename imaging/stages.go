@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -16,22 +17,22 @@ type StageTimes struct {
 // inside, never enlarged) as e, one stage at a time, each computed into
 // memory before the next starts: libvips fuses the stages of Render, so
 // their times can only be told apart by running them apart. Decode shrinks
-// on load as Render does (JPEG's DCT scaling, libwebp's scaled decode). It is for the benchmark, which reports
-// the median of each stage; the sum is close to Render's time.
+// on load as Render does (JPEG's DCT scaling, libwebp's own scaled
+// decode). It is for the benchmark, which reports the median of each stage;
+// the sum is close to Render's time.
 func Stages(src []byte, h Header, t Transform, e Encoding) (StageTimes, error) {
 	var st StageTimes
 	start := time.Now()
-	params := vips.NewImportParams()
-	if s := LoadShrink(h, t); s > 1 {
-		params.JpegShrinkFactor.Set(s)
+	w, ht := t.Width, t.Height
+	if w == 0 {
+		w = maxCoord
 	}
-	// libvips' thumbnail has libwebp decode straight to the box's scale.
-	if sw, _ := h.Upright(); h.Format == WebP && t.Width > 0 && t.Width < sw {
-		params.WebpScaleFactor.Set(float64(t.Width) / float64(sw))
+	if ht == 0 {
+		ht = maxCoord
 	}
-	img, err := vips.LoadImageFromBuffer(src, params)
+	img, err := stagesDecode(src, h, t, w, ht)
 	if err != nil {
-		return st, fmt.Errorf("%w: %v", ErrCorrupt, oneLine(err))
+		return st, err
 	}
 	defer img.Close()
 	lap := func(d *time.Duration) error {
@@ -44,13 +45,6 @@ func Stages(src []byte, h Header, t Transform, e Encoding) (StageTimes, error) {
 	}
 	if err := img.AutoRotate(); err != nil {
 		return st, err
-	}
-	w, ht := t.Width, t.Height
-	if w == 0 {
-		w = maxCoord
-	}
-	if ht == 0 {
-		ht = maxCoord
 	}
 	if err := img.ThumbnailWithSize(w, ht, vips.InterestingNone, vips.SizeDown); err != nil {
 		return st, err
@@ -69,4 +63,22 @@ func Stages(src []byte, h Header, t Transform, e Encoding) (StageTimes, error) {
 	}
 	st.Encode = time.Since(start)
 	return st, nil
+}
+
+// stagesDecode decodes src for a box of w x ht as Render's thumbnail does,
+// but no further: libwebp straight to the box's size, or libvips with
+// JPEG's shrink-on-load.
+func stagesDecode(src []byte, h Header, t Transform, w, ht int) (*vips.ImageRef, error) {
+	if dw, dh, ok := directSize(src, h, w, ht, vips.InterestingNone, vips.SizeDown); ok {
+		return decodeWebP(context.Background(), src, h, dw, dh)
+	}
+	params := vips.NewImportParams()
+	if s := LoadShrink(h, t); s > 1 {
+		params.JpegShrinkFactor.Set(s)
+	}
+	img, err := vips.LoadImageFromBuffer(src, params)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, oneLine(err))
+	}
+	return img, nil
 }
