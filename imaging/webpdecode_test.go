@@ -2,8 +2,8 @@ package imaging_test
 
 import (
 	"context"
-	"errors"
 	"encoding/binary"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
