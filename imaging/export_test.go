@@ -12,3 +12,6 @@ var (
 	LoadThumbnail = loadThumbnail
 	DirectSize    = directSize
 )
+
+// LanczosReduce is lanczosReduce, to be compared with libvips' resize.
+var LanczosReduce = lanczosReduce

@@ -6,7 +6,9 @@ package testimage
 import (
 	"encoding/binary"
 	"hash/crc32"
+	"image"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"testing"
 
@@ -54,6 +56,29 @@ func addNoise(img *vips.ImageRef) error {
 		return err
 	}
 	return img.Add(noise)
+}
+
+// Grain is a w x h sRGB image of per-pixel noise over a colour gradient:
+// texture at every scale, which tells resampling kernels apart (Photo's
+// grey ramp is too smooth to).
+func Grain(t testing.TB, w, h int) *vips.ImageRef {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(w), uint64(h)))
+	g := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			i := g.PixOffset(x, y)
+			base := [3]int{255 * x / w, 255 * y / h, 128}
+			for c, b := range base {
+				g.Pix[i+c] = uint8(max(0, min(255, b+rng.IntN(97)-48)))
+			}
+			g.Pix[i+3] = 255
+		}
+	}
+	img, err := vips.NewImageFromGoImage(g)
+	must(t, err)
+	must(t, img.ExtractBand(0, 3))
+	return img
 }
 
 // Marked is an upright w x h image, blue, with a red block over its top-left
