@@ -15,3 +15,10 @@ var (
 
 // LanczosReduce is lanczosReduce, to be compared with libvips' resize.
 var LanczosReduce = lanczosReduce
+
+// OriginalPixels and Thumbnail are an upload's pixels as ConvertOriginal
+// makes them and as libvips' thumbnail alone would.
+var (
+	OriginalPixels = originalPixels
+	Thumbnail      = thumbnail
+)

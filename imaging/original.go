@@ -67,7 +67,7 @@ func ConvertOriginal(src []byte, lim Limits, cfg OriginalConfig) (Converted, err
 	if err := lim.CheckRender(h, t, e.Format); err != nil {
 		return Converted{}, err
 	}
-	img, err := thumbnail(context.Background(), src, h, t, KeptFrames(h, e.Format) > 1)
+	img, err := originalPixels(context.Background(), src, h, t, KeptFrames(h, e.Format) > 1)
 	if err != nil {
 		return Converted{}, err
 	}
