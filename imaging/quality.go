@@ -17,7 +17,7 @@ var qualityPoints = map[Format][][2]int{
 // chosen so that, on six corpus photos' srcset at 320, 640 and 1080 px,
 // AVIF is no further from the lossless answer than WebP in any class (at
 // most +0.05 butteraugli) for at most 0.75x WebP's bytes in all: +2, +3
-// and +1 give -0.11, -0.01 and -0.08 for 0.97x, 0.94x and 0.63x, 0.73x in
+// and +1 give -0.11, -0.01 and -0.03 for 0.96x, 0.94x and 0.63x, 0.74x in
 // all (bench/results/views.md, which lists the offsets tried). With the
 // small copies made at effort 0, +2/+1/+3 had left 401-800 px at +0.10.
 // libaom quantises in steps of about 1.6 of this quality, so smaller
