@@ -11,7 +11,6 @@ package imaging
 import "C"
 
 import (
-	"errors"
 	"runtime"
 	"unsafe"
 
@@ -35,9 +34,7 @@ func exportAVIF(img *vips.ImageRef, quality, effort int, lossless bool) ([]byte,
 		ll = 1
 	}
 	if C.avif_save(p, &buf, &n, C.int(quality), C.int(effort), ll) != 0 {
-		msg := C.GoString(C.vips_error_buffer())
-		C.vips_error_clear()
-		return nil, errors.New(msg)
+		return nil, vipsError()
 	}
 	defer C.g_free(C.gpointer(buf))
 	return C.GoBytes(buf, C.int(n)), nil

@@ -60,11 +60,16 @@ func inMemory(img *vips.ImageRef) error {
 	}
 	defer runtime.KeepAlive(img)
 	if C.vips_image_wio_input(p) != 0 {
-		msg := C.GoString(C.vips_error_buffer())
-		C.vips_error_clear()
-		return errors.New(oneLine(errors.New(msg)))
+		return vipsError()
 	}
 	return nil
+}
+
+// vipsError is, in one line, the error libvips reported last; it clears it.
+func vipsError() error {
+	msg := C.GoString(C.vips_error_buffer())
+	C.vips_error_clear()
+	return errors.New(oneLine(errors.New(msg)))
 }
 
 // setBlob sets a metadata blob on img, a copy of data. govips' SetBlob

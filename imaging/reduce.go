@@ -71,9 +71,7 @@ func lanczosReduceBy(img *vips.ImageRef, vshrink, hshrink float64) (*vips.ImageR
 	defer runtime.KeepAlive(img)
 	var out *C.VipsImage
 	if C.lanczos_reduce(p, &out, C.double(vshrink), C.double(hshrink)) != 0 {
-		msg := C.GoString(C.vips_error_buffer())
-		C.vips_error_clear()
-		return nil, errors.New(oneLine(errors.New(msg)))
+		return nil, vipsError()
 	}
 	return imageRef(out)
 }
@@ -106,7 +104,29 @@ func originalPixels(ctx context.Context, src []byte, h Header, t Transform, anim
 	if err := inMemory(down); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, h.Format, err)
 	}
-	return lanczosReduceBy(down, 1, float64(sw)/float64(tw))
+	across, err := lanczosReduceBy(down, 1, float64(sw)/float64(tw))
+	if err != nil {
+		return nil, err
+	}
+	defer across.Close()
+	// Computed into pixels of its own, so that the pass down is freed now,
+	// not held through both encodes (21 MB of a 12 MP photo).
+	return copyMemory(across)
+}
+
+// copyMemory is img computed into new memory that holds nothing of what
+// img was made from.
+func copyMemory(img *vips.ImageRef) (*vips.ImageRef, error) {
+	p := vipsImage(img)
+	if p == nil {
+		return nil, errors.New("govips keeps its image elsewhere")
+	}
+	defer runtime.KeepAlive(img)
+	out := C.vips_image_copy_memory(p)
+	if out == nil {
+		return nil, vipsError()
+	}
+	return imageRef(out)
 }
 
 func bytesPerSample(f vips.BandFormat) int {

@@ -167,9 +167,7 @@ func (t Text) mask(text string, size int) (*image.Gray, error) {
 	}
 	var out *C.VipsImage
 	if C.text_mask(cMarkup, cFont, C.int(t.Width), C.int(t.Lead), align, &out) != 0 {
-		err := errors.New(C.GoString(C.vips_error_buffer()))
-		C.vips_error_clear()
-		return nil, fmt.Errorf("txt: %v", err)
+		return nil, fmt.Errorf("txt: %v", vipsError())
 	}
 	defer C.g_object_unref(C.gpointer(out))
 	var n C.size_t
